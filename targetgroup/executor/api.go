@@ -1,0 +1,106 @@
+package executor
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"time"
+)
+
+// Function describes one local Lambda function. cmd/albedo builds it from
+// config.Function; the executor never reads config files itself.
+type Function struct {
+	Name    string // unique name
+	ARN     string // arn:aws:lambda:{region}:{account}:function:{name}
+	Runtime string // provided.al2023 | provided.al2 | provided | builtin
+	// Handler is the executable inside Code for provided* runtimes
+	// ("bootstrap"), or the builtin function's name for runtime builtin.
+	Handler     string
+	Code        string   // absolute directory; the process's working dir and LAMBDA_TASK_ROOT
+	Build       []string // optional command run once in Code before the first start
+	MemorySize  int      // MB
+	Timeout     time.Duration
+	Reserved    int // reserved concurrency; -1 = no per-function cap; 0 = always throttled
+	Environment map[string]string
+	Region      string
+}
+
+// Options configures a Pool. Zero values take the documented defaults.
+type Options struct {
+	MaxConcurrency int           // environments alive at once, all functions [1000]
+	IdleTimeout    time.Duration // stop an environment idle this long [5m]
+	MemoryBudget   int           // MB; sum of MemorySize of live environments [machine RAM]
+	InitTimeout    time.Duration // [10s]
+	// BuiltinCommand is argv[0..] that starts a runtime: builtin function;
+	// the handler name is appended. cmd/albedo passes its own executable
+	// and a hidden subcommand.
+	BuiltinCommand []string
+	// Logger receives albedo's own records (component=executor).
+	Logger *slog.Logger
+	// FunctionLog receives function output lines and the START/END/REPORT
+	// lines, one line per Write, in CloudWatch's text form. [os.Stderr]
+	FunctionLog io.Writer
+}
+
+// Request is one invocation. Payload is opaque bytes owned by the Pool after
+// the call starts; the caller must not modify it.
+type Request struct {
+	Function        string // function name
+	Payload         []byte
+	ClientContext   string // base64, passed as Lambda-Runtime-Client-Context
+	CognitoIdentity string // passed as Lambda-Runtime-Cognito-Identity
+	TraceID         string // passed as Lambda-Runtime-Trace-Id ("" = generated)
+	// TailLog asks for the invocation's log lines (function output and the
+	// START/END/REPORT lines) in Response.Log.
+	TailLog bool
+}
+
+// Response is the result of an invocation that reached the function.
+// A function error is a Response with FunctionError set, not a Go error.
+type Response struct {
+	RequestID string
+	Payload   []byte
+	// FunctionError is "" on success, "Unhandled" when the runtime posted to
+	// /error, or the platform failed the invocation (timeout, crash, out of
+	// memory, init failure). Payload then holds the error JSON
+	// ({"errorMessage":…,"errorType":…}).
+	FunctionError string
+	// ErrorType is the errorType of a platform failure: "Sandbox.Timedout",
+	// "Runtime.ExitError", "Runtime.OutOfMemory", "Runtime.InitError"…,
+	// or "" when the function itself reported the error or succeeded.
+	ErrorType string
+	Duration  time.Duration // from delivery to the runtime until its answer
+	Log       []byte        // when Request.TailLog: the invocation's log lines
+}
+
+// Sentinel errors callers branch on with errors.Is.
+var (
+	ErrFunctionNotFound = errors.New("executor: function not found")
+	ErrThrottled        = errors.New("executor: throttled")
+	ErrClosed           = errors.New("executor: pool closed")
+	ErrPayloadTooLarge  = errors.New("executor: payload too large")
+)
+
+// Throttle reasons, as in Lambda's TooManyRequestsException.
+const (
+	ReasonReserved   = "ReservedFunctionConcurrentInvocationLimitExceeded"
+	ReasonConcurrent = "ConcurrentInvocationLimitExceeded"
+)
+
+// ThrottleError is returned (wrapped) when an invocation cannot get an
+// execution environment. errors.Is(err, ErrThrottled) is true for it.
+type ThrottleError struct {
+	Function string
+	Reason   string // ReasonReserved or ReasonConcurrent
+}
+
+func (e *ThrottleError) Error() string {
+	return "executor: " + e.Function + " throttled: " + e.Reason
+}
+
+// Is makes errors.Is(err, ErrThrottled) true.
+func (e *ThrottleError) Is(target error) bool { return target == ErrThrottled }
+
+// MaxPayloadSize is Lambda's synchronous request and response payload limit
+// (6 MB).
+const MaxPayloadSize = 6 * 1024 * 1024
