@@ -1,0 +1,268 @@
+package balancer
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/albedo-lb/albedo/config"
+	"github.com/albedo-lb/albedo/lambdaadapter"
+)
+
+// Forwarder sends one request to a target group and writes the target's
+// answer into resp. It runs synchronously inside the fasthttp handler; it
+// must not retain req, resp or conn's byte slices. ctx carries the
+// invocation deadline (derived from the server base context, never from
+// *fasthttp.RequestCtx).
+type Forwarder interface {
+	Forward(ctx context.Context, req *fasthttp.Request, conn lambdaadapter.Conn, resp *fasthttp.Response) error
+}
+
+// Sentinel errors of New, Start and Shutdown.
+var (
+	// ErrInvalidRule reports a rule that cannot be compiled (priority).
+	ErrInvalidRule = errors.New("balancer: invalid rule")
+	// ErrNoListeners: the config has no listener.
+	ErrNoListeners = errors.New("balancer: no listeners")
+	// ErrStarted: Start was called twice.
+	ErrStarted = errors.New("balancer: already started")
+)
+
+// Default server limits (Options zero values).
+const (
+	DefaultReadTimeout     = 60 * time.Second // ALB's default idle timeout
+	DefaultWriteTimeout    = 60 * time.Second
+	DefaultIdleTimeout     = 60 * time.Second
+	DefaultShutdownTimeout = 30 * time.Second
+	// MaxHeaderSize is ALB's whole-request-header limit (64 K).
+	MaxHeaderSize = 64 << 10
+)
+
+// Options configures a Balancer. Zero values take the documented defaults.
+type Options struct {
+	// Logger receives albedo's own records (component=balancer). [discard]
+	Logger *slog.Logger
+	// StickinessKey is the HMAC-SHA256 key signing AWSALBTG cookies. nil
+	// means 32 random bytes drawn at New: cookies then stay valid only for
+	// the life of the process (a restart re-picks groups, as after expiry).
+	StickinessKey []byte
+	// Rand drives the weighted group choice; for tests. It is guarded by a
+	// mutex. nil means math/rand/v2's lock-free runtime generator.
+	Rand mrand.Source
+	// Now is the clock for cookie expiry; for tests. [time.Now]
+	Now func() time.Time
+	// ReadTimeout bounds reading one request, headers and body. [60s]
+	ReadTimeout time.Duration
+	// WriteTimeout bounds writing one response; it starts after the handler
+	// returned, so it never cuts a slow function short. [60s]
+	WriteTimeout time.Duration
+	// IdleTimeout closes keep-alive connections idle this long (ALB's
+	// idle timeout). [60s]
+	IdleTimeout time.Duration
+	// ShutdownTimeout bounds Serve's graceful shutdown. [30s]
+	ShutdownTimeout time.Duration
+}
+
+// Balancer serves every listener of a config. Build it with New, then Start
+// and Shutdown (or Serve). Its methods are safe for concurrent use.
+type Balancer struct {
+	log       *slog.Logger
+	listeners []*listener
+	signer    *cookieSigner
+	rng       *lockedRand
+	now       func() time.Time
+	opts      Options
+
+	// baseCtx is the parent of every invocation; cancelled only when a
+	// graceful shutdown runs out of time, to abort what is still in flight.
+	baseCtx context.Context
+	cancel  context.CancelFunc
+
+	mu      sync.Mutex
+	started bool
+	lns     []net.Listener
+	serveWG sync.WaitGroup
+	errs    chan error
+}
+
+// New compiles every listener's rules (sorted by priority) and actions.
+// groups maps target-group names to their Forwarder; a forward action
+// naming a group missing from it is an error (ErrUnknownTargetGroup).
+// A listener Port of 0 binds an ephemeral port (tests); see Addrs.
+func New(cfg *config.Config, groups map[string]Forwarder, opts Options) (*Balancer, error) {
+	if cfg == nil || len(cfg.Listeners) == 0 {
+		return nil, ErrNoListeners
+	}
+	b := &Balancer{opts: opts, now: opts.Now, errs: make(chan error, len(cfg.Listeners))}
+	b.log = opts.Logger
+	if b.log == nil {
+		b.log = slog.New(slog.DiscardHandler)
+	}
+	b.log = b.log.With("component", "balancer")
+	if b.now == nil {
+		b.now = time.Now
+	}
+	key := opts.StickinessKey
+	if key == nil {
+		key = make([]byte, 32)
+		rand.Read(key)
+	}
+	b.signer = newCookieSigner(key)
+	if opts.Rand != nil {
+		b.rng = &lockedRand{src: opts.Rand}
+	}
+	for i := range cfg.Listeners {
+		l, err := compileListener(b, i, &cfg.Listeners[i], groups)
+		if err != nil {
+			return nil, err
+		}
+		if l.scheme == "https" {
+			tc, err := tlsConfig(cfg.Listeners[i].Certificates)
+			if err != nil {
+				return nil, fmt.Errorf("listeners[%d]: %w", i, err)
+			}
+			l.tls = tc
+		}
+		l.server = b.newServer(l)
+		b.listeners = append(b.listeners, l)
+	}
+	b.baseCtx, b.cancel = context.WithCancel(context.Background())
+	return b, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// newServer builds the fasthttp server of one listener with explicit
+// limits: headers up to 64 KB, bodies up to the Lambda limit + 1 so that an
+// over-size body is detected (413) rather than truncated.
+func (b *Balancer) newServer(l *listener) *fasthttp.Server {
+	return &fasthttp.Server{
+		Handler:                      l.handle,
+		ErrorHandler:                 l.handleReadError,
+		Name:                         serverName,
+		ReadBufferSize:               MaxHeaderSize,
+		MaxRequestBodySize:           lambdaadapter.MaxRequestBodySize + 1,
+		ReadTimeout:                  orDefault(b.opts.ReadTimeout, DefaultReadTimeout),
+		WriteTimeout:                 orDefault(b.opts.WriteTimeout, DefaultWriteTimeout),
+		IdleTimeout:                  orDefault(b.opts.IdleTimeout, DefaultIdleTimeout),
+		DisablePreParseMultipartForm: true,
+		NoDefaultContentType:         true,
+		Logger:                       fasthttpLogger{l.log},
+	}
+}
+
+// handleReadError answers requests fasthttp could not read.
+func (l *listener) handleReadError(ctx *fasthttp.RequestCtx, err error) {
+	status, _ := statusForReadError(err)
+	writeError(&ctx.Response, status)
+}
+
+// Start binds every listener and serves each in its own goroutine. If one
+// cannot be bound, the others are closed and the error returned.
+func (b *Balancer) Start() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.started {
+		return ErrStarted
+	}
+	var lc net.ListenConfig
+	for _, l := range b.listeners {
+		ln, err := lc.Listen(context.Background(), "tcp", l.addr)
+		if err != nil {
+			for _, o := range b.lns {
+				o.Close()
+			}
+			b.lns = nil
+			return fmt.Errorf("balancer: listen %s: %w", l.addr, err)
+		}
+		if l.port == 0 {
+			l.port = ln.Addr().(*net.TCPAddr).Port
+		}
+		if l.tls != nil {
+			ln = tls.NewListener(ln, l.tls)
+		}
+		b.lns = append(b.lns, ln)
+	}
+	b.started = true
+	for i, l := range b.listeners {
+		ln := b.lns[i]
+		b.log.Info("listening", slog.String("address", ln.Addr().String()), slog.String("protocol", l.scheme))
+		b.serveWG.Add(1)
+		go func() {
+			defer b.serveWG.Done()
+			if err := l.server.Serve(ln); err != nil {
+				b.errs <- fmt.Errorf("balancer: serve %s: %w", ln.Addr(), err)
+			}
+		}()
+	}
+	return nil
+}
+
+// Addrs returns the bound address of every listener, in config order (nil
+// before Start).
+func (b *Balancer) Addrs() []net.Addr {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]net.Addr, len(b.lns))
+	for i, ln := range b.lns {
+		out[i] = ln.Addr()
+	}
+	return out
+}
+
+// Shutdown stops accepting, closes idle connections and waits for
+// in-flight requests to be answered. If ctx ends first, in-flight
+// invocations are cancelled and ctx's error returned.
+func (b *Balancer) Shutdown(ctx context.Context) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(b.listeners))
+	for i, l := range b.listeners {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = l.server.ShutdownWithContext(ctx)
+		}()
+	}
+	wg.Wait()
+	b.cancel()
+	b.serveWG.Wait()
+	return errors.Join(errs...)
+}
+
+// Serve starts the balancer, serves until ctx is done or a listener fails,
+// then shuts down gracefully within Options.ShutdownTimeout.
+func (b *Balancer) Serve(ctx context.Context) error {
+	if err := b.Start(); err != nil {
+		return err
+	}
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-b.errs:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), orDefault(b.opts.ShutdownTimeout, DefaultShutdownTimeout))
+	defer cancel()
+	return errors.Join(serveErr, b.Shutdown(sctx))
+}
+
+// fasthttpLogger routes fasthttp's own messages to slog at debug level
+// (they are mostly clients going away).
+type fasthttpLogger struct{ l *slog.Logger }
+
+func (f fasthttpLogger) Printf(format string, args ...any) {
+	f.l.Debug(fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,97 @@
+// Package balancer is albedo's Application Load Balancer front end: one
+// fasthttp server per listener, rules compiled into matchers and evaluated
+// in priority order, the forward / weighted-forward / redirect /
+// fixed-response actions, and the single mapping of failures to the
+// statuses an ALB gives.
+//
+// # Concurrency
+//
+// New compiles everything; afterwards a Balancer is immutable except for
+// its lifecycle (Start, Shutdown, Serve), and all methods are safe for
+// concurrent use. Handlers run on fasthttp's worker goroutines and call
+// Forwarder.Forward synchronously. Nothing retains a *fasthttp.RequestCtx
+// or any byte slice obtained from it past the handler. Every invocation
+// gets a context derived from the balancer's base context, which is
+// cancelled only when a graceful shutdown runs out of time.
+//
+// # Request path
+//
+//  1. A top-level recover turns a panic into a logged 500.
+//  2. TRACE is refused with 405 before any rule runs.
+//  3. The first rule (lowest priority number) whose conditions all hold
+//     wins; the default action is the last, condition-less rule.
+//  4. Forward only: "Upgrade: websocket" gives 400
+//     (LambdaWebsocketNotSupported) and a body over
+//     lambdaadapter.MaxRequestBodySize gives 413 (LambdaRequestTooLarge),
+//     both without invoking anything. The server reads bodies up to the
+//     limit + 1 so that this check sees the over-size; anything larger is
+//     refused by fasthttp and answered 413 by the server's error handler.
+//  5. Failures from Forward go through statusFor (status.go), the only
+//     place a target failure becomes a status.
+//
+// Every response carries "Server: albedo", function responses included
+// (ALB sets its own Server header the same way). Errors albedo generates
+// carry an ALB-style HTML page (nginx layout with CRLF line ends, as ALB
+// pages are observed; exact bytes beyond the 502 title UNCONFIRMED) with
+// Content-Type text/html.
+//
+// # Conditions (alb.md §6.2)
+//
+// Matching never allocates and never uses regexp: patterns are compiled
+// into globs where '*' is any run of bytes and '?' exactly one byte, and a
+// pattern covers the whole string. Values inside a condition are OR'ed, the
+// conditions of a rule AND'ed.
+//
+//   - host-header: the Host header, case-insensitive, with any ":port"
+//     removed before matching (UNCONFIRMED; a pattern never contains a port
+//     since ':' is not an allowed character).
+//   - path-pattern: the path exactly as the client sent it (percent-encoding
+//     kept, no dot-segment cleaning, no query), case-sensitive
+//     (UNCONFIRMED raw vs decoded; raw matches what the event carries).
+//   - http-header: the named header, name and value case-insensitive; every
+//     occurrence of a repeated header is tried in order until one matches.
+//   - http-request-method: exact, case-sensitive.
+//   - query-string: each '&'-separated pair of the raw query (not
+//     percent-decoded, '+' not a space; UNCONFIRMED), key and value
+//     case-insensitive; a pattern without a key matches any key; "\*" and
+//     "\?" match a literal '*' and '?'. A pair without '=' is a key with an
+//     empty value.
+//   - source-ip: the TCP peer address (never X-Forwarded-For) against the
+//     CIDRs; IPv4-mapped IPv6 peers are compared as IPv4.
+//
+// # Actions (alb.md §6.3)
+//
+// Weighted forward picks a group with probability weight/sum; a weight-0
+// group is never picked, and if every weight is 0 the request gets 503
+// (UNCONFIRMED). With stickiness, each forwarded response (re)issues
+// AWSALBTG and AWSALBTGCORS (SameSite=None; Secure), Path=/, expiring
+// duration seconds from now (a sliding window). The value names the group
+// and its expiry and is signed with HMAC-SHA256 (Options.StickinessKey,
+// random per process when nil) over the issuing action's identity, so a
+// cookie that is forged, expired, issued by another rule, or names a group
+// that is not (or no longer) weighted above 0 is ignored and a fresh
+// weighted pick is made. ALB encrypts its cookie; a signature gives the
+// same guarantee that matters here (no forging) and keeps it debuggable.
+//
+// Redirect builds protocol://host:port/path?query from the templates
+// (#{protocol} #{host} #{port} #{path} #{query}; #{path} without its
+// leading '/'), lower-cases the protocol, always writes the port
+// explicitly (as ALB does, "https://example.com:443/"), and leaves out the
+// '?' when the query expands to nothing (UNCONFIRMED). The answer is 301 or
+// 302 with an ALB-style HTML page.
+//
+// Fixed response answers the configured status and body with Content-Type
+// "<content_type>; charset=utf-8", text/plain when unset (UNCONFIRMED).
+//
+// # Statuses
+//
+// See statusFor. Choices for UNCONFIRMED rows of alb.md §2.6: access denied
+// and function not found are 502; context.DeadlineExceeded (the
+// balancer's own deadline, not the function's timeout) is 504
+// LambdaConnectionTimeout; any error that fits no row is 502
+// LambdaUnhandledException. Requests fasthttp cannot read get 413 (body
+// too large), 408 (read timeout) or 400 (malformed, headers over 64 KB).
+//
+// HTTPS listeners terminate TLS with crypto/tls; the certificate is chosen
+// by SNI among the listener's certificates, the first being the default.
+package balancer

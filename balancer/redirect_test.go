@@ -1,0 +1,69 @@
+package balancer
+
+import (
+	"testing"
+
+	"github.com/albedo-lb/albedo/config"
+)
+
+func TestRedirectLocation(t *testing.T) {
+	req := redirectVars{scheme: "http", host: []byte("example.com"), port: 80, path: []byte("a/b%20c"), query: []byte("x=1&y=2")}
+	noQuery := req
+	noQuery.query = nil
+	tests := []struct {
+		name string
+		cfg  config.Redirect
+		vars redirectVars
+		want string
+	}{
+		{name: "defaults reproduce the request", cfg: config.Redirect{StatusCode: "HTTP_301"}, vars: req, want: "http://example.com:80/a/b%20c?x=1&y=2"},
+		{name: "to https", cfg: config.Redirect{Protocol: "HTTPS", Port: "443", StatusCode: "HTTP_301"}, vars: req, want: "https://example.com:443/a/b%20c?x=1&y=2"},
+		{name: "explicit defaults", cfg: config.Redirect{Protocol: "#{protocol}", Host: "#{host}", Port: "#{port}", Path: "/#{path}", Query: "#{query}", StatusCode: "HTTP_302"}, vars: req, want: "http://example.com:80/a/b%20c?x=1&y=2"},
+		{name: "no query no question mark", cfg: config.Redirect{Protocol: "HTTPS", Port: "443", StatusCode: "HTTP_301"}, vars: noQuery, want: "https://example.com:443/a/b%20c"},
+		{name: "new host and path", cfg: config.Redirect{Host: "www.#{host}", Path: "/new/#{path}", StatusCode: "HTTP_302"}, vars: req, want: "http://www.example.com:80/new/a/b%20c?x=1&y=2"},
+		{name: "query with keywords", cfg: config.Redirect{Query: "from=#{host}&p=#{port}&#{query}", StatusCode: "HTTP_302"}, vars: noQuery, want: "http://example.com:80/a/b%20c?from=example.com&p=80&"},
+		{name: "path keywords", cfg: config.Redirect{Path: "/#{host}/#{port}/#{path}", StatusCode: "HTTP_302"}, vars: req, want: "http://example.com:80/example.com/80/a/b%20c?x=1&y=2"},
+		{name: "unknown keyword literal", cfg: config.Redirect{Path: "/#{nope}", StatusCode: "HTTP_302"}, vars: noQuery, want: "http://example.com:80/#{nope}"},
+		{name: "empty path becomes slash", cfg: config.Redirect{Path: "#{path}", StatusCode: "HTTP_302"}, vars: redirectVars{scheme: "https", host: []byte("h"), port: 8443}, want: "https://h:8443/"},
+		{name: "fixed query replaces", cfg: config.Redirect{Query: "a=b", StatusCode: "HTTP_302"}, vars: req, want: "http://example.com:80/a/b%20c?a=b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ra, err := compileRedirect(&tt.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := string(ra.appendLocation(nil, &tt.vars)); got != tt.want {
+				t.Errorf("Location = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCompileRedirectErrors(t *testing.T) {
+	for _, r := range []config.Redirect{
+		{StatusCode: "HTTP_307"},
+		{StatusCode: ""},
+		{Protocol: "FTP", StatusCode: "HTTP_301"},
+	} {
+		if _, err := compileRedirect(&r); err == nil {
+			t.Errorf("compileRedirect(%+v) = nil error", r)
+		}
+	}
+}
+
+func FuzzRedirectTemplate(f *testing.F) {
+	f.Add("/#{path}?#{query}#{", "p", "q")
+	f.Add("#{host}#{port}#{protocol}", "", "")
+	f.Fuzz(func(t *testing.T, tmpl, path, query string) {
+		v := redirectVars{scheme: "http", host: []byte("h"), port: 80, path: []byte(path), query: []byte(query)}
+		ra := &redirectAction{
+			protocol: compileTemplate("#{protocol}"), host: compileTemplate(tmpl), port: compileTemplate("#{port}"),
+			path: compileTemplate(tmpl), query: compileTemplate(tmpl),
+		}
+		loc := ra.appendLocation(nil, &v)
+		if len(loc) < len("http://:80/") {
+			t.Fatalf("short Location %q", loc)
+		}
+	})
+}

@@ -1,0 +1,124 @@
+package balancer
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strconv"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/albedo-lb/albedo/lambdaadapter"
+	"github.com/albedo-lb/albedo/targetgroup"
+)
+
+// error_reason values (ALB access log, alb.md §7.3) for failures the
+// balancer itself detects; the others come from statusFor.
+const (
+	ReasonAccessDenied          = "LambdaAccessDenied"
+	ReasonResourceNotFound      = "LambdaResourceNotFound"
+	ReasonThrottling            = "LambdaThrottling"
+	ReasonUnhandled             = "LambdaUnhandled"
+	ReasonConnectionTimeout     = "LambdaConnectionTimeout"
+	ReasonUnhandledException    = "LambdaUnhandledException"
+	ReasonRequestTooLarge       = "LambdaRequestTooLarge"
+	ReasonWebsocketNotSupported = "LambdaWebsocketNotSupported"
+)
+
+// statusFor maps a Forward failure to the status the client receives and
+// the access log's error_reason. It is the only place that decides a status
+// for a target failure (alb.md §2.6):
+//
+//	targetgroup.ErrNoTargets                 503  -
+//	targetgroup.ErrAccessDenied              502  LambdaAccessDenied
+//	targetgroup.ErrFunctionNotFound          502  LambdaResourceNotFound
+//	targetgroup.ErrThrottled                 502  LambdaThrottling
+//	*targetgroup.FunctionError               502  LambdaUnhandled
+//	*lambdaadapter.ResponseError             502  its Reason
+//	context.DeadlineExceeded                 504  LambdaConnectionTimeout (UNCONFIRMED)
+//	anything else                            502  LambdaUnhandledException
+//
+// A function that runs past its own timeout is a *targetgroup.FunctionError
+// (Sandbox.Timedout) and so 502 LambdaUnhandled; DeadlineExceeded only
+// arrives when the balancer's own context gave up first.
+func statusFor(err error) (status int, reason string) {
+	var fe *targetgroup.FunctionError
+	var re *lambdaadapter.ResponseError
+	switch {
+	case errors.Is(err, targetgroup.ErrNoTargets):
+		return fasthttp.StatusServiceUnavailable, ""
+	case errors.Is(err, targetgroup.ErrAccessDenied):
+		return fasthttp.StatusBadGateway, ReasonAccessDenied
+	case errors.Is(err, targetgroup.ErrFunctionNotFound):
+		return fasthttp.StatusBadGateway, ReasonResourceNotFound
+	case errors.Is(err, targetgroup.ErrThrottled):
+		return fasthttp.StatusBadGateway, ReasonThrottling
+	case errors.As(err, &fe):
+		return fasthttp.StatusBadGateway, ReasonUnhandled
+	case errors.As(err, &re):
+		return fasthttp.StatusBadGateway, re.Reason
+	case errors.Is(err, context.DeadlineExceeded):
+		return fasthttp.StatusGatewayTimeout, ReasonConnectionTimeout
+	default:
+		return fasthttp.StatusBadGateway, ReasonUnhandledException
+	}
+}
+
+// statusForReadError maps an error fasthttp hit while reading a request
+// (Server.ErrorHandler) to the client status: 413 for a body over the
+// limit, 408 for a client too slow to send, 400 otherwise (including
+// headers over 64 KB, as ALB answers).
+func statusForReadError(err error) (status int, reason string) {
+	var ne net.Error
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		return fasthttp.StatusRequestEntityTooLarge, ReasonRequestTooLarge
+	case errors.As(err, &ne) && ne.Timeout():
+		return fasthttp.StatusRequestTimeout, ""
+	default:
+		return fasthttp.StatusBadRequest, ""
+	}
+}
+
+// errorPages holds the pre-rendered bodies of the statuses albedo itself
+// generates; others are rendered on demand.
+var errorPages = func() map[int][]byte {
+	m := make(map[int][]byte)
+	for _, s := range []int{301, 302, 400, 405, 408, 413, 500, 502, 503, 504} {
+		m[s] = renderPage(s)
+	}
+	return m
+}()
+
+// renderPage renders an ALB-style page (nginx layout, CRLF line ends):
+//
+//	<html>
+//	<head><title>502 Bad Gateway</title></head>
+//	<body>
+//	<center><h1>502 Bad Gateway</h1></center>
+//	</body>
+//	</html>
+func renderPage(status int) []byte {
+	title := strconv.Itoa(status) + " " + fasthttp.StatusMessage(status)
+	return []byte("<html>\r\n<head><title>" + title + "</title></head>\r\n<body>\r\n<center><h1>" +
+		title + "</h1></center>\r\n</body>\r\n</html>\r\n")
+}
+
+func page(status int) []byte {
+	if p, ok := errorPages[status]; ok {
+		return p
+	}
+	return renderPage(status)
+}
+
+// writeError replaces whatever resp holds with albedo's page for status.
+func writeError(resp *fasthttp.Response, status int) {
+	resp.Reset()
+	resp.SetStatusCode(status)
+	resp.Header.SetContentType("text/html")
+	resp.Header.SetServer(serverName)
+	resp.SetBodyRaw(page(status))
+}
+
+// serverName is the Server header of every response.
+const serverName = "albedo"

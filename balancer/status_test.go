@@ -1,0 +1,182 @@
+package balancer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/albedo-lb/albedo/config"
+	"github.com/albedo-lb/albedo/lambdaadapter"
+	"github.com/albedo-lb/albedo/targetgroup"
+)
+
+func TestStatusFor(t *testing.T) {
+	tests := []struct {
+		name       string
+		err        error
+		wantStatus int
+		wantReason string
+	}{
+		{name: "access denied", err: fmt.Errorf("forward tg: %w", targetgroup.ErrAccessDenied), wantStatus: 502, wantReason: "LambdaAccessDenied"},
+		{name: "function not found", err: fmt.Errorf("invoke: %w", targetgroup.ErrFunctionNotFound), wantStatus: 502, wantReason: "LambdaResourceNotFound"},
+		{name: "throttled", err: fmt.Errorf("invoke: %w", targetgroup.ErrThrottled), wantStatus: 502, wantReason: "LambdaThrottling"},
+		{name: "no targets", err: targetgroup.ErrNoTargets, wantStatus: 503, wantReason: ""},
+		{name: "function error", err: fmt.Errorf("x: %w", &targetgroup.FunctionError{Function: "f", Type: "Sandbox.Timedout"}), wantStatus: 502, wantReason: "LambdaUnhandled"},
+		{name: "invalid response", err: fmt.Errorf("decode: %w", &lambdaadapter.ResponseError{Reason: lambdaadapter.ReasonInvalidResponse}), wantStatus: 502, wantReason: "LambdaInvalidResponse"},
+		{name: "response too large", err: &lambdaadapter.ResponseError{Reason: lambdaadapter.ReasonResponseTooLarge}, wantStatus: 502, wantReason: "LambdaResponseTooLarge"},
+		{name: "deadline", err: fmt.Errorf("invoke: %w", context.DeadlineExceeded), wantStatus: 504, wantReason: "LambdaConnectionTimeout"},
+		{name: "anything else", err: errors.New("boom"), wantStatus: 502, wantReason: "LambdaUnhandledException"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, r := statusFor(tt.err)
+			if s != tt.wantStatus || r != tt.wantReason {
+				t.Errorf("statusFor(%v) = %d %q, want %d %q", tt.err, s, r, tt.wantStatus, tt.wantReason)
+			}
+		})
+	}
+}
+
+// TestFailureStatuses checks every ALB-generated status end to end: the
+// status, the HTML page, Content-Type and Server.
+func TestFailureStatuses(t *testing.T) {
+	tests := []struct {
+		name       string
+		err        error
+		panicV     any
+		method     string
+		prep       func(*fasthttp.Request)
+		wantStatus int
+		wantCalls  int64
+	}{
+		{name: "access denied", err: targetgroup.ErrAccessDenied, wantStatus: 502, wantCalls: 1},
+		{name: "function not found", err: targetgroup.ErrFunctionNotFound, wantStatus: 502, wantCalls: 1},
+		{name: "throttled", err: targetgroup.ErrThrottled, wantStatus: 502, wantCalls: 1},
+		{name: "function error", err: &targetgroup.FunctionError{Function: "f", Type: "Runtime.ExitError"}, wantStatus: 502, wantCalls: 1},
+		{name: "invalid response", err: &lambdaadapter.ResponseError{Reason: lambdaadapter.ReasonInvalidResponse}, wantStatus: 502, wantCalls: 1},
+		{name: "response too large", err: &lambdaadapter.ResponseError{Reason: lambdaadapter.ReasonResponseTooLarge}, wantStatus: 502, wantCalls: 1},
+		{name: "no targets", err: targetgroup.ErrNoTargets, wantStatus: 503, wantCalls: 1},
+		{name: "deadline", err: context.DeadlineExceeded, wantStatus: 504, wantCalls: 1},
+		{name: "unknown error", err: errors.New("boom"), wantStatus: 502, wantCalls: 1},
+		{name: "panic", panicV: "kaboom", wantStatus: 500, wantCalls: 1},
+		{name: "websocket", prep: func(r *fasthttp.Request) {
+			r.Header.Set("Connection", "Upgrade")
+			r.Header.Set("Upgrade", "WebSocket")
+		}, wantStatus: 400},
+		{name: "trace", method: "TRACE", wantStatus: 405},
+		{name: "body over 1 MB", method: "POST", prep: func(r *fasthttp.Request) {
+			r.SetBody(bytes.Repeat([]byte("x"), lambdaadapter.MaxRequestBodySize+1))
+		}, wantStatus: 413},
+		{name: "body far over 1 MB", method: "POST", prep: func(r *fasthttp.Request) {
+			r.SetBody(bytes.Repeat([]byte("x"), 2*lambdaadapter.MaxRequestBodySize))
+		}, wantStatus: 413},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs, groups := fakes("g")
+			f := fs["g"]
+			f.err, f.panicV = tt.err, tt.panicV
+			_, base := start(t, listenerConfig(forwardTo("g")), groups, Options{})
+			method := tt.method
+			if method == "" {
+				method = "GET"
+			}
+			resp := do(t, method, base+"/x", tt.prep)
+			if resp.StatusCode() != tt.wantStatus {
+				t.Errorf("status = %d, want %d", resp.StatusCode(), tt.wantStatus)
+			}
+			if got, want := string(resp.Body()), string(page(tt.wantStatus)); got != want {
+				t.Errorf("body = %q, want %q", got, want)
+			}
+			if ct := string(resp.Header.ContentType()); ct != "text/html" {
+				t.Errorf("Content-Type = %q", ct)
+			}
+			if s := string(resp.Header.Server()); s != serverName {
+				t.Errorf("Server = %q", s)
+			}
+			if n := f.calls.Load(); n != tt.wantCalls {
+				t.Errorf("function invoked %d times, want %d", n, tt.wantCalls)
+			}
+		})
+	}
+}
+
+func TestBodyAtLimitForwarded(t *testing.T) {
+	fs, groups := fakes("g")
+	_, base := start(t, listenerConfig(forwardTo("g")), groups, Options{})
+	body := bytes.Repeat([]byte("y"), lambdaadapter.MaxRequestBodySize)
+	resp := do(t, "POST", base+"/", func(r *fasthttp.Request) { r.SetBody(body) })
+	if resp.StatusCode() != 200 || len(fs["g"].lastReceived().body) != len(body) {
+		t.Errorf("status %d, forwarded %d bytes; want 200 and %d", resp.StatusCode(), len(fs["g"].lastReceived().body), len(body))
+	}
+}
+
+func TestHeaderTooLarge(t *testing.T) {
+	fs, groups := fakes("g")
+	_, base := start(t, listenerConfig(forwardTo("g")), groups, Options{})
+	resp := do(t, "GET", base+"/", header("X-Big", strings.Repeat("b", MaxHeaderSize)))
+	if resp.StatusCode() != 400 || fs["g"].calls.Load() != 0 {
+		t.Errorf("status %d calls %d; want 400 and 0", resp.StatusCode(), fs["g"].calls.Load())
+	}
+}
+
+// TestForwardConn checks what the balancer hands the Forwarder.
+func TestForwardConn(t *testing.T) {
+	fs, groups := fakes("g")
+	b, base := start(t, listenerConfig(forwardTo("g")), groups, Options{})
+	resp := do(t, "POST", base+"/p%20q?a=1&a=2", func(r *fasthttp.Request) { r.SetBodyString("hello") })
+	if resp.StatusCode() != 200 || string(resp.Body()) != "from g" {
+		t.Fatalf("got %d %q", resp.StatusCode(), resp.Body())
+	}
+	if s := string(resp.Header.Server()); s != serverName {
+		t.Errorf("function's Server header not replaced: %q", s)
+	}
+	got := fs["g"].lastReceived()
+	port := b.Addrs()[0].(interface{ AddrPort() netip.AddrPort }).AddrPort().Port()
+	if got.method != "POST" || got.uri != "/p%20q?a=1&a=2" || string(got.body) != "hello" {
+		t.Errorf("request = %s %s %q", got.method, got.uri, got.body)
+	}
+	c := got.conn
+	if c.ClientIP != netip.MustParseAddr("127.0.0.1") || c.ClientPort == 0 || c.ListenerPort != int(port) || c.Scheme != "http" {
+		t.Errorf("conn = %+v, want 127.0.0.1, a port, listener %d, http", c, port)
+	}
+	if c.TargetGroupARN != "" || c.MultiValue {
+		t.Errorf("balancer filled group fields: %+v", c)
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	_, groups := fakes("g")
+	tests := []struct {
+		name string
+		cfg  *config.Config
+		want error
+	}{
+		{name: "nil", cfg: nil, want: ErrNoListeners},
+		{name: "unknown group", cfg: listenerConfig(forwardTo("missing")), want: ErrUnknownTargetGroup},
+		{name: "duplicate priority", cfg: listenerConfig(forwardTo("g"),
+			config.Rule{Priority: 3, Conditions: []config.Condition{{PathPattern: []string{"/a"}}}, Action: forwardTo("g")},
+			config.Rule{Priority: 3, Conditions: []config.Condition{{PathPattern: []string{"/b"}}}, Action: forwardTo("g")},
+		), want: ErrInvalidRule},
+		{name: "no default action", cfg: listenerConfig(nil), want: ErrInvalidAction},
+		{name: "two actions", cfg: listenerConfig(&config.Action{Forward: forwardTo("g").Forward, FixedResponse: &config.FixedResponse{StatusCode: 200}}), want: ErrInvalidAction},
+		{name: "bad weight", cfg: listenerConfig(weighted(nil, config.WeightedGroup{Name: "g", Weight: ptr(1000)})), want: ErrInvalidAction},
+		{name: "bad condition", cfg: listenerConfig(forwardTo("g"),
+			config.Rule{Priority: 1, Conditions: []config.Condition{{SourceIP: []string{"nope"}}}, Action: forwardTo("g")},
+		), want: ErrInvalidCondition},
+		{name: "https without certificate", cfg: &config.Config{Listeners: []config.Listener{{Port: 0, Protocol: "HTTPS", DefaultAction: forwardTo("g")}}}, want: ErrNoCertificate},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := New(tt.cfg, groups, Options{}); !errors.Is(err, tt.want) {
+				t.Errorf("New error = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/albedo-lb/albedo/config"
+)
+
+// defaultConfigFile is what validate (and serve) read without -config.
+const defaultConfigFile = "albedo.yaml"
+
+// loadConfig loads path, or when path is "" ./albedo.yaml if it exists and
+// the embedded default otherwise. source says which one was used.
+func loadConfig(path string) (cfg *config.Config, source string, err error) {
+	if path == "" {
+		if _, statErr := os.Stat(defaultConfigFile); statErr != nil {
+			return config.Default(), "embedded default (no ./" + defaultConfigFile + ")", nil
+		}
+		path = defaultConfigFile
+	}
+	cfg, err = config.Load(path)
+	return cfg, path, err
+}
+
+// printConfigError writes err to w, one problem per line.
+func printConfigError(w io.Writer, err error) {
+	var errs config.Errors
+	if errors.As(err, &errs) {
+		for _, e := range errs {
+			fmt.Fprintln(w, e)
+		}
+		return
+	}
+	fmt.Fprintln(w, "albedo:", err)
+}
+
+func runValidate(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "configuration file (default ./albedo.yaml, or the embedded default if it does not exist)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: albedo validate [-config FILE]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	cfg, source, err := loadConfig(*path)
+	if err != nil {
+		printConfigError(stderr, err)
+		if errors.Is(err, config.ErrInvalid) {
+			return 2
+		}
+		return 1
+	}
+	printSummary(stdout, cfg, source)
+	return 0
+}
+
+// printSummary writes a readable overview of cfg.
+func printSummary(w io.Writer, c *config.Config, source string) {
+	fmt.Fprintf(w, "config: %s\n", source)
+	fmt.Fprintf(w, "load balancer: %s (%s), region %s, account %s\n", c.LoadBalancer, config.LoadBalancerName(c.LoadBalancer), c.Region, c.AccountID)
+	switch {
+	case c.Admin.Address == "":
+		fmt.Fprintln(w, "admin: disabled")
+	case c.Admin.Credentials != nil:
+		fmt.Fprintf(w, "admin: %s (SigV4 signed requests only)\n", c.Admin.Address)
+	default:
+		fmt.Fprintf(w, "admin: %s\n", c.Admin.Address)
+	}
+	budget := "machine RAM"
+	if c.MemoryBudget > 0 {
+		budget = strconv.Itoa(c.MemoryBudget) + " MB"
+	}
+	fmt.Fprintf(w, "limits: max_concurrency %d, idle_timeout %s, memory_budget %s\n", c.MaxConcurrency, c.IdleTimeout, budget)
+	fmt.Fprintf(w, "state_dir: %s\n", c.StateDir)
+
+	for _, l := range c.Listeners {
+		addr := l.Address
+		if addr == "" {
+			addr = "*"
+		}
+		fmt.Fprintf(w, "\nlistener %s %s:%d", l.Protocol, addr, l.Port)
+		if n := len(l.Certificates); n > 0 {
+			fmt.Fprintf(w, " (%d certificate%s)", n, plural(n))
+		}
+		fmt.Fprintln(w)
+		rules := slices.Clone(l.Rules)
+		slices.SortFunc(rules, func(a, b config.Rule) int { return a.Priority - b.Priority })
+		for _, r := range rules {
+			fmt.Fprintf(w, "  rule %d\n", r.Priority)
+			fmt.Fprintf(w, "    if   %s\n", conditionsString(r.Conditions))
+			fmt.Fprintf(w, "    then %s\n", actionString(r.Action))
+		}
+		fmt.Fprintln(w, "  default")
+		fmt.Fprintf(w, "    then %s\n", actionString(l.DefaultAction))
+	}
+	for _, g := range c.TargetGroups {
+		fmt.Fprintf(w, "\ntarget group %s\n", g.Name)
+		fmt.Fprintf(w, "  arn       %s\n", g.ARN)
+		fmt.Fprintf(w, "  function  %s\n", g.Function)
+		hc := "off"
+		if h := g.HealthCheck; h.Enabled {
+			hc = fmt.Sprintf("%s every %ds, timeout %ds, healthy %d, unhealthy %d, matcher %s",
+				h.Path, h.Interval, h.Timeout, h.HealthyThreshold, h.UnhealthyThreshold, h.Matcher)
+		}
+		fmt.Fprintf(w, "  options   multi_value_headers %t, health_check %s\n", g.MultiValueHeaders, hc)
+	}
+	for _, f := range c.Functions {
+		fmt.Fprintf(w, "\nfunction %s\n", f.Name)
+		fmt.Fprintf(w, "  arn       %s\n", f.ARN)
+		rt := f.Runtime + ", handler " + f.Handler
+		if f.Code != "" {
+			rt += ", code " + f.Code
+		}
+		if len(f.Build) > 0 {
+			rt += ", build: " + strings.Join(f.Build, " ")
+		}
+		fmt.Fprintf(w, "  runtime   %s\n", rt)
+		res := "unreserved"
+		if f.ReservedConcurrency != nil {
+			res = "reserved_concurrency " + strconv.Itoa(*f.ReservedConcurrency)
+		}
+		fmt.Fprintf(w, "  limits    memory %d MB, timeout %ds, %s, %d env var%s, %d policy statement%s\n",
+			f.MemorySize, f.Timeout, res, len(f.Environment), plural(len(f.Environment)), len(f.Policy), plural(len(f.Policy)))
+		if a := f.Async; a.OnSuccess != "" || a.OnFailure != "" {
+			fmt.Fprintf(w, "  async     retries %d, max age %ds, on_success %s, on_failure %s\n",
+				*a.MaximumRetryAttempts, a.MaximumEventAge, orNone(a.OnSuccess), orNone(a.OnFailure))
+		}
+	}
+	fmt.Fprintf(w, "\nok: %d listener%s, %d target group%s, %d function%s\n",
+		len(c.Listeners), plural(len(c.Listeners)), len(c.TargetGroups), plural(len(c.TargetGroups)), len(c.Functions), plural(len(c.Functions)))
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// conditionsString renders a rule's conditions: values OR'ed with "|",
+// conditions AND'ed.
+func conditionsString(conds []config.Condition) string {
+	parts := make([]string, 0, len(conds))
+	for _, c := range conds {
+		switch {
+		case len(c.PathPattern) > 0:
+			parts = append(parts, "path_pattern "+strings.Join(c.PathPattern, " | "))
+		case len(c.HostHeader) > 0:
+			parts = append(parts, "host_header "+strings.Join(c.HostHeader, " | "))
+		case c.HTTPHeader != nil:
+			parts = append(parts, "http_header "+c.HTTPHeader.Name+": "+strings.Join(c.HTTPHeader.Values, " | "))
+		case len(c.HTTPRequestMethod) > 0:
+			parts = append(parts, "http_request_method "+strings.Join(c.HTTPRequestMethod, " | "))
+		case len(c.QueryString) > 0:
+			qs := make([]string, len(c.QueryString))
+			for i, q := range c.QueryString {
+				qs[i] = q.Value
+				if q.Key != "" {
+					qs[i] = q.Key + "=" + q.Value
+				}
+			}
+			parts = append(parts, "query_string "+strings.Join(qs, " | "))
+		case len(c.SourceIP) > 0:
+			parts = append(parts, "source_ip "+strings.Join(c.SourceIP, " | "))
+		}
+	}
+	return strings.Join(parts, " AND ")
+}
+
+// actionString renders an action on one line.
+func actionString(a *config.Action) string {
+	switch {
+	case a == nil:
+		return "-"
+	case a.Forward != nil:
+		f := a.Forward
+		gs := make([]string, len(f.TargetGroups))
+		for i, g := range f.TargetGroups {
+			gs[i] = g.Name
+			if len(f.TargetGroups) > 1 {
+				gs[i] += " (weight " + strconv.Itoa(*g.Weight) + ")"
+			}
+		}
+		s := "forward " + strings.Join(gs, ", ")
+		if st := f.Stickiness; st != nil && st.Enabled {
+			s += fmt.Sprintf(", sticky %ds", st.Duration)
+		}
+		return s
+	case a.Redirect != nil:
+		r := a.Redirect
+		u := r.Protocol + "://" + r.Host + ":" + r.Port + r.Path
+		if r.Query != "" {
+			u += "?" + r.Query
+		}
+		return "redirect " + r.StatusCode + " " + u
+	case a.FixedResponse != nil:
+		f := a.FixedResponse
+		s := "fixed_response " + strconv.Itoa(f.StatusCode)
+		if f.ContentType != "" {
+			s += " " + f.ContentType
+		}
+		if body := f.MessageBody; body != "" {
+			if r := []rune(body); len(r) > 40 {
+				body = string(r[:40]) + "…"
+			}
+			s += " " + strconv.Quote(body)
+		}
+		return s
+	}
+	return "-"
+}

@@ -1,0 +1,31 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
+)
+
+// version is set at link time: go build -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+// versionString is "albedo <version> (<module version>, <go version>)",
+// the module version coming from the build info when albedo was built with
+// "go install module@version".
+func versionString() string {
+	mod := ""
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		mod = bi.Main.Version + ", "
+	}
+	return fmt.Sprintf("albedo %s (%s%s %s/%s)", version, mod, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+func runVersion(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintln(stderr, "usage: albedo version")
+		return 2
+	}
+	fmt.Fprintln(stdout, versionString())
+	return 0
+}

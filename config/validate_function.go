@@ -1,0 +1,299 @@
+package config
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+var (
+	sidRE        = regexp.MustCompile(`^[A-Za-z0-9_-]{1,100}$`)
+	policyActRE  = regexp.MustCompile(`^(lambda:[*]|lambda:[a-zA-Z]+|[*])$`)
+	matcherRE    = regexp.MustCompile(`^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$`)
+	runtimeNames = "provided.al2023, provided.al2, provided, builtin"
+)
+
+// Builtins are the handlers of runtime "builtin".
+var Builtins = []string{"echo"}
+
+func (v *validator) targetGroups() {
+	c := v.cfg
+	for i := range c.TargetGroups {
+		g := &c.TargetGroups[i]
+		p := indexPath("target_groups", i)
+		switch {
+		case g.Name == "":
+			v.errorf(p+".name", "required")
+		case !elbNameRE.MatchString(g.Name):
+			v.errorf(p+".name", "invalid name %q: 1-32 letters, digits and hyphens, not starting or ending with a hyphen", g.Name)
+		default:
+			for j := range i {
+				if c.TargetGroups[j].Name == g.Name {
+					v.errorf(p+".name", "%q is already used by target_groups[%d]", g.Name, j)
+					break
+				}
+			}
+		}
+		g.ARN = TargetGroupARN(c.Region, c.AccountID, c.LoadBalancer, g.Name)
+		if g.TargetType != "lambda" {
+			v.errorf(p+".target_type", "must be lambda (the only target type albedo serves), got %q", g.TargetType)
+		}
+		v.healthCheck(&g.HealthCheck, p+".health_check")
+		if len(g.Targets) != 1 {
+			v.errorf(p+".targets", "a Lambda target group takes exactly one target, a function name or ARN (AWS quota), got %d", len(g.Targets))
+			continue
+		}
+		tp := p + ".targets[0]"
+		fi := v.functionRef(tp, g.Targets[0], "target")
+		if fi < 0 {
+			continue
+		}
+		fn := &c.Functions[fi]
+		g.Function = fn.Name
+		fnARN := FunctionARN(c.Region, c.AccountID, fn.Name)
+		if !Allows(fn.Policy, ELBPrincipal, InvokeAction, g.ARN, c.AccountID) {
+			v.errorf(tp, "%s; add to functions[%d].policy: %s", PermissionError(fnARN, g.ARN), fi, SuggestedStatement(*g, *fn, c))
+		}
+	}
+}
+
+// functionRef resolves a function name or unqualified function ARN of this
+// config's region and account to an index in Functions, reporting why not
+// (and returning -1) when it can't.
+func (v *validator) functionRef(p, ref, what string) int {
+	c := v.cfg
+	name := ref
+	if strings.HasPrefix(ref, "arn:") {
+		region, account, n, qualifier, ok := splitFunctionARN(ref)
+		switch {
+		case !ok:
+			v.errorf(p, "%q is not a Lambda function ARN", ref)
+			return -1
+		case qualifier != "":
+			v.errorf(p, "qualified function ARNs (versions, aliases) are not supported yet: use %s", FunctionARN(region, account, n))
+			return -1
+		case region != c.Region || account != c.AccountID:
+			v.errorf(p, "function ARN %q is not in this config's region %s and account %s", ref, c.Region, c.AccountID)
+			return -1
+		}
+		name = n
+	}
+	if name == "" {
+		v.errorf(p, "%s can't be empty", what)
+		return -1
+	}
+	fi := c.functionIndex(name)
+	if fi < 0 {
+		v.errorf(p, "function %q is not defined in functions", name)
+	}
+	return fi
+}
+
+func (v *validator) healthCheck(h *HealthCheck, p string) {
+	if !strings.HasPrefix(h.Path, "/") || len(h.Path) > 1024 {
+		v.errorf(p+".path", "must start with \"/\" and be at most 1024 characters, got %q", h.Path)
+	}
+	iv := v.intRange(p+".interval", h.Interval, 5, 300)
+	if v.intRange(p+".timeout", h.Timeout, 2, 120) && iv && h.Timeout >= h.Interval {
+		v.errorf(p+".timeout", "must be less than interval (%d), got %d", h.Interval, h.Timeout)
+	}
+	v.intRange(p+".healthy_threshold", h.HealthyThreshold, 2, 10)
+	v.intRange(p+".unhealthy_threshold", h.UnhealthyThreshold, 2, 10)
+	if !matcherRE.MatchString(h.Matcher) {
+		v.errorf(p+".matcher", "invalid matcher %q: want codes such as \"200\", \"200,202\" or \"200-299\"", h.Matcher)
+		return
+	}
+	for _, part := range strings.Split(h.Matcher, ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, _ := strconv.Atoi(lo)
+		b := a
+		if isRange {
+			b, _ = strconv.Atoi(hi)
+		}
+		if a < 200 || b > 499 || a > b {
+			v.errorf(p+".matcher", "codes must be 200-499 (ranges low-high), got %q", part)
+			return
+		}
+	}
+}
+
+func (v *validator) functions() {
+	c := v.cfg
+	for i := range c.Functions {
+		f := &c.Functions[i]
+		p := indexPath("functions", i)
+		switch {
+		case f.Name == "":
+			v.errorf(p+".name", "required")
+		case !funcNameRE.MatchString(f.Name):
+			v.errorf(p+".name", "invalid name %q: 1-64 letters, digits, hyphens and underscores", f.Name)
+		default:
+			for j := range i {
+				if c.Functions[j].Name == f.Name {
+					v.errorf(p+".name", "%q is already used by functions[%d]", f.Name, j)
+					break
+				}
+			}
+		}
+		f.ARN = FunctionARN(c.Region, c.AccountID, f.Name)
+		v.runtime(f, p)
+		v.intRange(p+".memory_size", f.MemorySize, 128, 10240)
+		v.intRange(p+".timeout", f.Timeout, 1, 900)
+		if r := f.ReservedConcurrency; r != nil && (*r < 0 || *r > c.MaxConcurrency) {
+			v.errorf(p+".reserved_concurrency", "must be 0-%d (max_concurrency), got %d", c.MaxConcurrency, *r)
+		}
+		v.environment(f.Environment, p+".environment")
+		v.policy(f.Policy, p+".policy")
+		v.async(&f.Async, p+".async")
+	}
+}
+
+func (v *validator) runtime(f *Function, p string) {
+	switch f.Runtime {
+	case "":
+		v.errorf(p+".runtime", "required: one of %s", runtimeNames)
+	case "builtin":
+		ok := false
+		for _, b := range Builtins {
+			ok = ok || f.Handler == b
+		}
+		if !ok {
+			v.errorf(p+".handler", "unknown builtin handler %q (available: %s)", f.Handler, strings.Join(Builtins, ", "))
+		}
+		if f.Code != "" {
+			v.errorf(p+".code", "builtin functions take no code")
+		}
+		if len(f.Build) > 0 {
+			v.errorf(p+".build", "builtin functions take no build command")
+		}
+	case "provided.al2023", "provided.al2", "provided":
+		v.code(f, p)
+	default:
+		v.errorf(p+".runtime", "unsupported runtime %q (supported: %s)", f.Runtime, runtimeNames)
+	}
+}
+
+// code checks a provided* function's code directory and handler. The
+// handler must exist unless a build command will produce it (validation
+// never runs builds).
+func (v *validator) code(f *Function, p string) {
+	if len(f.Build) > 0 && f.Build[0] == "" {
+		v.errorf(p+".build[0]", "the command can't be empty")
+	}
+	if f.Code == "" {
+		v.errorf(p+".code", "required: the directory holding the function")
+		return
+	}
+	dir := v.resolve(f.Code)
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		v.errorf(p+".code", "directory %q does not exist", f.Code)
+		return
+	case err != nil:
+		v.errorf(p+".code", "cannot read %q: %s", f.Code, errorReason(err))
+		return
+	case !st.IsDir():
+		v.errorf(p+".code", "%q is not a directory", f.Code)
+		return
+	}
+	h := f.Handler
+	if h == "" || filepath.IsAbs(h) || !filepath.IsLocal(h) {
+		v.errorf(p+".handler", "must name a file inside code, got %q", h)
+		return
+	}
+	if len(f.Build) > 0 {
+		return
+	}
+	st, err = os.Stat(filepath.Join(dir, h))
+	switch {
+	case err != nil:
+		v.errorf(p+".handler", "%q not found in %q: build it first or set build", h, f.Code)
+	case st.IsDir():
+		v.errorf(p+".handler", "%q in %q is a directory, not an executable", h, f.Code)
+	}
+}
+
+func (v *validator) environment(env map[string]string, p string) {
+	keys := make([]string, 0, len(env))
+	size := 0
+	for k, val := range env {
+		keys = append(keys, k)
+		size += len(k) + len(val)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		kp := p + "." + k
+		switch {
+		case !envKeyRE.MatchString(k):
+			v.errorf(kp, "invalid variable name %q: want a letter, then letters, digits and underscores", k)
+		case IsReservedEnv(k):
+			v.errorf(kp, "%s is reserved by the Lambda runtime environment", k)
+		}
+	}
+	if size > maxEnvironmentSize {
+		v.errorf(p, "environment variables total %d bytes; Lambda allows 4 KB (%d)", size, maxEnvironmentSize)
+	}
+}
+
+func (v *validator) policy(stmts []Statement, p string) {
+	for i := range stmts {
+		s := &stmts[i]
+		sp := indexPath(p, i)
+		switch {
+		case s.Sid == "":
+			v.errorf(sp+".sid", "required")
+		case !sidRE.MatchString(s.Sid):
+			v.errorf(sp+".sid", "invalid sid %q: 1-100 letters, digits, hyphens and underscores", s.Sid)
+		default:
+			for j := range i {
+				if stmts[j].Sid == s.Sid {
+					v.errorf(sp+".sid", "%q is already used by policy[%d]", s.Sid, j)
+					break
+				}
+			}
+		}
+		if s.Principal == "" || strings.ContainsAny(s.Principal, " \t\r\n") {
+			v.errorf(sp+".principal", "required: a service principal such as %s", ELBPrincipal)
+		}
+		switch {
+		case s.Action == "":
+			v.errorf(sp+".action", "required: %s, lambda:* or *", InvokeAction)
+		case !policyActRE.MatchString(s.Action):
+			v.errorf(sp+".action", "invalid action %q: want lambda:<Action>, lambda:* or *", s.Action)
+		}
+		if s.SourceAccount != "" && !accountRE.MatchString(s.SourceAccount) {
+			v.errorf(sp+".source_account", "must be 12 digits, got %q", s.SourceAccount)
+		}
+		if strings.ContainsAny(s.SourceARN, " \t\r\n") {
+			v.errorf(sp+".source_arn", "must not contain white space, got %q", s.SourceARN)
+		}
+	}
+}
+
+func (v *validator) async(a *Async, p string) {
+	if a.MaximumRetryAttempts != nil {
+		v.intRange(p+".maximum_retry_attempts", *a.MaximumRetryAttempts, 0, 2)
+	}
+	v.intRange(p+".maximum_event_age", a.MaximumEventAge, 60, 21600)
+	v.destination(p+".on_success", a.OnSuccess)
+	v.destination(p+".on_failure", a.OnFailure)
+}
+
+func (v *validator) destination(p, dest string) {
+	if dest == "" {
+		return
+	}
+	if path, ok := strings.CutPrefix(dest, "file://"); ok {
+		if path == "" {
+			v.errorf(p, "file:// destination needs a path")
+		}
+		return
+	}
+	v.functionRef(p, dest, "destination")
+}

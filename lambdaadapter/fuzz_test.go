@@ -1,0 +1,89 @@
+package lambdaadapter
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+)
+
+// FuzzEncode: any request fasthttp accepts gives a valid event that
+// unmarshals into events.ALBTargetGroupRequest with the expected values.
+func FuzzEncode(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join(eventsDir, "*.http"))
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		c, raw := parseCase(f, data)
+		f.Add(raw, c.MultiValue)
+	}
+	big := "POST / HTTP/1.1\r\nHost: h\r\nContent-Type: text/plain\r\nContent-Length: " +
+		"1048577\r\n\r\n" + strings.Repeat("x", MaxRequestBodySize+1)
+	f.Add([]byte(big), false)
+	f.Add([]byte("GET /\xff?\xfe=\x00 HTTP/1.1\r\nHost: \xc3\r\nX: a\r\n b\r\n\r\n"), true)
+	f.Fuzz(func(t *testing.T, raw []byte, multi bool) {
+		req := new(fasthttp.Request)
+		if err := req.Read(bufio.NewReader(bytes.NewReader(raw))); err != nil {
+			return
+		}
+		c := &Conn{MultiValue: multi, ListenerPort: 80, Scheme: "http", TargetGroupARN: "arn:\x00\"x\xff"}
+		c.ClientIP, c.ClientPort = testClientIP, 1234
+		ev := testEncoder().AppendEvent(nil, req, c)
+		checkEventAgainstStruct(t, ev, req, c)
+	})
+}
+
+// FuzzDecode: arbitrary payloads never panic, never put a bare CR or LF in
+// the header block, and are only accepted when they are valid JSON.
+func FuzzDecode(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join(responsesDir, "*.json"))
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data, strings.HasPrefix(filepath.Base(file), "mv-"))
+	}
+	f.Add([]byte(`{"statusCode":200,"headers":{"a":"\ud800\u000a"}}`), false)
+	f.Fuzz(func(t *testing.T, payload []byte, multi bool) {
+		var resp fasthttp.Response
+		err := DecodeResponse(payload, multi, &resp)
+		if err != nil {
+			var re *ResponseError
+			if !errors.As(err, &re) {
+				t.Fatalf("error %v is not a *ResponseError", err)
+			}
+			return
+		}
+		if !json.Valid(payload) {
+			t.Fatalf("accepted invalid JSON %q", payload)
+		}
+		var probe struct {
+			StatusCode *int `json:"statusCode"`
+		}
+		if json.Unmarshal(payload, &probe) != nil || probe.StatusCode == nil || *probe.StatusCode != resp.StatusCode() {
+			t.Fatalf("statusCode: encoding/json disagrees with %d for %q", resp.StatusCode(), payload)
+		}
+		hdr := resp.Header.Header()
+		end := bytes.Index(hdr, []byte("\r\n\r\n"))
+		if end != len(hdr)-4 {
+			t.Fatalf("header block ends early (%d of %d): %q", end, len(hdr), hdr)
+		}
+		for i, c := range hdr {
+			if c == '\n' && (i == 0 || hdr[i-1] != '\r') || c == '\r' && (i+1 >= len(hdr) || hdr[i+1] != '\n') {
+				t.Fatalf("bare CR/LF at %d: %q", i, hdr)
+			}
+			if c == 0 {
+				t.Fatalf("NUL in header: %q", hdr)
+			}
+		}
+	})
+}

@@ -1,0 +1,27 @@
+// Package targetgroup implements ALB target groups of type lambda: each
+// Group has (at most) one function target, and Forward runs one request
+// through it the way an ALB does:
+//
+//  1. check the invoke permission: the function's resource-based policy must
+//     allow elasticloadbalancing.amazonaws.com from the group's ARN. The
+//     evaluation is config.Allows, the same code `albedo validate` runs; the
+//     statements come from a Policies source (the policy API can change them
+//     at run time), and the decision is cached in one bounded golang-lru
+//     cache keyed by (group, function, policy revision), so a policy change
+//     takes effect on the very next request without re-evaluating on every
+//     request;
+//  2. encode the ALB Lambda event (lambdaadapter) into a fresh buffer whose
+//     ownership passes to the executor;
+//  3. invoke the function (an Invoker, in production *executor.Pool);
+//  4. decode the function's answer into the client response (lambdaadapter).
+//
+// Every failure is returned as an error (sentinels in errors.go, a
+// *FunctionError for failures inside the function, a
+// *lambdaadapter.ResponseError for an answer the ALB would refuse); the
+// balancer maps them to client statuses in one place. This package never
+// writes a status code for an error.
+//
+// Concurrency: a Group is immutable after New and safe for concurrent use.
+// Forward runs synchronously inside the fasthttp handler and retains
+// nothing of req, resp or conn after it returns.
+package targetgroup

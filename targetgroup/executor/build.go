@@ -1,0 +1,69 @@
+package executor
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+)
+
+// buildState runs a function's build command at most once successfully.
+type buildState struct {
+	mu   sync.Mutex
+	done bool
+	err  error
+}
+
+// Prepare runs the build command of every function that has one, once
+// each, in its code directory, with albedo's environment. Output lines go to
+// FunctionLog. A failure is a *BuildError naming the function, the command
+// and its output. Functions without build commands are untouched; no
+// environment starts.
+func (p *Pool) Prepare(ctx context.Context) error {
+	var errs []error
+	for _, name := range p.names {
+		if err := p.build(ctx, p.fns[name]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// build runs fn's build command unless it already succeeded or failed; a
+// build cut short by its context is retried next time.
+func (p *Pool) build(ctx context.Context, fn *function) error {
+	if len(fn.cfg.Build) == 0 {
+		return nil
+	}
+	b := &fn.build
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.done {
+		return b.err
+	}
+	p.log.Info("building function", "function", fn.cfg.Name, "command", strings.Join(fn.cfg.Build, " "))
+	cmd := exec.CommandContext(ctx, fn.cfg.Build[0], fn.cfg.Build[1:]...)
+	cmd.Dir = fn.cfg.Code
+	cmd.Env = os.Environ()
+	out, err := cmd.CombinedOutput()
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		p.flog.writeLine(sc.Bytes())
+	}
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	b.done = true
+	if err != nil {
+		if len(out) > 8<<10 {
+			out = out[len(out)-8<<10:]
+		}
+		b.err = &BuildError{Function: fn.cfg.Name, Command: fn.cfg.Build, Output: out, Err: err}
+	}
+	return b.err
+}

@@ -1,0 +1,145 @@
+package executor
+
+import (
+	"time"
+)
+
+// logSyncWait bounds how long an invocation waits for the function's
+// output lines to reach the log before its END line.
+const logSyncWait = 100 * time.Millisecond
+
+// complete turns the outcome of a delivered invocation into a Response:
+// it collects the function's last output lines, checks the memory peak,
+// writes the platform log lines and returns the environment to the idle
+// list or lets it go.
+func (p *Pool) complete(e *env, inv *invocation, res result, cold bool) Response {
+	if res.status != "" {
+		waitDead(e, ShutdownGrace)
+	}
+	e.syncLogs(inv.wantTail, logSyncWait)
+	kb := e.sampleMemory()
+	if res.status == "" && stopReason(e.reason.Load()) == reasonOutOfMemory {
+		waitDead(e, ShutdownGrace)
+		p.stats.outOfMemory.Add(1)
+		res = platformResult(inv.id, ErrorTypeOutOfMemory, "Runtime exited with error: signal: killed")
+	}
+	healthy := res.status == "" && !e.isDead()
+	if res.functionError && res.errorType == "" {
+		p.stats.functionErrors.Add(1)
+	}
+	if res.end.IsZero() {
+		res.end = time.Now()
+	}
+	r := report{
+		RequestID:   inv.id,
+		Duration:    res.end.Sub(inv.start),
+		MemorySize:  e.fn.cfg.MemorySize,
+		MaxMemoryMB: kbToMB(kb),
+		Status:      res.status,
+	}
+	if res.status == "error" {
+		r.ErrorType = res.errorType
+	}
+	if cold {
+		e.mu.Lock()
+		r.InitDuration = e.initDuration
+		e.mu.Unlock()
+	}
+	tail := p.logEnd(e, inv, res, r)
+	if healthy {
+		p.release(e)
+	} else if !e.isDead() {
+		e.kill(reasonShutdown)
+	}
+	return response(inv, res, r.Duration, tail)
+}
+
+// finishUnstarted ends an invocation whose environment failed to start or
+// initialise; the environment is gone or going.
+func (p *Pool) finishUnstarted(e *env, inv *invocation, res result) Response {
+	waitDead(e, ShutdownGrace)
+	e.mu.Lock()
+	if e.logInv == inv {
+		e.logInv = nil
+	}
+	e.mu.Unlock()
+	inv.start = e.start
+	if inv.start.IsZero() {
+		inv.start = res.end
+	}
+	if res.end.IsZero() {
+		res.end = time.Now()
+	}
+	r := report{
+		RequestID:   inv.id,
+		Duration:    res.end.Sub(inv.start),
+		MemorySize:  e.fn.cfg.MemorySize,
+		MaxMemoryMB: kbToMB(e.hwmKB.Load()),
+		Status:      res.status,
+		ErrorType:   res.errorType,
+	}
+	if res.status == "timeout" {
+		r.ErrorType = ""
+	}
+	line := appendStart(nil, inv.id)
+	p.flog.writeLine(line)
+	if inv.wantTail {
+		inv.tail = append(append(inv.tail, line...), '\n')
+	}
+	tail := p.logEnd(e, inv, res, r)
+	return response(inv, res, r.Duration, tail)
+}
+
+// logEnd writes the platform lines that close an invocation (error lines,
+// END, REPORT, the timeout line) and returns the invocation's tail.
+func (p *Pool) logEnd(e *env, inv *invocation, res result, r report) []byte {
+	lines := make([][]byte, 0, 5)
+	if res.status == "error" && res.logLine != "" {
+		lines = append(lines, []byte(res.logLine), []byte(res.errorType))
+	}
+	lines = append(lines, appendEnd(nil, inv.id), appendReport(nil, r))
+	if res.status == "timeout" {
+		lines = append(lines, appendTimeoutLine(nil, time.Now(), inv.id, e.fn.cfg.Timeout))
+	}
+	for _, l := range lines {
+		p.flog.writeLine(l)
+	}
+	if !inv.wantTail {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, l := range lines {
+		inv.tail = append(append(inv.tail, l...), '\n')
+	}
+	if e.logInv == inv {
+		e.logInv = nil
+	}
+	return inv.tail
+}
+
+func response(inv *invocation, res result, d time.Duration, tail []byte) Response {
+	resp := Response{
+		RequestID: inv.id,
+		Payload:   res.payload,
+		ErrorType: res.errorType,
+		Duration:  d,
+		Log:       tail,
+	}
+	if res.functionError {
+		resp.FunctionError = FunctionErrorUnhandled
+	}
+	return resp
+}
+
+func waitDead(e *env, d time.Duration) {
+	if e.isDead() {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-e.dead:
+	case <-t.C:
+	}
+}

@@ -1,0 +1,298 @@
+package executor
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"time"
+)
+
+// invocation is one request on its way through an environment.
+type invocation struct {
+	id            string
+	payload       []byte
+	traceID       string
+	clientContext string
+	cognito       string
+	wantTail      bool
+	start         time.Time // delivery to the runtime
+	deadline      time.Time
+	done          chan result // the runtime's answer, sent once
+
+	// guarded by env.mu
+	delivered bool
+	tail      []byte
+}
+
+// result is what came back from the runtime.
+type result struct {
+	payload       []byte
+	functionError bool
+	errorType     string // platform error type; "" for the function's own
+	end           time.Time
+	// for the REPORT line and platform log lines
+	status  string // "timeout" | "error" | ""
+	logLine string // "RequestId: … Error: …" for platform failures
+}
+
+// maxWarmRetries bounds how often an invocation moves on after picking an
+// idle environment that died before taking it (a runtime that exits after
+// answering, as aws-lambda-go does after a panic).
+const maxWarmRetries = 8
+
+// Invoke runs one invocation of req.Function and waits for its result.
+// Failures inside the function (its own error, timeout, crash, out of
+// memory, init failure, oversized response) are a Response with
+// FunctionError set; Go errors mean the invocation never reached a runtime
+// (ErrFunctionNotFound, *ThrottleError, ErrClosed, ErrPayloadTooLarge, a
+// *BuildError) or ctx ended first. When ctx ends while the function runs,
+// the invocation goes on in its environment until it finishes or times out.
+func (p *Pool) Invoke(ctx context.Context, req Request) (Response, error) {
+	fn, ok := p.fns[req.Function]
+	if !ok {
+		return Response{}, fmt.Errorf("invoke %s: %w", req.Function, ErrFunctionNotFound)
+	}
+	if len(req.Payload) > MaxPayloadSize {
+		return Response{}, fmt.Errorf("invoke %s: %d bytes: %w", req.Function, len(req.Payload), ErrPayloadTooLarge)
+	}
+	if err := ctx.Err(); err != nil {
+		return Response{}, err
+	}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return Response{}, fmt.Errorf("invoke %s: %w", req.Function, ErrClosed)
+	}
+	p.inflight.Add(1)
+	p.mu.Unlock()
+	handedOff := false
+	defer func() {
+		if !handedOff {
+			p.inflight.Done()
+		}
+	}()
+
+	if err := p.build(ctx, fn); err != nil {
+		return Response{}, fmt.Errorf("invoke %s: %w", req.Function, err)
+	}
+	inv := &invocation{
+		id:       newRequestID(),
+		payload:  req.Payload,
+		traceID:  req.TraceID,
+		cognito:  req.CognitoIdentity,
+		wantTail: req.TailLog,
+		done:     make(chan result, 1),
+	}
+	if inv.traceID == "" {
+		inv.traceID = newTraceID(time.Now())
+	}
+	if req.ClientContext != "" {
+		// Callers send it base64-encoded; runtimes receive the JSON.
+		if b, err := base64.StdEncoding.DecodeString(req.ClientContext); err == nil {
+			inv.clientContext = string(b)
+		} else {
+			inv.clientContext = req.ClientContext
+		}
+	}
+
+	for attempt := 0; ; attempt++ {
+		e, cold, err := p.acquire(fn)
+		if err != nil {
+			return Response{}, fmt.Errorf("invoke %s: %w", req.Function, err)
+		}
+		if cold {
+			p.stats.coldStarts.Add(1)
+			if err := e.launch(); err != nil {
+				p.stats.initFailures.Add(1)
+				e.log.Warn("runtime did not start", "err", err)
+				res := platformResult(inv.id, ErrorTypeInvalidEntry, "Couldn't find valid bootstrap(s): "+err.Error())
+				return p.finishUnstarted(e, inv, res), nil
+			}
+			if res, ok, err := p.awaitInit(ctx, e, inv); !ok {
+				if err != nil {
+					handedOff = true
+				}
+				return res, err
+			}
+		}
+		delivered, err := p.deliver(ctx, e, inv, cold)
+		if err != nil {
+			return Response{}, err
+		}
+		if !delivered {
+			if cold || attempt >= maxWarmRetries {
+				// It died between init and the hand-off.
+				p.stats.crashes.Add(1)
+				return p.complete(e, inv, p.exitResult(e, inv), cold), nil
+			}
+			continue
+		}
+		p.stats.invocations.Add(1)
+		res, waited := p.await(ctx.Done(), e, inv)
+		if !waited {
+			handedOff = true
+			go func() {
+				defer p.inflight.Done()
+				res, _ := p.await(nil, e, inv)
+				p.complete(e, inv, res, cold)
+			}()
+			return Response{}, ctx.Err()
+		}
+		return p.complete(e, inv, res, cold), nil
+	}
+}
+
+// awaitInit waits for a new environment's first /next. ok is false when
+// init failed (res holds the function error) or ctx ended (err).
+func (p *Pool) awaitInit(ctx context.Context, e *env, inv *invocation) (res Response, ok bool, err error) {
+	t := time.NewTimer(p.opts.InitTimeout)
+	defer t.Stop()
+	select {
+	case <-e.ready:
+		return Response{}, true, nil
+	case <-e.initFailed:
+	case <-e.dead:
+	case <-t.C:
+		e.kill(reasonInitTimeout)
+		p.stats.initFailures.Add(1)
+		r := platformResult(inv.id, ErrorTypeTimeout, "Init phase timed out after "+seconds(p.opts.InitTimeout))
+		r.status = "timeout"
+		return p.finishUnstarted(e, inv, r), false, nil
+	case <-ctx.Done():
+		// Let the environment finish its init and join the idle ones.
+		go p.adopt(e)
+		return Response{}, false, ctx.Err()
+	}
+	p.stats.initFailures.Add(1)
+	select {
+	case <-e.initFailed:
+		e.kill(reasonInitFailed)
+		e.mu.Lock()
+		r := result{payload: e.initErr, functionError: true, errorType: e.initErrType, end: time.Now(), status: "error"}
+		e.mu.Unlock()
+		return p.finishUnstarted(e, inv, r), false, nil
+	default:
+	}
+	<-e.dead
+	select {
+	case <-e.ready: // it called /next, then died
+	default:
+	}
+	return p.finishUnstarted(e, inv, p.exitResult(e, inv)), false, nil
+}
+
+// adopt waits in the background for an environment whose invocation went
+// away during init, and keeps it when init succeeds.
+func (p *Pool) adopt(e *env) {
+	defer p.inflight.Done()
+	t := time.NewTimer(p.opts.InitTimeout)
+	defer t.Stop()
+	select {
+	case <-e.ready:
+		p.release(e)
+	case <-e.initFailed:
+		e.kill(reasonInitFailed)
+	case <-e.dead:
+	case <-t.C:
+		e.kill(reasonInitTimeout)
+	}
+}
+
+// deliver hands inv to the environment's parked /next. delivered is false
+// when the environment died first.
+func (p *Pool) deliver(ctx context.Context, e *env, inv *invocation, cold bool) (delivered bool, err error) {
+	inv.start = time.Now()
+	inv.deadline = inv.start.Add(e.fn.cfg.Timeout)
+	e.mu.Lock()
+	e.current = inv
+	e.mu.Unlock()
+	select {
+	case e.next <- inv:
+		return true, nil
+	case <-e.dead:
+		err = nil
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	e.mu.Lock()
+	if e.current == inv {
+		e.current = nil
+	}
+	e.mu.Unlock()
+	if err != nil {
+		p.release(e)
+	}
+	return false, err
+}
+
+// await waits for the runtime's answer, the deadline or the environment's
+// death. waited is false when stop closed first.
+func (p *Pool) await(stop <-chan struct{}, e *env, inv *invocation) (res result, waited bool) {
+	t := time.NewTimer(time.Until(inv.deadline))
+	defer t.Stop()
+	select {
+	case res = <-inv.done:
+		return res, true
+	case <-stop:
+		return result{}, false
+	case <-t.C:
+		if e.claim(inv) {
+			e.kill(reasonTimeout)
+			p.stats.timeouts.Add(1)
+			r := platformResult(inv.id, ErrorTypeTimeout, "Task timed out after "+seconds(e.fn.cfg.Timeout))
+			r.status = "timeout"
+			r.end = inv.deadline
+			return r, true
+		}
+	case <-e.dead:
+		if e.claim(inv) {
+			p.stats.crashes.Add(1)
+			return p.exitResult(e, inv), true
+		}
+	}
+	return <-inv.done, true
+}
+
+// claim takes the outcome of inv away from the Runtime API handlers.
+func (e *env) claim(inv *invocation) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.current != inv {
+		return false
+	}
+	e.current = nil
+	e.lastID = inv.id
+	return true
+}
+
+// exitResult describes a runtime that exited (or was killed) during inv.
+func (p *Pool) exitResult(e *env, inv *invocation) result {
+	<-e.dead
+	e.mu.Lock()
+	desc := e.exitDesc
+	e.mu.Unlock()
+	msg := "Runtime exited with error: " + desc
+	if desc == "exit status 0" {
+		msg = "Runtime exited without providing a reason"
+	}
+	typ := ErrorTypeExit
+	if stopReason(e.reason.Load()) == reasonOutOfMemory {
+		typ = ErrorTypeOutOfMemory
+		p.stats.outOfMemory.Add(1)
+	}
+	return platformResult(inv.id, typ, msg)
+}
+
+// platformResult is a failure detected by albedo, not reported by the
+// function.
+func platformResult(id, typ, msg string) result {
+	r := platformError(id, typ, msg)
+	return result{
+		payload:       r.Payload,
+		functionError: true,
+		errorType:     typ,
+		end:           time.Now(),
+		status:        "error",
+		logLine:       "RequestId: " + id + " Error: " + msg,
+	}
+}

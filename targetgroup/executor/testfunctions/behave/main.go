@@ -1,0 +1,150 @@
+// Command behave is a Lambda function whose behaviour is chosen by its
+// event, for the executor's tests. The event is a JSON object; every field
+// is optional and they apply in this order:
+//
+//	{"stdout":["l1"],"stderr":["l2"]}  print lines (stdout, then stderr)
+//	{"alloc_mb":200}                   allocate and touch that much memory
+//	{"sleep_ms":50}                    sleep (honouring nothing: a stuck function)
+//	{"exit":3}                         exit with that status without answering
+//	{"panic":"boom"}                   panic (aws-lambda-go reports it, then exits)
+//	{"error":"bad"}                    return an error
+//	{"big":7340032}                    answer with a string of that many bytes
+//	{"env":true}                       answer with the whole environment
+//
+// The answer is {"pid":…,"env":{…},"big":"…","echo":<event>,"deadline_ms":…}.
+//
+// Init behaviour comes from environment variables: BEHAVE_INIT_FAIL=exit
+// (exit 3 during init), =error (post /runtime/init/error, then exit),
+// =hang (never call /next); BEHAVE_INIT_SLEEP_MS delays init;
+// BEHAVE_SIGTERM=1 starts with lambda.WithEnableSIGTERM and prints
+// "behave: SIGTERM" when the signal arrives.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+type event struct {
+	Stdout  []string `json:"stdout"`
+	Stderr  []string `json:"stderr"`
+	AllocMB int      `json:"alloc_mb"`
+	SleepMS int      `json:"sleep_ms"`
+	Exit    *int     `json:"exit"`
+	Panic   string   `json:"panic"`
+	Error   string   `json:"error"`
+	Big     int      `json:"big"`
+	Env     bool     `json:"env"`
+}
+
+type answer struct {
+	PID        int               `json:"pid"`
+	Env        map[string]string `json:"env,omitempty"`
+	Big        string            `json:"big,omitempty"`
+	Echo       json.RawMessage   `json:"echo,omitempty"`
+	DeadlineMS int64             `json:"deadline_ms"`
+	RequestID  string            `json:"request_id"`
+	TraceID    string            `json:"trace_id"`
+}
+
+var hold [][]byte // keeps allocations alive across invocations
+
+func handle(ctx context.Context, raw json.RawMessage) (answer, error) {
+	var ev event
+	if len(raw) > 0 && raw[0] == '{' {
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return answer{}, err
+		}
+	}
+	for _, l := range ev.Stdout {
+		fmt.Fprintln(os.Stdout, l)
+	}
+	for _, l := range ev.Stderr {
+		fmt.Fprintln(os.Stderr, l)
+	}
+	if ev.AllocMB > 0 {
+		b := make([]byte, ev.AllocMB<<20)
+		for i := 0; i < len(b); i += 4096 {
+			b[i] = 1
+		}
+		hold = append(hold, b)
+	}
+	if ev.SleepMS > 0 {
+		time.Sleep(time.Duration(ev.SleepMS) * time.Millisecond)
+	}
+	if ev.Exit != nil {
+		os.Exit(*ev.Exit)
+	}
+	if ev.Panic != "" {
+		panic(ev.Panic)
+	}
+	if ev.Error != "" {
+		return answer{}, errors.New(ev.Error)
+	}
+	a := answer{PID: os.Getpid(), Echo: raw}
+	if dl, ok := ctx.Deadline(); ok {
+		a.DeadlineMS = dl.UnixMilli()
+	}
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		a.RequestID = lc.AwsRequestID
+	}
+	if v, ok := ctx.Value("x-amzn-trace-id").(string); ok {
+		a.TraceID = v
+	}
+	if ev.Big > 0 {
+		a.Big = strings.Repeat("x", ev.Big)
+		a.Echo = nil
+	}
+	if ev.Env {
+		a.Env = map[string]string{}
+		for _, kv := range os.Environ() {
+			k, v, _ := strings.Cut(kv, "=")
+			a.Env[k] = v
+		}
+	}
+	return a, nil
+}
+
+func initError() {
+	body := []byte(`{"errorMessage":"behave: init failed on purpose","errorType":"Runtime.BehaveInitError"}`)
+	url := "http://" + os.Getenv("AWS_LAMBDA_RUNTIME_API") + "/2018-06-01/runtime/init/error"
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	req.Header.Set("Lambda-Runtime-Function-Error-Type", "Runtime.BehaveInitError")
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+	}
+	os.Exit(4)
+}
+
+func main() {
+	if ms, _ := strconv.Atoi(os.Getenv("BEHAVE_INIT_SLEEP_MS")); ms > 0 {
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+	}
+	switch os.Getenv("BEHAVE_INIT_FAIL") {
+	case "exit":
+		fmt.Fprintln(os.Stderr, "behave: exiting during init")
+		os.Exit(3)
+	case "error":
+		initError()
+	case "hang":
+		select {}
+	}
+	if os.Getenv("BEHAVE_SIGTERM") == "1" {
+		lambda.StartWithOptions(handle, lambda.WithEnableSIGTERM(func() {
+			fmt.Println("behave: SIGTERM")
+		}))
+		return
+	}
+	lambda.Start(handle)
+}

@@ -1,0 +1,139 @@
+package targetgroup
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/albedo-lb/albedo/config"
+	"github.com/albedo-lb/albedo/lambdaadapter"
+	"github.com/albedo-lb/albedo/targetgroup/executor"
+)
+
+// Invoker runs one invocation. A function error is a successful call with
+// Response.FunctionError set. *executor.Pool implements it.
+type Invoker interface {
+	Invoke(ctx context.Context, req executor.Request) (executor.Response, error)
+}
+
+// Options are shared by every group of one balancer.
+type Options struct {
+	Invoker Invoker
+	// Policies supplies the functions' statements; nil serves the config
+	// file's statements.
+	Policies Policies
+	// Encoder builds events; nil uses a zero Encoder (real clock, random
+	// trace ids).
+	Encoder *lambdaadapter.Encoder
+	Logger  *slog.Logger
+}
+
+// Group is one Lambda target group.
+type Group struct {
+	name       string
+	arn        string
+	function   string // "" = no registered target
+	multiValue bool
+
+	inv   Invoker
+	pol   Policies
+	enc   *lambdaadapter.Encoder
+	perms *permissionCache
+}
+
+// New builds every target group of cfg, keyed by name.
+func New(cfg *config.Config, opts Options) (map[string]*Group, error) {
+	if opts.Invoker == nil {
+		return nil, fmt.Errorf("targetgroup: no invoker")
+	}
+	pol := opts.Policies
+	if pol == nil {
+		static := StaticPolicies{}
+		for _, f := range cfg.Functions {
+			static[f.Name] = f.Policy
+		}
+		pol = static
+	}
+	enc := opts.Encoder
+	if enc == nil {
+		enc = &lambdaadapter.Encoder{}
+	}
+	perms := newPermissionCache(cfg.AccountID)
+	groups := make(map[string]*Group, len(cfg.TargetGroups))
+	for _, tg := range cfg.TargetGroups {
+		groups[tg.Name] = &Group{
+			name:       tg.Name,
+			arn:        tg.ARN,
+			function:   tg.Function,
+			multiValue: tg.MultiValueHeaders,
+			inv:        opts.Invoker,
+			pol:        pol,
+			enc:        enc,
+			perms:      perms,
+		}
+	}
+	return groups, nil
+}
+
+// Name is the group's name.
+func (g *Group) Name() string { return g.name }
+
+// ARN is the group's ARN, as found in every event's requestContext.
+func (g *Group) ARN() string { return g.arn }
+
+// Function is the name of the group's target function ("" when none).
+func (g *Group) Function() string { return g.function }
+
+// Forward sends req to the group's function and writes its answer into
+// resp. conn carries the connection facts; the group fills in its ARN and
+// multi-value mode. ctx bounds the wait (the function's own timeout is the
+// executor's).
+func (g *Group) Forward(ctx context.Context, req *fasthttp.Request, conn lambdaadapter.Conn, resp *fasthttp.Response) error {
+	if g.function == "" {
+		return ErrNoTargets
+	}
+	if !g.perms.allowed(g.arn, g.function, g.pol) {
+		return fmt.Errorf("forward to %s: %w", g.name, ErrAccessDenied)
+	}
+	conn.TargetGroupARN = g.arn
+	conn.MultiValue = g.multiValue
+	// The payload is not pooled: its ownership passes to the executor,
+	// which may still be writing it to a runtime when Invoke returns on a
+	// timeout.
+	payload := g.enc.AppendEvent(make([]byte, 0, eventSizeHint(req)), req, &conn)
+	out, err := g.inv.Invoke(ctx, executor.Request{Function: g.function, Payload: payload})
+	if err != nil {
+		return fmt.Errorf("forward to %s: %w", g.name, err)
+	}
+	if out.FunctionError != "" {
+		return functionError(g.function, out)
+	}
+	return lambdaadapter.DecodeResponse(out.Payload, g.multiValue, resp)
+}
+
+// eventSizeHint guesses the event size so the encoder rarely regrows: the
+// headers, a third for base64 growth of the body, and the fixed fields.
+func eventSizeHint(req *fasthttp.Request) int {
+	n := len(req.Body())
+	return 1024 + req.Header.Len()*64 + n + n/3
+}
+
+// functionError turns an error payload ({"errorType","errorMessage"}) into
+// a *FunctionError.
+func functionError(function string, out executor.Response) error {
+	var body struct {
+		Type    string `json:"errorType"`
+		Message string `json:"errorMessage"`
+	}
+	_ = json.Unmarshal(out.Payload, &body) // a malformed error body still is an error
+	if out.ErrorType != "" {
+		body.Type = out.ErrorType
+	}
+	if body.Type == "" {
+		body.Type = out.FunctionError
+	}
+	return &FunctionError{Function: function, Type: body.Type, Message: body.Message}
+}
