@@ -19,7 +19,7 @@ var (
 )
 
 // Builtins are the handlers of runtime "builtin".
-var Builtins = []string{"echo"}
+var Builtins = []string{"echo", "noop"}
 
 func (v *validator) targetGroups() {
 	c := v.cfg

@@ -68,6 +68,9 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "commands:")
 	names := make([]string, 0, len(commands))
 	for n := range commands {
+		if strings.HasPrefix(n, "__") {
+			continue
+		}
 		names = append(names, n)
 	}
 	sort.Strings(names)
