@@ -41,7 +41,7 @@ type fixedAction struct {
 // compileAction compiles a config action. id names the action uniquely
 // within the balancer ("listener port/rule priority"); it binds stickiness
 // cookies to the action that issued them.
-func compileAction(a *config.Action, id string, groups map[string]Forwarder) (action, error) {
+func compileAction(a *config.Action, id string, groups map[string]Forwarder, arns map[string]string) (action, error) {
 	if a == nil {
 		return action{}, fmt.Errorf("%w: missing", ErrInvalidAction)
 	}
@@ -49,7 +49,7 @@ func compileAction(a *config.Action, id string, groups map[string]Forwarder) (ac
 	var out action
 	if a.Forward != nil {
 		n++
-		f, err := compileForward(a.Forward, id, groups)
+		f, err := compileForward(a.Forward, id, groups, arns)
 		if err != nil {
 			return action{}, err
 		}
@@ -92,7 +92,8 @@ func fixedContentType(ct string) string {
 }
 
 // compileForward compiles a forward action, single or weighted.
-func compileForward(f *config.Forward, id string, groups map[string]Forwarder) (*forwardAction, error) {
+// arns maps group names to ARNs for the access log (missing = unknown).
+func compileForward(f *config.Forward, id string, groups map[string]Forwarder, arns map[string]string) (*forwardAction, error) {
 	entries := f.TargetGroups
 	if len(entries) == 0 && f.TargetGroup != "" {
 		// Not normalised by config.Load (an in-memory config): one group.
@@ -115,7 +116,7 @@ func compileForward(f *config.Forward, id string, groups map[string]Forwarder) (
 			return nil, fmt.Errorf("%w: target group %q weight %d not in 0-999", ErrInvalidAction, e.Name, w)
 		}
 		fa.total += w
-		fa.groups = append(fa.groups, weightedTarget{name: e.Name, fwd: fwd, weight: w, upTo: fa.total})
+		fa.groups = append(fa.groups, weightedTarget{name: e.Name, arn: arns[e.Name], fwd: fwd, weight: w, upTo: fa.total})
 	}
 	if s := f.Stickiness; s != nil && s.Enabled {
 		d := s.Duration

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	mrand "math/rand/v2"
 	"net"
@@ -51,6 +52,10 @@ const (
 type Options struct {
 	// Logger receives albedo's own records (component=balancer). [discard]
 	Logger *slog.Logger
+	// AccessLog receives one ALB-format access-log line per request
+	// (alb.md §7.2), buffered and flushed every second and at Shutdown.
+	// nil disables the access log.
+	AccessLog io.Writer
 	// StickinessKey is the HMAC-SHA256 key signing AWSALBTG cookies. nil
 	// means 32 random bytes drawn at New: cookies then stay valid only for
 	// the life of the process (a restart re-picks groups, as after expiry).
@@ -79,6 +84,7 @@ type Balancer struct {
 	listeners []*listener
 	signer    *cookieSigner
 	rng       *lockedRand
+	alog      *accessLog // nil when Options.AccessLog is nil
 	now       func() time.Time
 	opts      Options
 
@@ -87,11 +93,12 @@ type Balancer struct {
 	baseCtx context.Context
 	cancel  context.CancelFunc
 
-	mu      sync.Mutex
-	started bool
-	lns     []net.Listener
-	serveWG sync.WaitGroup
-	errs    chan error
+	mu       sync.Mutex
+	started  bool
+	lns      []net.Listener
+	serveWG  sync.WaitGroup
+	errs     chan error
+	closeLog sync.Once
 }
 
 // New compiles every listener's rules (sorted by priority) and actions.
@@ -120,8 +127,12 @@ func New(cfg *config.Config, groups map[string]Forwarder, opts Options) (*Balanc
 	if opts.Rand != nil {
 		b.rng = &lockedRand{src: opts.Rand}
 	}
+	arns := make(map[string]string, len(cfg.TargetGroups))
+	for _, tg := range cfg.TargetGroups {
+		arns[tg.Name] = tg.ARN
+	}
 	for i := range cfg.Listeners {
-		l, err := compileListener(b, i, &cfg.Listeners[i], groups)
+		l, err := compileListener(b, i, &cfg.Listeners[i], groups, arns)
 		if err != nil {
 			return nil, err
 		}
@@ -134,6 +145,13 @@ func New(cfg *config.Config, groups map[string]Forwarder, opts Options) (*Balanc
 		}
 		l.server = b.newServer(l)
 		b.listeners = append(b.listeners, l)
+	}
+	if opts.AccessLog != nil {
+		lb := cfg.LoadBalancer
+		if lb == "" {
+			lb = "albedo"
+		}
+		b.alog = newAccessLog(opts.AccessLog, config.LoadBalancerName(lb))
 	}
 	b.baseCtx, b.cancel = context.WithCancel(context.Background())
 	return b, nil
@@ -167,8 +185,12 @@ func (b *Balancer) newServer(l *listener) *fasthttp.Server {
 
 // handleReadError answers requests fasthttp could not read.
 func (l *listener) handleReadError(ctx *fasthttp.RequestCtx, err error) {
-	status, _ := statusForReadError(err)
+	status, reason := statusForReadError(err)
 	writeError(&ctx.Response, status)
+	if l.b.alog != nil {
+		e := logEntry{rule: ruleNone, reason: reason}
+		l.b.alog.write(l, ctx, &e, time.Now())
+	}
 }
 
 // Start binds every listener and serves each in its own goroutine. If one
@@ -240,6 +262,9 @@ func (b *Balancer) Shutdown(ctx context.Context) error {
 	wg.Wait()
 	b.cancel()
 	b.serveWG.Wait()
+	if b.alog != nil {
+		b.closeLog.Do(func() { errs = append(errs, b.alog.Close()) })
+	}
 	return errors.Join(errs...)
 }
 

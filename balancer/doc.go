@@ -92,6 +92,20 @@
 // LambdaUnhandledException. Requests fasthttp cannot read get 413 (body
 // too large), 408 (read timeout) or 400 (malformed, headers over 64 KB).
 //
+// # Access log
+//
+// With Options.AccessLog set, every request, including those rejected
+// before a rule ran, gets one line with the 30 fields of alb.md §7.2,
+// formatted without allocating into pooled buffers and written through a
+// 64 KB buffer flushed every second and at Shutdown. Approximations:
+// request_processing_time starts when the handler is called (the body is
+// already read); sent_bytes counts the response head as fasthttp would
+// serialise it plus the body; trace_id is the client's X-Amzn-Trace-Id, as
+// the id albedo generates is made inside the target group; ssl_cipher uses
+// Go's (IANA) suite names; conn_trace_id is "TID_" and the connection
+// number in hex (format UNCONFIRMED). Quoted fields escape '"', '\' and
+// non-printable bytes as \xNN.
+//
 // HTTPS listeners terminate TLS with crypto/tls; the certificate is chosen
 // by SNI among the listener's certificates, the first being the default.
 package balancer

@@ -22,6 +22,7 @@ type forwardAction struct {
 // is never picked.
 type weightedTarget struct {
 	name   string
+	arn    string // for the access log; "" when unknown
 	fwd    Forwarder
 	weight int
 	upTo   int

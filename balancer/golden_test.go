@@ -17,7 +17,7 @@ func TestResponseBytesGolden(t *testing.T) {
 		config.Rule{Priority: 1, Conditions: []config.Condition{{PathPattern: []string{"/to-https/*"}}},
 			Action: &config.Action{Redirect: &config.Redirect{Protocol: "HTTPS", Port: "443", StatusCode: "HTTP_301"}}},
 		config.Rule{Priority: 2, Conditions: []config.Condition{{PathPattern: []string{"/moved"}}},
-			Action: &config.Action{Redirect: &config.Redirect{Host: "new.#{host}", Path: "/v2/#{path}", Query: "from=#{port}&#{query}", StatusCode: "HTTP_302"}}},
+			Action: &config.Action{Redirect: &config.Redirect{Host: "new.#{host}", Path: "/v2/#{path}", Port: "8443", Query: "from=#{host}&#{query}", StatusCode: "HTTP_302"}}},
 		config.Rule{Priority: 3, Conditions: []config.Condition{{PathPattern: []string{"/fixed"}}},
 			Action: &config.Action{FixedResponse: &config.FixedResponse{StatusCode: 404, ContentType: "text/plain", MessageBody: "not here"}}},
 		config.Rule{Priority: 4, Conditions: []config.Condition{{PathPattern: []string{"/fixed-empty"}}},

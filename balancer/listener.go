@@ -47,7 +47,7 @@ type listener struct {
 
 // compileListener compiles one listener's rules, sorted by priority, with
 // the default action appended as the final, condition-less rule.
-func compileListener(b *Balancer, idx int, lc *config.Listener, groups map[string]Forwarder) (*listener, error) {
+func compileListener(b *Balancer, idx int, lc *config.Listener, groups map[string]Forwarder, arns map[string]string) (*listener, error) {
 	l := &listener{
 		b:      b,
 		port:   lc.Port,
@@ -75,14 +75,14 @@ func compileListener(b *Balancer, idx int, lc *config.Listener, groups map[strin
 			}
 			r.conds = append(r.conds, c)
 		}
-		a, err := compileAction(rc.Action, actionID(lc.Port, rc.Priority), groups)
+		a, err := compileAction(rc.Action, actionID(lc.Port, rc.Priority), groups, arns)
 		if err != nil {
 			return nil, fmt.Errorf("listeners[%d] rule %d: %w", idx, rc.Priority, err)
 		}
 		r.action = a
 		l.rules = append(l.rules, r)
 	}
-	a, err := compileAction(lc.DefaultAction, actionID(lc.Port, 0), groups)
+	a, err := compileAction(lc.DefaultAction, actionID(lc.Port, 0), groups, arns)
 	if err != nil {
 		return nil, fmt.Errorf("listeners[%d] default_action: %w", idx, err)
 	}
@@ -114,13 +114,9 @@ func (l *listener) match(req *request) *rule {
 
 // handle is the listener's fasthttp handler.
 func (l *listener) handle(ctx *fasthttp.RequestCtx) {
-	defer func() {
-		if p := recover(); p != nil {
-			l.log.LogAttrs(l.b.baseCtx, slog.LevelError, "panic serving request",
-				slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
-			writeError(&ctx.Response, fasthttp.StatusInternalServerError)
-		}
-	}()
+	var e logEntry
+	e.rule = ruleNone
+	defer l.finish(ctx, &e)
 	if ctx.IsTrace() {
 		writeError(&ctx.Response, fasthttp.StatusMethodNotAllowed)
 		return
@@ -128,18 +124,36 @@ func (l *listener) handle(ctx *fasthttp.RequestCtx) {
 	var req request
 	req.parse(ctx)
 	r := l.match(&req)
+	e.rule = r.priority
 	switch r.action.kind {
 	case actForward:
-		l.forward(ctx, &req, r.action.forward)
+		e.action = "forward"
+		l.forward(ctx, &req, r.action.forward, &e)
 	case actRedirect:
+		e.action = "redirect"
 		l.redirect(ctx, &req, r.action.redirect)
 	case actFixed:
+		e.action = "fixed-response"
 		f := r.action.fixed
 		resp := &ctx.Response
 		resp.SetStatusCode(f.status)
 		resp.Header.SetContentType(f.contentType)
 		resp.Header.SetServer(serverName)
 		resp.SetBodyRaw(f.body)
+	}
+}
+
+// finish runs deferred at the end of every request: it turns a panic into
+// a logged 500 and writes the access-log line.
+func (l *listener) finish(ctx *fasthttp.RequestCtx, e *logEntry) {
+	if p := recover(); p != nil {
+		l.log.LogAttrs(l.b.baseCtx, slog.LevelError, "panic serving request",
+			slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+		writeError(&ctx.Response, fasthttp.StatusInternalServerError)
+		e.targetStatus = 0
+	}
+	if a := l.b.alog; a != nil {
+		a.write(l, ctx, e, time.Now())
 	}
 }
 
@@ -160,13 +174,17 @@ func (l *listener) redirect(ctx *fasthttp.RequestCtx, req *request, ra *redirect
 }
 
 // forward runs the Lambda-target checks, picks a group and forwards.
-func (l *listener) forward(ctx *fasthttp.RequestCtx, req *request, fa *forwardAction) {
+func (l *listener) forward(ctx *fasthttp.RequestCtx, req *request, fa *forwardAction, e *logEntry) {
 	if isWebSocket(&ctx.Request.Header) {
-		l.fail(ctx, fasthttp.StatusBadRequest, ReasonWebsocketNotSupported, nil)
+		// The client expects the connection to change protocol; close it.
+		e.reason = ReasonWebsocketNotSupported
+		l.fail(ctx, fasthttp.StatusBadRequest, e.reason, nil)
+		ctx.SetConnectionClose()
 		return
 	}
 	if len(ctx.Request.Body()) > lambdaadapter.MaxRequestBodySize {
-		l.fail(ctx, fasthttp.StatusRequestEntityTooLarge, ReasonRequestTooLarge, nil)
+		e.reason = ReasonRequestTooLarge
+		l.fail(ctx, fasthttp.StatusRequestEntityTooLarge, e.reason, nil)
 		return
 	}
 	now := l.b.now()
@@ -193,11 +211,18 @@ func (l *listener) forward(ctx *fasthttp.RequestCtx, req *request, fa *forwardAc
 		ListenerPort: l.port,
 		Scheme:       l.scheme,
 	}
+	e.groupARN = g.arn
+	if l.b.alog != nil {
+		e.dispatched = time.Now()
+		defer func() { e.answered = time.Now() }()
+	}
 	if err := g.fwd.Forward(l.b.baseCtx, &ctx.Request, conn, &ctx.Response); err != nil {
 		status, reason := statusFor(err)
+		e.reason = reason
 		l.fail(ctx, status, reason, err)
 		return
 	}
+	e.targetStatus = ctx.Response.StatusCode()
 	ctx.Response.Header.SetServer(serverName)
 	if fa.sticky {
 		l.setStickyCookies(&ctx.Response, fa, g.name, now)

@@ -59,7 +59,8 @@ type encState struct {
 	hasCE  bool
 }
 
-const maxPooledScratch = 64 << 10
+// maxPooledScratch caps the scratch buffers kept in the pools (style.md §4.5).
+const maxPooledScratch = 2 << 20
 
 var statePool = sync.Pool{New: func() any { return new(encState) }}
 
@@ -141,8 +142,10 @@ func (e *Encoder) appendEvent(dst, trace []byte, req *fasthttp.Request, c *Conn,
 	dst = append(dst, `,"path":`...)
 	dst = appendJSONString(dst, path)
 	st.san = st.san[:0]
+	if hasHighBit(st.names) {
+		st.repairKeys(st.hdrs)
+	}
 	st.repairKeys(st.query)
-	st.repairKeys(st.hdrs)
 	if c.MultiValue {
 		dst = append(dst, `,"multiValueQueryStringParameters":`...)
 		dst = appendMap(dst, st.query, true)
@@ -217,7 +220,7 @@ func appendMap(dst []byte, ents []kv, multi bool) []byte {
 func (st *encState) repairKeys(ents []kv) {
 	need := 0
 	for _, e := range ents {
-		if !utf8.Valid(e.k) {
+		if hasHighBit(e.k) && !utf8.Valid(e.k) {
 			need += 3 * len(e.k)
 		}
 	}
@@ -246,6 +249,24 @@ func (st *encState) repairKeys(ents []kv) {
 		}
 		ents[i].k = st.san[start:]
 	}
+}
+
+// hasHighBit reports whether b holds a non-ASCII byte.
+func hasHighBit(b []byte) bool {
+	for len(b) >= 8 {
+		x := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+		if x&msb != 0 {
+			return true
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
 }
 
 // sortKV sorts by key, stable so repeated keys keep client order.

@@ -87,3 +87,25 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAppendJSONString: the hand-written escaper (SWAR fast path included)
+// always gives valid JSON that decodes to what encoding/json gives.
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range []string{"", "plain ascii text!", `"\`, "\x00\x1f\x7f", "λ😀\xff\xed\xa0\x80", "0123456\"89abcdef\x80"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := appendJSONString([]byte("x"), s)[1:]
+		gotB := appendJSONString(nil, []byte(s))
+		if !bytes.Equal(got, gotB) {
+			t.Fatalf("string and []byte paths differ: %q vs %q", got, gotB)
+		}
+		var back string
+		if err := json.Unmarshal(got, &back); err != nil {
+			t.Fatalf("invalid JSON %q: %v", got, err)
+		}
+		if want := validString([]byte(s)); back != want {
+			t.Fatalf("round trip %q, want %q", back, want)
+		}
+	})
+}

@@ -30,9 +30,7 @@ func (st *encState) collectHeaders(req *fasthttp.Request) {
 	// Joined obs-fold values go to st.fold, sized once so it never moves
 	// (a joined value is never longer than the raw block).
 	st.fold = st.fold[:0]
-	if cap(st.fold) < len(raw) && hasObsFold(raw) {
-		st.fold = make([]byte, 0, len(raw))
-	}
+	rawLen := len(raw)
 	for len(raw) > 0 {
 		var line []byte
 		line, raw = nextLine(raw)
@@ -48,6 +46,9 @@ func (st *encState) collectHeaders(req *fasthttp.Request) {
 		if len(raw) > 0 && (raw[0] == ' ' || raw[0] == '\t') {
 			// obs-fold: join continuation lines with one space, as
 			// fasthttp does (UNCONFIRMED for the ALB).
+			if cap(st.fold) < rawLen {
+				st.fold = make([]byte, 0, rawLen)
+			}
 			start := len(st.fold)
 			st.fold = append(st.fold, val...)
 			for len(raw) > 0 && (raw[0] == ' ' || raw[0] == '\t') {
@@ -78,6 +79,10 @@ func (st *encState) addHeader(k, v []byte) {
 	st.names = appendLower(st.names, k)
 	switch string(st.names[start:]) {
 	case "x-forwarded-for":
+		if len(v) == 0 { // an empty incoming value adds nothing (UNCONFIRMED)
+			st.names = st.names[:start]
+			return
+		}
 		if st.hasXFF {
 			st.xff = append(st.xff, ", "...)
 		}

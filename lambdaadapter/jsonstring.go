@@ -23,12 +23,26 @@ func appendJSONString[T string | []byte](dst []byte, s T) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Skip 8 plain bytes at a time (SWAR): no byte < 0x20, '"', '\\'
+		// or >= 0x80 in the word.
+		for i+8 <= len(s) {
+			x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+			if (hasLess(x, 0x20)|hasZero(x^(lsb*'"'))|hasZero(x^(lsb*'\\'))|x)&msb != 0 {
+				break
+			}
+			i += 8
+		}
+		// The word holds something special: walk it bytewise.
+		end := min(i+8, len(s))
+		for i < end && s[i] < utf8.RuneSelf && plainASCII[s[i]] {
+			i++
+		}
+		if i == end {
+			continue
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if plainASCII[c] {
-				i++
-				continue
-			}
 			dst = append(dst, s[start:i]...)
 			switch c {
 			case '"', '\\':
@@ -62,6 +76,18 @@ func appendJSONString[T string | []byte](dst []byte, s T) []byte {
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
 }
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// hasZero has the high bit of some byte set if a byte of x is zero (exact
+// when combined with the other tests: false positives only above a real hit).
+func hasZero(x uint64) uint64 { return (x - lsb) &^ x & msb }
+
+// hasLess flags bytes of x below n (n <= 128).
+func hasLess(x uint64, n uint64) uint64 { return (x - lsb*n) &^ x & msb }
 
 // utf8SeqLen returns the length of the valid UTF-8 sequence starting at
 // s[i] (whose first byte is not ASCII), or 0 if it is invalid. It follows

@@ -51,6 +51,7 @@ type env struct {
 	srv  *http.Server
 	cmd  *exec.Cmd
 	pid  int // valid once launched is true
+	proc *statusFile
 	out  *os.File // read end of the stdout+stderr pipe
 	outW *os.File // write end, kept for the log sync marker
 
@@ -158,6 +159,7 @@ func (e *env) launchProcess() error {
 	}
 	e.cmd = cmd
 	e.pid = cmd.Process.Pid
+	e.proc = openStatus(e.pid)
 	e.launched.Store(true)
 	go e.srv.Serve(ln)
 	go e.readOutput()
@@ -171,6 +173,7 @@ func (e *env) supervise() {
 	e.cmd.Wait()
 	// Anything the runtime left in its group goes too.
 	syscall.Kill(-e.pid, syscall.SIGKILL)
+	e.proc.close()
 	e.mu.Lock()
 	e.exitDesc = e.cmd.ProcessState.String()
 	e.mu.Unlock()
@@ -256,7 +259,10 @@ func (e *env) sampleMemory() int64 {
 	if pid == 0 || e.isDead() {
 		return e.hwmKB.Load()
 	}
-	kb := readStatusKB(pid, "VmHWM")
+	// VmHWM is the peak resident set size since the process started: the
+	// kernel keeps the high-water mark, so no sampling interval misses a
+	// peak.
+	kb := e.proc.readKB("VmHWM")
 	if kb <= 0 {
 		return e.hwmKB.Load()
 	}

@@ -4,21 +4,49 @@ import (
 	"bytes"
 	"os"
 	"strconv"
+	"sync"
+	"syscall"
 )
 
-// readStatusKB returns a "Field:   N kB" value of /proc/<pid>/status, or -1.
-// VmHWM is the peak resident set size of the process since it started: the
-// kernel keeps the high-water mark, so sampling it at any interval never
-// misses a peak.
-func readStatusKB(pid int, field string) int64 {
-	var buf [4096]byte
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
+// statusFile keeps /proc/<pid>/status open: re-reading it with pread at
+// offset 0 regenerates it, without the open and close of every sample (the
+// read sits on the invocation path for the REPORT line).
+type statusFile struct {
+	mu sync.Mutex
+	fd int // -1 when closed
+}
+
+func openStatus(pid int) *statusFile {
+	fd, err := syscall.Open("/proc/"+strconv.Itoa(pid)+"/status", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
+		fd = -1
+	}
+	return &statusFile{fd: fd}
+}
+
+// readKB returns a field of the status file in kB, or -1.
+func (s *statusFile) readKB(field string) int64 {
+	var buf [4096]byte
+	s.mu.Lock()
+	if s.fd < 0 {
+		s.mu.Unlock()
 		return -1
 	}
-	n, _ := f.Read(buf[:])
-	f.Close()
+	n, err := syscall.Pread(s.fd, buf[:], 0)
+	s.mu.Unlock()
+	if err != nil || n <= 0 {
+		return -1
+	}
 	return parseKB(buf[:n], field)
+}
+
+func (s *statusFile) close() {
+	s.mu.Lock()
+	if s.fd >= 0 {
+		syscall.Close(s.fd)
+		s.fd = -1
+	}
+	s.mu.Unlock()
 }
 
 // parseKB finds "field:" in a /proc status or meminfo text and returns its

@@ -42,7 +42,7 @@ type function struct {
 
 	// guarded by Pool.mu
 	idle []*env // most recently used last
-	live int     // starting, busy and idle environments
+	live int    // starting, busy and idle environments
 }
 
 // Pool runs the execution environments of a set of functions. All methods

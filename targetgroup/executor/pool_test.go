@@ -226,6 +226,7 @@ func TestInitFailures(t *testing.T) {
 		name     string
 		env      map[string]string
 		code     string // overrides Code
+		initTO   time.Duration
 		wantType string
 		wantMsg  *regexp.Regexp
 	}{
@@ -233,7 +234,7 @@ func TestInitFailures(t *testing.T) {
 			wantMsg: regexp.MustCompile(`^RequestId: [0-9a-f-]{36} Error: Runtime exited with error: exit status 3$`)},
 		{name: "init error", env: map[string]string{"BEHAVE_INIT_FAIL": "error"}, wantType: "Runtime.BehaveInitError",
 			wantMsg: regexp.MustCompile(`^behave: init failed on purpose$`)},
-		{name: "init timeout", env: map[string]string{"BEHAVE_INIT_FAIL": "hang"}, wantType: ErrorTypeTimeout,
+		{name: "init timeout", env: map[string]string{"BEHAVE_INIT_FAIL": "hang"}, initTO: 300 * time.Millisecond, wantType: ErrorTypeTimeout,
 			wantMsg: regexp.MustCompile(`^RequestId: [0-9a-f-]{36} Error: Init phase timed out after 0\.30 seconds$`)},
 		{name: "missing bootstrap", code: t.TempDir(), wantType: ErrorTypeInvalidEntry,
 			wantMsg: regexp.MustCompile(`Couldn't find valid bootstrap`)},
@@ -246,7 +247,7 @@ func TestInitFailures(t *testing.T) {
 			if tt.code != "" {
 				fn.Code = tt.code
 			}
-			p, _ := newTestPool(t, Options{InitTimeout: 300 * time.Millisecond}, fn)
+			p, _ := newTestPool(t, Options{InitTimeout: tt.initTO}, fn)
 			for range 2 { // the function stays usable: the next call retries init
 				resp := invoke(t, p, "initfail", `{}`)
 				if resp.FunctionError != "Unhandled" || resp.ErrorType != tt.wantType {
@@ -270,15 +271,14 @@ func TestPayloadLimits(t *testing.T) {
 	if _, err := p.Invoke(context.Background(), Request{Function: "limits", Payload: big}); !errors.Is(err, ErrPayloadTooLarge) {
 		t.Errorf("payload of %d bytes: err = %v, want ErrPayloadTooLarge", len(big), err)
 	}
-	// A 6 MB request passes (a JSON string of 6 MB minus the quotes).
-	ok := make([]byte, MaxPayloadSize)
-	for i := range ok {
-		ok[i] = 'a'
+	// A request of exactly 6 MB passes.
+	ok := []byte(`{"big":1,"pad":"` + strings.Repeat("a", MaxPayloadSize-18) + `"}`)
+	if len(ok) != MaxPayloadSize {
+		t.Fatalf("test payload is %d bytes", len(ok))
 	}
-	ok[0], ok[len(ok)-1] = '"', '"'
 	a := mustAnswer(t, invoke(t, p, "limits", string(ok)))
-	if len(a.Echo) != MaxPayloadSize {
-		t.Errorf("echo of %d bytes, want %d", len(a.Echo), MaxPayloadSize)
+	if a.Big != "x" {
+		t.Errorf("big = %q", a.Big)
 	}
 	// A response just under the limit passes.
 	a = mustAnswer(t, invoke(t, p, "limits", `{"big":6200000}`))
@@ -300,7 +300,6 @@ func TestEnvironmentVariables(t *testing.T) {
 		"AWS_LAMBDA_MAX_CONCURRENCY": "4",
 		"_PRIVATE":                   "x",
 	}
-	t.Setenv("ALBEDO_SECRET_TEST_VAR", "leak") // albedo's own environment must not leak
 	p, _ := newTestPool(t, Options{}, fn)
 	a := mustAnswer(t, invoke(t, p, "envfn", `{"env":true}`))
 	want := map[string]string{
@@ -322,7 +321,14 @@ func TestEnvironmentVariables(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, a.Env[k], v)
 		}
 	}
-	for _, k := range []string{"_LAMBDA_SERVER_PORT", "AWS_LAMBDA_MAX_CONCURRENCY", "_PRIVATE", "ALBEDO_SECRET_TEST_VAR", "HOME"} {
+	// Nothing of albedo's own environment leaks in but PATH.
+	unset := []string{"_LAMBDA_SERVER_PORT", "AWS_LAMBDA_MAX_CONCURRENCY", "_PRIVATE", "HOME", "GOPATH", "GOFLAGS"}
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); k != "PATH" && k != "LANG" && k != "TZ" {
+			unset = append(unset, k)
+		}
+	}
+	for _, k := range unset {
 		if v, ok := a.Env[k]; ok {
 			t.Errorf("%s = %q is set, want unset", k, v)
 		}

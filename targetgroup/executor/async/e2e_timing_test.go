@@ -13,6 +13,7 @@ func BenchmarkDeliverRealNoop1000(b *testing.B) {
 	pool := realPool(b, realFn(b, "noop", "noop", -1))
 	b.ReportAllocs()
 	var total time.Duration
+	var requeued int64
 	for b.Loop() {
 		b.StopTimer()
 		q, err := Open(Options{Dir: b.TempDir(), Workers: 8}, pool)
@@ -28,11 +29,14 @@ func BenchmarkDeliverRealNoop1000(b *testing.B) {
 		}
 		total += time.Since(start)
 		b.StopTimer()
-		if s := q.Stats(); s.Succeeded != n {
+		s := q.Stats()
+		if s.Succeeded != n {
 			b.Fatalf("stats %+v", s)
 		}
+		requeued += s.Requeued
 		q.Close(context.Background())
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(n*b.N)/total.Seconds(), "delivered/s")
+	b.ReportMetric(float64(requeued)/float64(b.N), "throttles/op")
 }

@@ -41,8 +41,10 @@ type Options struct {
 	// BackoffMin and BackoffMax bound the exponential backoff after a
 	// throttle or system error [1s, 5m].
 	BackoffMin, BackoffMax time.Duration
-	// Workers caps concurrent deliveries across all functions [64]; the
-	// pool's own concurrency limits still apply (and throttle).
+	// Workers caps concurrent deliveries across all functions [64]. The
+	// pool's own limits still apply and a throttle there costs the event a
+	// backoff, so keep Workers at or below the pool's MaxConcurrency (and
+	// below it to leave room for synchronous traffic).
 	Workers int
 	// Logger receives the queue's records (component=async) [discard].
 	Logger *slog.Logger
@@ -126,6 +128,10 @@ func Open(opts Options, inv Invoker) (*Queue, error) {
 	db, err := bolt.Open(filepath.Join(opts.Dir, "queue.db"), 0o600, &bolt.Options{
 		Timeout:      5 * time.Second, // another albedo holding the lock
 		FreelistType: bolt.FreelistMapType,
+		// The freelist is rebuilt by a scan on Open instead of being
+		// written with every commit: fewer pages per fsync (etcd does the
+		// same). Data pages and meta are synced as usual.
+		NoFreelistSync: true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("async: open queue: %w", err)
@@ -257,7 +263,8 @@ func (q *Queue) accepted(ev *event) {
 
 // Close stops dispatching, waits for in-flight deliveries until ctx is
 // done, then cancels those still running (their events stay stored and
-// are delivered again after the next Open) and closes the database.
+// are delivered again after the next Open) and closes the database. Close
+// the Queue before the Pool it delivers to.
 func (q *Queue) Close(ctx context.Context) error {
 	var err error
 	q.once.Do(func() {

@@ -59,7 +59,6 @@ func newRecord(ev *event, condition string, now time.Time, functionError string,
 		ResponseContext: ResponseContext{
 			StatusCode:      ev.LastStatus,
 			ExecutedVersion: "$LATEST",
-			FunctionError:   functionError,
 		},
 	}
 	if r.ResponseContext.StatusCode == 0 {
@@ -68,6 +67,8 @@ func newRecord(ev *event, condition string, now time.Time, functionError string,
 		r.ResponseContext.StatusCode = 429
 	}
 	if ev.LastStatus == 200 {
+		// The function ran on the last attempt: its error and payload.
+		r.ResponseContext.FunctionError = functionError
 		r.ResponsePayload = embedJSON(resp, "null")
 	}
 	return r

@@ -221,20 +221,16 @@ func (a *API) resolve(ctx *fasthttp.RequestCtx, name string) (executor.Function,
 	if e != nil {
 		return executor.Function{}, e
 	}
-	arn := functionARN(a.region, a.account, ref.Name)
-	if ref.Qualifier != "" {
-		arn += ":" + ref.Qualifier
-	}
 	if (ref.Region != "" && ref.Region != a.region) || (ref.Account != "" && ref.Account != a.account) {
 		return executor.Function{}, errNotFound("Function not found: " + functionARN(
 			orDefault(ref.Region, a.region), orDefault(ref.Account, a.account), ref.Name) + qualSuffix(ref.Qualifier))
 	}
 	if ref.Qualifier != "" && ref.Qualifier != latest {
-		return executor.Function{}, errNotFound("Function not found: " + arn)
+		return executor.Function{}, errNotFound("Function not found: " + functionARN(a.region, a.account, ref.Name) + qualSuffix(ref.Qualifier))
 	}
 	fn, ok := a.inv.Function(ref.Name)
 	if !ok {
-		return executor.Function{}, errNotFound("Function not found: " + arn)
+		return executor.Function{}, errNotFound("Function not found: " + functionARN(a.region, a.account, ref.Name) + qualSuffix(ref.Qualifier))
 	}
 	return fn, nil
 }
@@ -267,4 +263,12 @@ func writeJSON(ctx *fasthttp.RequestCtx, status int, requestID string, body []by
 	ctx.Response.Header.Set(headerRequestID, requestID)
 	ctx.SetContentType(contentTypeJSON)
 	ctx.Response.SetBodyRaw(body)
+}
+
+// writeEmpty answers status with no body and no Content-Type (Event's 202,
+// DryRun's and the deletions' 204).
+func writeEmpty(ctx *fasthttp.RequestCtx, status int, requestID string) {
+	ctx.SetStatusCode(status)
+	ctx.Response.Header.Set(headerRequestID, requestID)
+	ctx.Response.Header.SetNoDefaultContentType(true)
 }

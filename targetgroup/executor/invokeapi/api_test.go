@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -84,6 +85,8 @@ func (f *fakeInvoker) Invoke(_ context.Context, req executor.Request) (executor.
 		return executor.Response{}, errors.New("executor: instance exploded")
 	case "ctx":
 		resp.Payload = []byte(strconv.Quote(req.ClientContext))
+	case "alb":
+		resp.Payload = []byte(`{"statusCode":200,"body":"ok"}`)
 	default:
 		resp.Payload = req.Payload
 	}
@@ -148,7 +151,7 @@ func (q *fakeQueue) PutConfig(function string, c async.Config) (async.Config, er
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if len(c.OnFailure) > 0 && c.OnFailure[0] == '!' {
-		return async.Config{}, errors.New("async: destination " + c.OnFailure + " is not a function or file:// URL")
+		return async.Config{}, fmt.Errorf("destination %s is not a function or file:// URL: %w", c.OnFailure, async.ErrInvalidConfig)
 	}
 	q.configs[function] = c
 	return c, nil

@@ -2,11 +2,14 @@ package invokeapi
 
 import (
 	"encoding/json"
+	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/albedo-lb/albedo/targetgroup/executor"
 	"github.com/albedo-lb/albedo/targetgroup/executor/async"
 )
 
@@ -103,7 +106,7 @@ func (a *API) putEventInvokeConfig(ctx *fasthttp.RequestCtx, requestID, name str
 	c.LastModified = a.now()
 	saved, err := a.queue.PutConfig(fn, c)
 	if err != nil {
-		return errInvalidParameter("The event invoke configuration is not valid: " + err.Error())
+		return queueConfigError(arn, err)
 	}
 	return a.respondJSON(ctx, requestID, fasthttp.StatusOK, a.eventConfigOutput(arn, saved))
 }
@@ -140,10 +143,9 @@ func (a *API) deleteEventInvokeConfig(ctx *fasthttp.RequestCtx, requestID, name 
 		return errNotFound("The function " + arn + " doesn't have an EventInvokeConfig")
 	}
 	if err := a.queue.DeleteConfig(fn); err != nil {
-		return errService("The event invoke configuration could not be deleted: " + err.Error())
+		return queueConfigError(arn, err)
 	}
-	ctx.SetStatusCode(fasthttp.StatusNoContent)
-	ctx.Response.Header.Set(headerRequestID, requestID)
+	writeEmpty(ctx, fasthttp.StatusNoContent, requestID)
 	return nil
 }
 
@@ -171,4 +173,19 @@ func (a *API) eventConfigOutput(arn string, c async.Config) eventInvokeConfigOut
 		out.DestinationConfig.OnFailure = &destination{}
 	}
 	return out
+}
+
+// queueConfigError maps a Queue config error: async.ErrInvalidConfig is
+// 400 InvalidParameterValueException, async.ErrNoConfig and an unknown
+// function 404, anything else 500.
+func queueConfigError(arn string, err error) *apiError {
+	switch {
+	case errors.Is(err, async.ErrInvalidConfig):
+		return errInvalidParameter("The event invoke configuration is not valid: " + err.Error())
+	case errors.Is(err, async.ErrNoConfig):
+		return errNotFound("The function " + arn + " doesn't have an EventInvokeConfig")
+	case errors.Is(err, executor.ErrFunctionNotFound):
+		return errNotFound("Function not found: " + strings.TrimSuffix(arn, ":"+latest))
+	}
+	return errService("The event invoke configuration could not be changed: " + err.Error())
 }

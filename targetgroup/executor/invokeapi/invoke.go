@@ -83,8 +83,7 @@ func (a *API) invoke(ctx *fasthttp.RequestCtx, requestID, name string) *apiError
 		return e
 	}
 	if typ == invocationDryRun {
-		ctx.SetStatusCode(fasthttp.StatusNoContent)
-		ctx.Response.Header.Set(headerRequestID, requestID)
+		writeEmpty(ctx, fasthttp.StatusNoContent, requestID)
 		return nil
 	}
 
@@ -150,8 +149,7 @@ func (a *API) enqueue(ctx *fasthttp.RequestCtx, requestID string, fn executor.Fu
 	if id == "" {
 		id = requestID
 	}
-	ctx.SetStatusCode(fasthttp.StatusAccepted)
-	ctx.Response.Header.Set(headerRequestID, id)
+	writeEmpty(ctx, fasthttp.StatusAccepted, id)
 	return nil
 }
 

@@ -200,7 +200,7 @@ func TestInvokeErrors(t *testing.T) {
 				}
 			}},
 		{name: "event without queue", client: noQueue.client,
-			in: lambda.InvokeInput{FunctionName: aws.String("echo"), InvocationType: types.InvocationTypeEvent},
+			in:       lambda.InvokeInput{FunctionName: aws.String("echo"), InvocationType: types.InvocationTypeEvent},
 			wantCode: "ServiceException"},
 		{name: "invalid name", in: lambda.InvokeInput{FunctionName: aws.String("bad name")},
 			wantCode: "ValidationException"},

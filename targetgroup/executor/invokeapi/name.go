@@ -46,8 +46,12 @@ func parseFunctionName(s, queryQualifier string) (functionRef, *apiError) {
 // prefix, optional region, optional 12-digit account, optional "function",
 // the name, an optional qualifier.
 func splitFunctionName(s string) (functionRef, bool) {
-	parts := splitColon(s)
+	var buf [maxNameParts]string
+	parts, ok := splitColon(buf[:0], s)
 	var ref functionRef
+	if !ok {
+		return ref, false
+	}
 	i := 0
 	if parts[0] == "arn" {
 		if len(parts) < 4 || !isPartition(parts[1]) || parts[2] != "lambda" {
@@ -87,16 +91,24 @@ func splitFunctionName(s string) (functionRef, bool) {
 	return ref, true
 }
 
-func splitColon(s string) []string {
-	var parts []string
+// maxNameParts is the most colon-separated parts a valid FunctionName has:
+// arn, partition, lambda, region, account, function, name, qualifier.
+const maxNameParts = 8
+
+// splitColon appends the colon-separated parts of s to dst; false when
+// there are more than maxNameParts.
+func splitColon(dst []string, s string) ([]string, bool) {
 	start := 0
 	for i := 0; i < len(s); i++ {
 		if s[i] == ':' {
-			parts = append(parts, s[start:i])
+			if len(dst) == maxNameParts-1 {
+				return dst, false
+			}
+			dst = append(dst, s[start:i])
 			start = i + 1
 		}
 	}
-	return append(parts, s[start:])
+	return append(dst, s[start:]), true
 }
 
 func containsByte(s string, c byte) bool {

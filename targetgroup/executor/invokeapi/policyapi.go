@@ -165,8 +165,7 @@ func (a *API) removePermission(ctx *fasthttp.RequestCtx, requestID, name, sid st
 	if _, err := a.policies.Remove(fn, sid, string(ctx.QueryArgs().Peek("RevisionId"))); err != nil {
 		return a.policyError(fn, err)
 	}
-	ctx.SetStatusCode(fasthttp.StatusNoContent)
-	ctx.Response.Header.Set(headerRequestID, requestID)
+	writeEmpty(ctx, fasthttp.StatusNoContent, requestID)
 	return nil
 }
 

@@ -138,7 +138,7 @@ func main() {
 	case "error":
 		initError()
 	case "hang":
-		select {}
+		time.Sleep(time.Hour)
 	}
 	if os.Getenv("BEHAVE_SIGTERM") == "1" {
 		lambda.StartWithOptions(handle, lambda.WithEnableSIGTERM(func() {

@@ -1,0 +1,266 @@
+package balancer
+
+import (
+	"bufio"
+	"crypto/tls"
+	"io"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// ruleNone marks a request that never reached rule evaluation (TRACE,
+// unreadable requests): matched_rule_priority "-".
+const ruleNone = -1
+
+// logEntry collects what one request did, for the access log. It lives on
+// the handler's stack.
+type logEntry struct {
+	rule         int    // matched priority, 0 = default rule, ruleNone
+	action       string // "forward" | "redirect" | "fixed-response" | ""
+	groupARN     string // forwarded group's ARN
+	targetStatus int    // the function's status; 0 = "-"
+	reason       string // error_reason
+	dispatched   time.Time
+	answered     time.Time
+}
+
+// accessLog writes one ALB-format line (alb.md §7.2) per request into a
+// buffered writer, flushed every second and at Close. Lines are formatted
+// into pooled buffers without allocating. Safe for concurrent use.
+type accessLog struct {
+	elb string // app/<name>/<id>
+
+	mu sync.Mutex
+	w  *bufio.Writer
+
+	pool sync.Pool // *[]byte
+	stop chan struct{}
+	done chan struct{}
+}
+
+func newAccessLog(w io.Writer, elb string) *accessLog {
+	a := &accessLog{
+		elb:  elb,
+		w:    bufio.NewWriterSize(w, 64<<10),
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	a.pool.New = func() any { b := make([]byte, 0, 1024); return &b }
+	go a.flushLoop()
+	return a
+}
+
+func (a *accessLog) flushLoop() {
+	defer close(a.done)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			a.mu.Lock()
+			a.w.Flush()
+			a.mu.Unlock()
+		case <-a.stop:
+			return
+		}
+	}
+}
+
+// Close stops the flusher and flushes what is buffered.
+func (a *accessLog) Close() error {
+	close(a.stop)
+	<-a.done
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.w.Flush()
+}
+
+// write formats and buffers the line of one finished request.
+func (a *accessLog) write(l *listener, ctx *fasthttp.RequestCtx, e *logEntry, now time.Time) {
+	bp := a.pool.Get().(*[]byte)
+	line := appendLogLine((*bp)[:0], a.elb, l, ctx, e, now)
+	a.mu.Lock()
+	a.w.Write(line)
+	a.mu.Unlock()
+	if cap(line) <= 64<<10 {
+		*bp = line
+		a.pool.Put(bp)
+	}
+}
+
+// appendLogLine appends the 30 fields of alb.md §7.2 and a newline.
+//
+// Approximations (documented in doc.go): request_processing_time starts
+// when the handler is called (the body is already read); sent_bytes counts
+// the response head as serialised before fasthttp adds Date, plus the
+// body; trace_id is the client's X-Amzn-Trace-Id ("-" when none) since the
+// id albedo generates is made inside the target group; conn_trace_id is
+// "TID_" and the connection number in hex (format UNCONFIRMED).
+func appendLogLine(dst []byte, elb string, l *listener, ctx *fasthttp.RequestCtx, e *logEntry, now time.Time) []byte {
+	req, resp := &ctx.Request, &ctx.Response
+	var tlsState tls.ConnectionState
+	isTLS := false
+	if tc, ok := ctx.Conn().(*tls.Conn); ok {
+		tlsState, isTLS = tc.ConnectionState(), true
+	}
+
+	dst = append(dst, l.scheme...) // 1 type
+	dst = append(dst, ' ')
+	dst = appendISOTime(dst, now) // 2 time
+	dst = append(dst, ' ')
+	dst = append(dst, elb...) // 3 elb
+	dst = append(dst, ' ')
+	peer := peerAddr(ctx.RemoteAddr()) // 4 client:port
+	dst = peer.Addr().AppendTo(dst)
+	dst = append(dst, ':')
+	dst = strconv.AppendUint(dst, uint64(peer.Port()), 10)
+	dst = append(dst, " - "...) // 5 target:port
+	start := ctx.Time()
+	if start.IsZero() { // requests fasthttp could not read
+		start = now
+	}
+	if e.dispatched.IsZero() { // 6-8 processing times
+		dst = append(dst, "-1 -1 -1 "...)
+	} else {
+		dst = appendSeconds(dst, e.dispatched.Sub(start))
+		dst = appendSeconds(dst, e.answered.Sub(e.dispatched))
+		dst = appendSeconds(dst, now.Sub(e.answered))
+	}
+	dst = strconv.AppendInt(dst, int64(resp.StatusCode()), 10) // 9 elb_status_code
+	dst = append(dst, ' ')
+	if e.targetStatus > 0 { // 10 target_status_code
+		dst = strconv.AppendInt(dst, int64(e.targetStatus), 10)
+	} else {
+		dst = append(dst, '-')
+	}
+	dst = append(dst, ' ')
+	h := &req.Header
+	received := len(h.Method()) + 1 + len(h.RequestURI()) + 1 + len(h.Protocol()) + 2 + len(h.RawHeaders()) + len(req.Body())
+	dst = strconv.AppendInt(dst, int64(received), 10) // 11 received_bytes
+	dst = append(dst, ' ')
+	// ResponseHeader.AppendBytes writes from dst[:0]; hand it the spare
+	// capacity after the line so far, only to measure the head's size.
+	head := resp.Header.AppendBytes(dst[len(dst):])
+	sent := len(head) + len(resp.Body())
+	dst = strconv.AppendInt(dst, int64(sent), 10) // 12 sent_bytes
+	dst = append(dst, ` "`...)                    // 13 request
+	dst = appendEscaped(dst, h.Method())
+	dst = append(dst, ' ')
+	dst = append(dst, l.scheme...)
+	dst = append(dst, "://"...)
+	dst = appendEscaped(dst, stripPort(h.Host()))
+	dst = append(dst, ':')
+	dst = strconv.AppendInt(dst, int64(l.port), 10)
+	dst = appendEscaped(dst, h.RequestURI())
+	dst = append(dst, ' ')
+	dst = appendEscaped(dst, h.Protocol())
+	dst = append(dst, '"', ' ')
+	ua := h.UserAgent() // 14 user_agent, truncated at 8 KB
+	if len(ua) > 8<<10 {
+		ua = ua[:8<<10]
+	}
+	dst = appendQuotedOrDash(dst, ua)
+	dst = append(dst, ' ')
+	if isTLS { // 15-16 ssl_cipher ssl_protocol
+		dst = append(dst, tls.CipherSuiteName(tlsState.CipherSuite)...)
+		dst = append(dst, ' ')
+		dst = append(dst, tlsVersionName(tlsState.Version)...)
+	} else {
+		dst = append(dst, "- -"...)
+	}
+	dst = append(dst, ' ')
+	if e.groupARN != "" { // 17 target_group_arn
+		dst = append(dst, e.groupARN...)
+	} else {
+		dst = append(dst, '-')
+	}
+	dst = append(dst, ' ')
+	dst = appendQuotedOrDash(dst, h.Peek("X-Amzn-Trace-Id")) // 18 trace_id
+	dst = append(dst, ' ')
+	if isTLS { // 19 domain_name
+		dst = appendQuotedOrDash(dst, []byte(tlsState.ServerName))
+	} else {
+		dst = append(dst, `"-"`...)
+	}
+	dst = append(dst, ` "-" `...) // 20 chosen_cert_arn
+	switch {                      // 21 matched_rule_priority
+	case e.rule == ruleNone:
+		dst = append(dst, '-')
+	default:
+		dst = strconv.AppendInt(dst, int64(e.rule), 10)
+	}
+	dst = append(dst, ' ')
+	dst = appendISOTime(dst, start) // 22 request_creation_time
+	dst = append(dst, ' ')
+	dst = appendQuotedOrDash(dst, []byte(e.action)) // 23 actions_executed
+	dst = append(dst, ' ')
+	var loc []byte // 24 redirect_url
+	if e.action == "redirect" {
+		loc = resp.Header.Peek(fasthttp.HeaderLocation)
+	}
+	dst = appendQuotedOrDash(dst, loc)
+	dst = append(dst, ' ')
+	dst = appendQuotedOrDash(dst, []byte(e.reason)) // 25 error_reason
+	// 26-29 target:port_list, target_status_code_list, classification,
+	// classification_reason
+	dst = append(dst, ` "-" "-" "-" "-" TID_`...)
+	dst = strconv.AppendUint(dst, ctx.ConnID(), 16) // 30 conn_trace_id
+	return append(dst, '\n')
+}
+
+// appendISOTime appends t as 2018-07-02T22:23:00.186641Z.
+func appendISOTime(dst []byte, t time.Time) []byte {
+	return t.UTC().AppendFormat(dst, "2006-01-02T15:04:05.000000Z")
+}
+
+// appendSeconds appends d in seconds with millisecond precision and a
+// trailing space.
+func appendSeconds(dst []byte, d time.Duration) []byte {
+	if d < 0 {
+		d = 0
+	}
+	dst = strconv.AppendFloat(dst, d.Seconds(), 'f', 3, 64)
+	return append(dst, ' ')
+}
+
+// appendQuotedOrDash appends "v", or "-" when v is empty.
+func appendQuotedOrDash(dst, v []byte) []byte {
+	dst = append(dst, '"')
+	if len(v) == 0 {
+		dst = append(dst, '-')
+	} else {
+		dst = appendEscaped(dst, v)
+	}
+	return append(dst, '"')
+}
+
+// appendEscaped appends v with '"', '\\' and bytes outside visible ASCII
+// written as \xNN, so a line is always one line of printable text.
+func appendEscaped(dst, v []byte) []byte {
+	const hex = "0123456789abcdef"
+	for _, c := range v {
+		if c == '"' || c == '\\' || c < 0x20 || c >= 0x7f {
+			dst = append(dst, '\\', 'x', hex[c>>4], hex[c&0xf])
+			continue
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+func tlsVersionName(v uint16) string {
+	switch v {
+	case tls.VersionTLS13:
+		return "TLSv1.3"
+	case tls.VersionTLS12:
+		return "TLSv1.2"
+	case tls.VersionTLS11:
+		return "TLSv1.1"
+	case tls.VersionTLS10:
+		return "TLSv1"
+	}
+	return "-"
+}

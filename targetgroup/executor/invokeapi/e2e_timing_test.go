@@ -1,0 +1,122 @@
+package invokeapi
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/albedo-lb/albedo/balancer"
+	"github.com/albedo-lb/albedo/config"
+	"github.com/albedo-lb/albedo/targetgroup"
+	"github.com/albedo-lb/albedo/targetgroup/executor"
+)
+
+// benchPool is a Pool running internal/albok as "noop".
+func benchPool(b *testing.B) *executor.Pool {
+	b.Helper()
+	pool, err := executor.New(executor.Options{MaxConcurrency: 4, Logger: slog.New(slog.DiscardHandler),
+		FunctionLog: discardWriter{}}, []executor.Function{realFunction("noop", buildInternal(b, "albok"), -1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = pool.Close(ctx)
+	})
+	return pool
+}
+
+// benchPost sends POSTs (or GETs with an empty body) to url over one
+// keep-alive connection and checks the status.
+func benchPost(b *testing.B, url, body string, status int) {
+	c := &fasthttp.HostClient{Addr: url[len("http://"):indexSlash(url)], MaxConns: 1}
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI(url)
+	if body != "" {
+		req.Header.SetMethod("POST")
+		req.SetBodyString(body)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.Do(req, resp); err != nil {
+			b.Fatal(err)
+		}
+		if resp.StatusCode() != status {
+			b.Fatalf("status %d: %s", resp.StatusCode(), resp.Body())
+		}
+	}
+}
+
+func indexSlash(url string) int {
+	for i := len("http://"); i < len(url); i++ {
+		if url[i] == '/' {
+			return i
+		}
+	}
+	return len(url)
+}
+
+// BenchmarkRealPoolDirect: executor.Pool.Invoke of a warm noop function,
+// the floor both paths below share.
+func BenchmarkRealPoolDirect(b *testing.B) {
+	pool := benchPool(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := pool.Invoke(ctx, executor.Request{Function: "noop", Payload: []byte(benchPayload)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRealInvokeAPI: a synchronous Invoke through the API over
+// loopback HTTP (one keep-alive connection).
+func BenchmarkRealInvokeAPI(b *testing.B) {
+	pool := benchPool(b)
+	api, err := New(Options{Invoker: pool})
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := serve(b, api.Handle)
+	benchPost(b, "http://"+addr+"/2015-03-31/functions/noop/invocations", benchPayload, 200)
+}
+
+// BenchmarkRealListener: the same function behind an ALB listener and
+// target group (GET /, event encoding, permission check, response decode).
+func BenchmarkRealListener(b *testing.B) {
+	pool := benchPool(b)
+	const groupARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef"
+	one := 1
+	cfg := &config.Config{
+		Region: testRegion, AccountID: testAccount,
+		Listeners: []config.Listener{{Address: "127.0.0.1", Protocol: "HTTP", DefaultAction: &config.Action{
+			Forward: &config.Forward{TargetGroups: []config.WeightedGroup{{Name: "web", Weight: &one}}}}}},
+		TargetGroups: []config.TargetGroup{{Name: "web", ARN: groupARN, Function: "noop"}},
+		Functions: []config.Function{{Name: "noop", Policy: []config.Statement{{Sid: "alb", Principal: config.ELBPrincipal,
+			Action: "lambda:InvokeFunction", SourceARN: groupARN}}}},
+	}
+	groups, err := targetgroup.New(cfg, targetgroup.Options{Invoker: pool})
+	if err != nil {
+		b.Fatal(err)
+	}
+	fwd := map[string]balancer.Forwarder{"web": groups["web"]}
+	bl, err := balancer.New(cfg, fwd, balancer.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := bl.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = bl.Shutdown(ctx)
+	})
+	benchPost(b, "http://"+bl.Addrs()[0].String()+"/", "", 200)
+}
