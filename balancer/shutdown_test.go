@@ -148,3 +148,19 @@ func TestServe(t *testing.T) {
 		t.Errorf("second Start = %v, want ErrStarted", err)
 	}
 }
+
+func TestShutdownBeforeStart(t *testing.T) {
+	_, groups := fakes("g")
+	b, err := New(listenerConfig(forwardTo("g")), groups, Options{AccessLog: &syncBuffer{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := b.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown before Start = %v", err)
+	}
+	if err := b.Shutdown(ctx); err != nil {
+		t.Errorf("second Shutdown = %v", err)
+	}
+}

@@ -60,13 +60,32 @@ func DecodeResponse(payload []byte, multiValue bool, resp *fasthttp.Response) er
 	if multiValue {
 		hdrs = st.multi
 	}
+	// Duplicate keys in "headers": the last wins. A linear scan per header
+	// is fine for real responses; a map bounds hostile ones (1 MB of tiny
+	// headers) to linear time.
+	var last map[string]int
+	if !multiValue && len(hdrs) > 64 {
+		last = make(map[string]int, len(hdrs))
+		for i, h := range hdrs {
+			last[string(st.bytes(h.name))] = i
+		}
+	}
+	shadowed := func(i int) bool {
+		if multiValue {
+			return false
+		}
+		if last != nil {
+			return last[string(st.bytes(hdrs[i].name))] != i
+		}
+		return shadowedScan(st, hdrs, i)
+	}
 	size := 0
 	for i, h := range hdrs {
 		name, val := st.bytes(h.name), st.bytes(h.val)
 		if err := checkHeader(name, val); err != nil {
 			return err
 		}
-		if !multiValue && shadowed(st, hdrs, i) {
+		if shadowed(i) {
 			continue
 		}
 		size += len(name) + len(val) + 4
@@ -97,7 +116,7 @@ func DecodeResponse(payload []byte, multiValue bool, resp *fasthttp.Response) er
 	resp.Header.SetNoDefaultContentType(true) // the ALB adds no Content-Type
 	for i, h := range hdrs {
 		name := st.bytes(h.name)
-		if hopByHop(name) || (!multiValue && shadowed(st, hdrs, i)) {
+		if hopByHop(name) || shadowed(i) {
 			continue
 		}
 		resp.Header.AddBytesKV(name, st.bytes(h.val))
@@ -108,10 +127,10 @@ func DecodeResponse(payload []byte, multiValue bool, resp *fasthttp.Response) er
 
 func (st *decState) bytes(s span) []byte { return st.str[s.off:s.end] }
 
-// shadowed reports whether hdrs[i] is overridden by a later entry of the
+// shadowedScan reports whether hdrs[i] is overridden by a later entry of the
 // same name in a single-value headers object (JSON duplicate keys: the last
 // wins).
-func shadowed(st *decState, hdrs []rhdr, i int) bool {
+func shadowedScan(st *decState, hdrs []rhdr, i int) bool {
 	name := st.bytes(hdrs[i].name)
 	for _, h := range hdrs[i+1:] {
 		if string(st.bytes(h.name)) == string(name) {

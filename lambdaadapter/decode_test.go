@@ -2,6 +2,7 @@ package lambdaadapter
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -145,5 +146,33 @@ func TestResponseErrorMessage(t *testing.T) {
 	}
 	if errors.Is(err, ErrResponseTooLarge) {
 		t.Error("invalid response matches ErrResponseTooLarge")
+	}
+}
+
+// TestDecodeResponseManyDuplicateHeaders covers the map path of the
+// last-key-wins rule (more than 64 headers).
+func TestDecodeResponseManyDuplicateHeaders(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString(`{"statusCode":200,"headers":{`)
+	for i := range 500 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`"X-` + string(rune('a'+i%10)) + `":"` + strconv.Itoa(i) + `"`)
+	}
+	b.WriteString(`}}`)
+	var resp fasthttp.Response
+	if err := DecodeResponse([]byte(b.String()), false, &resp); err != nil {
+		t.Fatal(err)
+	}
+	for k := range 10 {
+		name := "X-" + string(rune('a'+k))
+		if got, want := string(resp.Header.Peek(name)), strconv.Itoa(490+k); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	if n := strings.Count(resp.Header.String(), "\r\nX-"); n != 10 {
+		t.Errorf("%d X- headers, want 10", n)
 	}
 }

@@ -25,33 +25,35 @@
 //
 // An environment is a runtime process plus its Runtime API server:
 //
-//		          start           first GET /next          POST /response|/error
-//		(new) ──────────► Init ─────────────────► Ready ◄─────────────────────── Invoking
-//		                   │                        │  ──── hand-off to /next ───►  │
-//		                   │ /init/error, exit,     │ idle_timeout, eviction,       │ timeout, exit,
-//		                   ▼ 10 s init cap          ▼ Close                         ▼ out of memory
-//		                 Dead ◄──────────────────────────────────────────────────── Dead
+//	          start           first GET /next          POST /response|/error
+//	(new) ──────────► Init ─────────────────► Ready ◄─────────────────────── Invoking
+//	                   │                        │  ──── hand-off to /next ───►  │
+//	                   │ /init/error, exit,     │ idle_timeout, eviction,       │ timeout, exit,
+//	                   ▼ 10 s init cap          ▼ Close                         ▼ out of memory
+//	                 Dead ◄──────────────────────────────────────────────────── Dead
 //
-//	  - The listener (127.0.0.1:0, net/http) is open before the process starts;
-//	    AWS_LAMBDA_RUNTIME_API points at it. net/http decodes the chunked bodies
-//	    with trailers that aws-lambda-go always sends; a buffered response whose
-//	    trailers carry Lambda-Runtime-Function-Error-Type becomes a function
-//	    error with the base64-decoded Lambda-Runtime-Function-Error-Body.
-//	  - The request id is checked before the body is read: an id that is not the
-//	    invocation in flight is 400 InvalidRequestID, one already answered 403
-//	    InvalidStateTransition, a body above 6,291,556 bytes 413
-//	    RequestEntityTooLarge (the caller gets Function.ResponseSizeTooLarge).
-//	    A second /next during an invocation is 403.
-//	  - The process starts from Code with Handler (provided*), or
-//	    BuiltinCommand + handler (builtin, working directory Code or albedo's),
-//	    in its own process group with Pdeathsig SIGKILL, and with Lambda's
-//	    environment only: nothing of albedo's but PATH. A function's own
-//	    variables may override LANG, PATH, TZ, LD_LIBRARY_PATH and the
-//	    AWS_XRAY_*/AWS_LAMBDA_LOG_* ones, never the rest of what Lambda sets;
-//	    names starting with "_", _LAMBDA_SERVER_PORT (switches aws-lambda-go to
-//	    the go1.x RPC protocol) and AWS_LAMBDA_MAX_CONCURRENCY (Managed
-//	    Instances' multi-concurrency) are dropped.
-//	  - stdout and stderr share one pipe, so their lines keep their order.
+// Details:
+//
+//   - The listener (127.0.0.1:0, net/http) is open before the process starts;
+//     AWS_LAMBDA_RUNTIME_API points at it. net/http decodes the chunked bodies
+//     with trailers that aws-lambda-go always sends; a buffered response whose
+//     trailers carry Lambda-Runtime-Function-Error-Type becomes a function
+//     error with the base64-decoded Lambda-Runtime-Function-Error-Body.
+//   - The request id is checked before the body is read: an id that is not the
+//     invocation in flight is 400 InvalidRequestID, one already answered 403
+//     InvalidStateTransition, a body above 6,291,556 bytes 413
+//     RequestEntityTooLarge (the caller gets Function.ResponseSizeTooLarge).
+//     A second /next during an invocation is 403.
+//   - The process starts from Code with Handler (provided*), or
+//     BuiltinCommand + handler (builtin, working directory Code or albedo's),
+//     in its own process group with Pdeathsig SIGKILL, and with Lambda's
+//     environment only: nothing of albedo's but PATH. A function's own
+//     variables may override LANG, PATH, TZ, LD_LIBRARY_PATH and the
+//     AWS_XRAY_*/AWS_LAMBDA_LOG_* ones, never the rest of what Lambda sets;
+//     names starting with "_", _LAMBDA_SERVER_PORT (switches aws-lambda-go to
+//     the go1.x RPC protocol) and AWS_LAMBDA_MAX_CONCURRENCY (Managed
+//     Instances' multi-concurrency) are dropped.
+//   - stdout and stderr share one pipe, so their lines keep their order.
 //
 // # Scheduling
 //

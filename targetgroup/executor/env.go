@@ -161,6 +161,10 @@ func (e *env) launchProcess() error {
 	e.pid = cmd.Process.Pid
 	e.proc = openStatus(e.pid)
 	e.launched.Store(true)
+	if stopReason(e.reason.Load()) != reasonNone {
+		// stopped (Close) while starting: stop cannot have signalled it
+		syscall.Kill(-e.pid, syscall.SIGKILL)
+	}
 	go e.srv.Serve(ln)
 	go e.readOutput()
 	go e.supervise()
@@ -310,6 +314,10 @@ func (e *env) readOutput() {
 	}
 }
 
+// maxTail bounds the lines kept for Response.Log; beyond it the oldest half
+// goes.
+const maxTail = 1 << 20
+
 // emit writes one output line to the function log and the invocation's
 // tail, or acknowledges a sync marker.
 func (e *env) emit(line []byte) {
@@ -329,6 +337,10 @@ func (e *env) emit(line []byte) {
 	e.mu.Lock()
 	inv := e.logInv
 	if inv != nil && inv.wantTail {
+		if len(inv.tail) > maxTail {
+			// Callers want the end of the log (Lambda's tail is 4 KB).
+			inv.tail = append(inv.tail[:0], inv.tail[len(inv.tail)-maxTail/2:]...)
+		}
 		inv.tail = append(append(inv.tail, line...), '\n')
 	}
 	e.mu.Unlock()

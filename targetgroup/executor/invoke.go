@@ -102,6 +102,9 @@ func (p *Pool) Invoke(ctx context.Context, req Request) (Response, error) {
 		}
 		if cold {
 			p.stats.coldStarts.Add(1)
+			e.mu.Lock()
+			e.logInv = inv // init output belongs to the invocation that caused it
+			e.mu.Unlock()
 			if err := e.launch(); err != nil {
 				p.stats.initFailures.Add(1)
 				e.log.Warn("runtime did not start", "err", err)
@@ -206,11 +209,20 @@ func (p *Pool) deliver(ctx context.Context, e *env, inv *invocation, cold bool) 
 	e.mu.Lock()
 	e.current = inv
 	e.mu.Unlock()
+	// A runtime still busy after answering gets one function timeout to
+	// come back to /next (Lambda bills and times it as part of the previous
+	// invocation); after that it is stuck and goes.
+	t := time.NewTimer(e.fn.cfg.Timeout)
+	defer t.Stop()
 	select {
 	case e.next <- inv:
 		return true, nil
 	case <-e.dead:
 		err = nil
+	case <-t.C:
+		e.log.Warn("runtime did not return to /next within the function timeout")
+		e.kill(reasonTimeout)
+		<-e.dead
 	case <-ctx.Done():
 		err = ctx.Err()
 	}

@@ -153,8 +153,8 @@ func (p *Pool) reapLoop() {
 	}
 }
 
-// sampleLoop reads the peak RSS of every live environment and kills those
-// above their function's memory size.
+// sampleLoop reads the peak RSS of every starting or busy environment and
+// kills those above their function's memory size.
 func (p *Pool) sampleLoop() {
 	defer p.bg.Done()
 	t := time.NewTicker(sampleInterval)
@@ -168,7 +168,9 @@ func (p *Pool) sampleLoop() {
 			envs = envs[:0]
 			p.mu.Lock()
 			for e := range p.all {
-				envs = append(envs, e)
+				if !e.idle { // an idle runtime is blocked in /next: it cannot grow
+					envs = append(envs, e)
+				}
 			}
 			p.mu.Unlock()
 			for _, e := range envs {

@@ -237,7 +237,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatalf("config file's settings: %v %+v", err, got)
 		}
 		_, err = env.client.PutFunctionEventInvokeConfig(ctx, &lambda.PutFunctionEventInvokeConfigInput{
-			FunctionName: aws.String("behave"),
+			FunctionName:      aws.String("behave"),
 			DestinationConfig: &types.DestinationConfig{OnFailure: &types.OnFailure{Destination: aws.String("relative/path")}}})
 		var ip *types.InvalidParameterValueException
 		if !errors.As(err, &ip) {

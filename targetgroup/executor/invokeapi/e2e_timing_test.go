@@ -12,6 +12,7 @@ import (
 	"github.com/albedo-lb/albedo/config"
 	"github.com/albedo-lb/albedo/targetgroup"
 	"github.com/albedo-lb/albedo/targetgroup/executor"
+	"github.com/albedo-lb/albedo/targetgroup/executor/async"
 )
 
 // benchPool is a Pool running internal/albok as "noop".
@@ -119,4 +120,48 @@ func BenchmarkRealListener(b *testing.B) {
 		_ = bl.Shutdown(ctx)
 	})
 	benchPost(b, "http://"+bl.Addrs()[0].String()+"/", "", 200)
+}
+
+// BenchmarkRealEventAccept: Event invocations through the API into a real
+// async.Queue (bbolt, fsync before the 202), from concurrent keep-alive
+// connections (64); the dispatcher is not started: acceptance only.
+func BenchmarkRealEventAccept(b *testing.B) {
+	pool := benchPool(b)
+	q, err := async.Open(async.Options{Dir: b.TempDir()}, pool)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = q.Close(ctx)
+	})
+	api, err := New(Options{Invoker: pool, Queue: q})
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := serve(b, api.Handle)
+	c := &fasthttp.HostClient{Addr: addr, MaxConns: 64}
+	b.ReportAllocs()
+	b.SetParallelism(32) // x GOMAXPROCS concurrent clients, as in async.BenchmarkEnqueueParallel
+	b.RunParallel(func(pb *testing.PB) {
+		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+		defer fasthttp.ReleaseRequest(req)
+		defer fasthttp.ReleaseResponse(resp)
+		req.SetRequestURI("http://" + addr + "/2015-03-31/functions/noop/invocations")
+		req.Header.SetMethod("POST")
+		req.Header.Set("X-Amz-Invocation-Type", "Event")
+		req.SetBodyString(benchPayload)
+		for pb.Next() {
+			if err := c.Do(req, resp); err != nil {
+				b.Error(err)
+				return
+			}
+			if resp.StatusCode() != 202 {
+				b.Errorf("status %d: %s", resp.StatusCode(), resp.Body())
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
