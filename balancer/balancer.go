@@ -227,7 +227,9 @@ func (b *Balancer) Start() error {
 		go func() {
 			defer b.serveWG.Done()
 			if err := l.server.Serve(ln); err != nil {
-				b.errs <- fmt.Errorf("balancer: serve %s: %w", ln.Addr(), err)
+				err = fmt.Errorf("balancer: serve %s: %w", ln.Addr(), err)
+				b.log.Error("listener stopped", slog.Any("err", err))
+				b.errs <- err // buffered: one slot per listener
 			}
 		}()
 	}

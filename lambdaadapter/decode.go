@@ -36,11 +36,15 @@ var decPool = sync.Pool{New: func() any { return new(decState) }}
 // failure it returns a *ResponseError and resp is untouched: every check
 // runs before the first write.
 //
-// In multi-value mode only multiValueHeaders is applied and headers is
-// dropped; in single-value mode the reverse. Both fields, like every known
-// field, are still type-checked whichever mode is on (UNCONFIRMED: the ALB
-// is assumed to parse the whole document into one typed shape). Unknown
-// top-level keys are ignored; a repeated key keeps its last value.
+// In multi-value mode only multiValueHeaders is read and headers is
+// dropped unread; in single-value mode the reverse. The field of the other
+// mode is not even type-checked, so `null` there is accepted: aws-lambda-go's
+// events.ALBTargetGroupResponse has no omitempty on either header field and
+// always sends the unused one as null, and that works on AWS (aws-lambda-go
+// PR #207: a Go function with Headers set answers 200 while its
+// multiValueHeaders is null), while `headers: null` in single-value mode is
+// a 502 (aws-lambda-go-api-proxy #79). Unknown top-level keys are ignored; a
+// repeated key keeps its last value.
 func DecodeResponse(payload []byte, multiValue bool, resp *fasthttp.Response) error {
 	if len(payload) > MaxResponseSize {
 		return &ResponseError{Reason: ReasonResponseTooLarge,
@@ -53,7 +57,7 @@ func DecodeResponse(payload []byte, multiValue bool, resp *fasthttp.Response) er
 			decPool.Put(st)
 		}
 	}()
-	if err := st.parse(payload); err != nil {
+	if err := st.parse(payload, multiValue); err != nil {
 		return err
 	}
 	hdrs := st.single
@@ -231,7 +235,7 @@ func fieldOf(key []byte) string {
 }
 
 // parse validates payload as the ALB response document.
-func (st *decState) parse(payload []byte) error {
+func (st *decState) parse(payload []byte, multiValue bool) error {
 	st.p, st.i = payload, 0
 	st.str, st.single, st.multi = st.str[:0], st.single[:0], st.multi[:0]
 	st.status, st.body, st.b64 = 0, span{}, false
@@ -298,11 +302,25 @@ func (st *decState) parse(payload []byte) error {
 				}
 			case "headers":
 				st.str = st.str[:mark]
+				if multiValue {
+					// The other mode's field is not read at all, not
+					// even for null: see DecodeResponse.
+					if err := st.skip(0); err != nil {
+						return err
+					}
+					break
+				}
 				if err := st.headers(); err != nil {
 					return err
 				}
 			case "multiValueHeaders":
 				st.str = st.str[:mark]
+				if !multiValue {
+					if err := st.skip(0); err != nil {
+						return err
+					}
+					break
+				}
 				if err := st.multiHeaders(); err != nil {
 					return err
 				}

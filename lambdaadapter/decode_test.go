@@ -45,7 +45,8 @@ func TestDecodeResponseErrors(t *testing.T) {
 		detail  string // substring
 	}{
 		{"headers over 32 KB", `{"statusCode":200,"headers":{"X-Big":"` + strings.Repeat("v", MaxResponseHeaderSize) + `"}}`, false, "32 KB"},
-		{"header type checked in multi mode too", `{"statusCode":200,"headers":{"X":1}}`, true, "must be a string"},
+		{"header type checked in single mode", `{"statusCode":200,"headers":{"X":1}}`, false, "must be a string"},
+		{"multi-value header type checked in multi mode", `{"statusCode":200,"multiValueHeaders":{"X":[1]}}`, true, "array of strings"},
 		{"lone escape", `{"statusCode":200,"body":"\x"}`, false, "valid escape"},
 		{"bad unicode escape", `{"statusCode":200,"body":"\u12G4"}`, false, "4 hex digits"},
 		{"raw control char", "{\"statusCode\":200,\"body\":\"a\tb\"}", false, "control character"},

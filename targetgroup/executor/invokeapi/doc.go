@@ -62,8 +62,14 @@
 //     itself uses UnrecognizedClientException / InvalidSignatureException
 //     for some of these; the message texts follow AWS's). Any region and
 //     service in the credential scope are accepted. Presigned (query)
-//     signatures are not supported. Without Credentials, Authorization is
-//     ignored.
+//     signatures are not supported, nor are clients that sign a header the
+//     SDK signer never signs (User-Agent, Expect, X-Amzn-Trace-Id,
+//     Transfer-Encoding; the AWS SDKs and CLI do not). Without Credentials,
+//     Authorization is ignored.
+//   - Response header names are written in fasthttp's canonical case
+//     (X-Amzn-Requestid); the admin server must keep header-name
+//     normalising on, since request headers are looked up by their
+//     canonical names.
 //   - Event-invoke-config: PUT replaces (omitted settings take Lambda's
 //     defaults: 2 retries, 21600 s), POST merges. Destinations are passed
 //     to the Queue as given (function name or ARN, or file://PATH); its
@@ -90,4 +96,13 @@
 //     $LATEST, State Active, Architectures of the host, Code as
 //     {"RepositoryType":"Local","Location":"file://DIR"} and the reserved
 //     concurrency when set.
+//
+// # Tests
+//
+// The tests drive every operation with aws-sdk-go-v2's Lambda client
+// against Handle served on 127.0.0.1, over fake Invoker and Queue values,
+// and end to end over a real executor.Pool and async.Queue running
+// aws-lambda-go functions. internal/clientctx (reports the client context
+// it received) and internal/albok (a minimal ALB response, for comparing
+// the Invoke API with a listener) are built by the tests with go build.
 package invokeapi
