@@ -36,6 +36,8 @@
 //     unqualified function and $LATEST exist; any other qualifier, or an ARN
 //     naming another region or account, is 404 ResourceNotFoundException
 //     "Function not found: ARN". Malformed names are 400 ValidationException.
+//     The policy and event-invoke-config operations treat $LATEST as the
+//     unqualified function (one policy and one config per function).
 //   - Payload limits: 6 MB synchronous and DryRun, 1 MB Event (the current
 //     limit; it was 256 KB until 2025) → 413 RequestTooLargeException. The
 //     admin fasthttp.Server must allow MaxRequestBodySize bytes so that the

@@ -112,7 +112,7 @@ func appendJSONString(dst []byte, s string) []byte {
 // writeError renders e as Lambda does: status, X-Amzn-ErrorType and the
 // JSON body.
 func writeError(ctx *fasthttp.RequestCtx, e *apiError, requestID string) {
-	ctx.Response.ResetBody()
+	ctx.Response.Reset() // drop anything a failed handler had set
 	ctx.SetStatusCode(e.Status)
 	ctx.Response.Header.Set(headerErrorType, e.Code)
 	ctx.Response.Header.Set(headerRequestID, requestID)

@@ -45,7 +45,7 @@ const (
 
 // emptyPayload is what the function receives when the caller sent no body
 // (UNCONFIRMED: real Lambda is believed to pass "{}").
-var emptyPayload = []byte("{}")
+const emptyPayload = "{}"
 
 // invoke serves POST /2015-03-31/functions/{name}/invocations.
 func (a *API) invoke(ctx *fasthttp.RequestCtx, requestID, name string) *apiError {
@@ -173,7 +173,7 @@ func (a *API) invokeAsync(ctx *fasthttp.RequestCtx, requestID, name string) *api
 // handler returns.
 func ownPayload(body []byte) []byte {
 	if len(body) == 0 {
-		return emptyPayload[:len(emptyPayload):len(emptyPayload)]
+		return []byte(emptyPayload)
 	}
 	return bytes.Clone(body)
 }
