@@ -54,7 +54,8 @@ type Options struct {
 	Logger *slog.Logger
 	// AccessLog receives one ALB-format access-log line per request
 	// (alb.md §7.2), buffered and flushed every second and at Shutdown.
-	// nil disables the access log.
+	// nil disables the access log. The flusher goroutine starts in New and
+	// ends in Shutdown.
 	AccessLog io.Writer
 	// StickinessKey is the HMAC-SHA256 key signing AWSALBTG cookies. nil
 	// means 32 random bytes drawn at New: cookies then stay valid only for
@@ -171,6 +172,7 @@ func (b *Balancer) newServer(l *listener) *fasthttp.Server {
 	return &fasthttp.Server{
 		Handler:                      l.handle,
 		ErrorHandler:                 l.handleReadError,
+		ExpectHandler:                l.expect,
 		Name:                         serverName,
 		ReadBufferSize:               MaxHeaderSize,
 		MaxRequestBodySize:           lambdaadapter.MaxRequestBodySize + 1,
@@ -181,6 +183,23 @@ func (b *Balancer) newServer(l *listener) *fasthttp.Server {
 		NoDefaultContentType:         true,
 		Logger:                       fasthttpLogger{l.log},
 	}
+}
+
+// expect decides "Expect: 100-continue" requests before their body is
+// sent: a body announced over the Lambda limit on a forward rule is refused
+// at once with 413 (fasthttp then sends the bare status, without a page,
+// and closes), so that a client such as curl never starts streaming a body
+// the server would cut off with a reset.
+func (l *listener) expect(ctx *fasthttp.RequestCtx) int {
+	if ctx.Request.Header.ContentLength() <= lambdaadapter.MaxRequestBodySize {
+		return fasthttp.StatusContinue
+	}
+	var req request
+	req.parse(ctx)
+	if l.match(&req).action.kind == actForward {
+		return fasthttp.StatusRequestEntityTooLarge
+	}
+	return fasthttp.StatusContinue
 }
 
 // handleReadError answers requests fasthttp could not read.

@@ -17,7 +17,8 @@
 // # Request path
 //
 //  1. A top-level recover turns a panic into a logged 500.
-//  2. TRACE is refused with 405 before any rule runs.
+//  2. TRACE is refused with 405, and a request whose X-Forwarded-For
+//     holds more than 30 addresses with 463, before any rule runs.
 //  3. The first rule (lowest priority number) whose conditions all hold
 //     wins; the default action is the last, condition-less rule.
 //  4. Forward only: "Upgrade: websocket" gives 400
@@ -26,6 +27,10 @@
 //     both without invoking anything. The server reads bodies up to the
 //     limit + 1 so that this check sees the over-size; anything larger is
 //     refused by fasthttp and answered 413 by the server's error handler.
+//     A request with "Expect: 100-continue" announcing an over-size body
+//     for a forward rule gets a bare 413 (no page: fasthttp's
+//     ExpectHandler cannot write one) instead of 100, so the client never
+//     sends a body the server would have to cut off.
 //  5. Failures from Forward go through statusFor (status.go), the only
 //     place a target failure becomes a status.
 //

@@ -121,6 +121,10 @@ func (l *listener) handle(ctx *fasthttp.RequestCtx) {
 		writeError(&ctx.Response, fasthttp.StatusMethodNotAllowed)
 		return
 	}
+	if tooManyForwardedFor(&ctx.Request.Header) {
+		writeError(&ctx.Response, StatusTooManyForwardedFor)
+		return
+	}
 	var req request
 	req.parse(ctx)
 	r := l.match(&req)

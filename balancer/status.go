@@ -84,7 +84,7 @@ func statusForReadError(err error) (status int, reason string) {
 // generates; others are rendered on demand.
 var errorPages = func() map[int][]byte {
 	m := make(map[int][]byte)
-	for _, s := range []int{301, 302, 400, 405, 408, 413, 500, 502, 503, 504} {
+	for _, s := range []int{301, 302, 400, 405, 408, 413, StatusTooManyForwardedFor, 500, 502, 503, 504} {
 		m[s] = renderPage(s)
 	}
 	return m
@@ -98,8 +98,13 @@ var errorPages = func() map[int][]byte {
 //	<center><h1>502 Bad Gateway</h1></center>
 //	</body>
 //	</html>
+//
+// ALB's own codes (463) have no standard text; their title is the number.
 func renderPage(status int) []byte {
-	title := strconv.Itoa(status) + " " + fasthttp.StatusMessage(status)
+	title := strconv.Itoa(status)
+	if text := fasthttp.StatusMessage(status); text != "Unknown Status Code" {
+		title += " " + text
+	}
 	return []byte("<html>\r\n<head><title>" + title + "</title></head>\r\n<body>\r\n<center><h1>" +
 		title + "</h1></center>\r\n</body>\r\n</html>\r\n")
 }
@@ -118,6 +123,32 @@ func writeError(resp *fasthttp.Response, status int) {
 	resp.Header.SetContentType("text/html")
 	resp.Header.SetServer(serverName)
 	resp.SetBodyRaw(page(status))
+}
+
+// StatusTooManyForwardedFor is ALB's answer to a request whose
+// X-Forwarded-For holds more than MaxForwardedFor addresses.
+const StatusTooManyForwardedFor = 463
+
+// MaxForwardedFor is the most addresses ALB accepts in an incoming
+// X-Forwarded-For (alb.md §3.1).
+const MaxForwardedFor = 30
+
+// tooManyForwardedFor counts the addresses of every X-Forwarded-For
+// occurrence (comma-separated) and reports more than MaxForwardedFor.
+func tooManyForwardedFor(h *fasthttp.RequestHeader) bool {
+	n := 0
+	for _, v := range h.PeekAll("X-Forwarded-For") {
+		if len(v) == 0 {
+			continue
+		}
+		n++
+		for _, c := range v {
+			if c == ',' {
+				n++
+			}
+		}
+	}
+	return n > MaxForwardedFor
 }
 
 // serverName is the Server header of every response.

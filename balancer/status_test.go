@@ -71,6 +71,13 @@ func TestFailureStatuses(t *testing.T) {
 			r.Header.Set("Upgrade", "WebSocket")
 		}, wantStatus: 400},
 		{name: "trace", method: "TRACE", wantStatus: 405},
+		{name: "31 forwarded-for addresses", prep: func(r *fasthttp.Request) {
+			r.Header.Add("X-Forwarded-For", strings.Repeat("10.0.0.1, ", 19)+"10.0.0.1")
+			r.Header.Add("X-Forwarded-For", strings.Repeat("10.0.0.2,", 10)+"10.0.0.2")
+		}, wantStatus: 463},
+		{name: "30 forwarded-for addresses", prep: func(r *fasthttp.Request) {
+			r.Header.Set("X-Forwarded-For", strings.Repeat("10.0.0.1, ", 29)+"10.0.0.1")
+		}, wantStatus: 200, wantCalls: 1},
 		{name: "body over 1 MB", method: "POST", prep: func(r *fasthttp.Request) {
 			r.SetBody(bytes.Repeat([]byte("x"), lambdaadapter.MaxRequestBodySize+1))
 		}, wantStatus: 413},
@@ -89,11 +96,13 @@ func TestFailureStatuses(t *testing.T) {
 			if resp.StatusCode() != tt.wantStatus {
 				t.Errorf("status = %d, want %d", resp.StatusCode(), tt.wantStatus)
 			}
-			if got, want := string(resp.Body()), string(page(tt.wantStatus)); got != want {
-				t.Errorf("body = %q, want %q", got, want)
-			}
-			if ct := string(resp.Header.ContentType()); ct != "text/html" {
-				t.Errorf("Content-Type = %q", ct)
+			if tt.wantStatus != 200 {
+				if got, want := string(resp.Body()), string(page(tt.wantStatus)); got != want {
+					t.Errorf("body = %q, want %q", got, want)
+				}
+				if ct := string(resp.Header.ContentType()); ct != "text/html" {
+					t.Errorf("Content-Type = %q", ct)
+				}
 			}
 			if s := string(resp.Header.Server()); s != serverName {
 				t.Errorf("Server = %q", s)
@@ -125,6 +134,30 @@ func TestBodyFarOverLimit(t *testing.T) {
 	if n := fs["g"].calls.Load(); n != 0 {
 		t.Errorf("function invoked %d times", n)
 	}
+}
+
+// TestExpectContinueOverLimit: a client asking "Expect: 100-continue" for
+// a body over the limit gets 413 instead of 100 and never sends the body.
+func TestExpectContinueOverLimit(t *testing.T) {
+	fs, groups := fakes("g")
+	b, _ := start(t, listenerConfig(forwardTo("g")), groups, Options{})
+	raw := fmt.Sprintf("POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: %d\r\n\r\n", lambdaadapter.MaxRequestBodySize+1)
+	out := rawExchange(t, b.Addrs()[0].String(), raw)
+	if !bytes.HasPrefix(out, []byte("HTTP/1.1 413 ")) || !bytes.Contains(out, []byte("Server: albedo\r\n")) {
+		t.Errorf("got %q, want a 413 from albedo", out)
+	}
+	if n := fs["g"].calls.Load(); n != 0 {
+		t.Errorf("function invoked %d times", n)
+	}
+	t.Run("within limit continues", func(t *testing.T) {
+		resp := do(t, "POST", "http://"+b.Addrs()[0].String()+"/", func(r *fasthttp.Request) {
+			r.Header.Set("Expect", "100-continue")
+			r.SetBodyString("small")
+		})
+		if resp.StatusCode() != 200 || string(fs["g"].lastReceived().body) != "small" {
+			t.Errorf("status %d body %q", resp.StatusCode(), fs["g"].lastReceived().body)
+		}
+	})
 }
 
 func TestBodyAtLimitForwarded(t *testing.T) {

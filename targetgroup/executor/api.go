@@ -66,8 +66,11 @@ type Response struct {
 	// ({"errorMessage":…,"errorType":…}).
 	FunctionError string
 	// ErrorType is the errorType of a platform failure: "Sandbox.Timedout",
-	// "Runtime.ExitError", "Runtime.OutOfMemory", "Runtime.InitError"…,
-	// or "" when the function itself reported the error or succeeded.
+	// "Runtime.ExitError", "Runtime.OutOfMemory",
+	// "Function.ResponseSizeTooLarge", "Runtime.InvalidEntrypoint", or for
+	// /init/error the type the runtime reported ("Runtime.InitError" when it
+	// gave none); "" when the function itself reported the error through
+	// /error, or succeeded. See the ErrorType* constants.
 	ErrorType string
 	Duration  time.Duration // from delivery to the runtime until its answer
 	Log       []byte        // when Request.TailLog: the invocation's log lines

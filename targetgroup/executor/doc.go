@@ -120,13 +120,18 @@
 //
 // # Performance
 //
-// BenchmarkInvokeWarm, noop aws-lambda-go function, warm, on the shared
-// 2-core machine (load average ~10 from other builds while measured):
-// sequential ≈ 2,000 invocations/s, p50 ≈ 0.4 ms, p99 ≈ 2-3 ms; 32 concurrent
-// callers (32 environments) ≈ 1,800 invocations/s, p50 ≈ 16 ms, p99 ≈ 47 ms.
-// albedo's own CPU ≈ 230-280 µs per invocation (getrusage, inflated by the
-// load). AWS's runtime interface emulator: ~1,180 sequential invocations/s and
-// none concurrently. BenchmarkRuntimeAPIHop (hand-off plus chunked /response
-// with trailers over loopback, no process): ≈ 190 µs per round trip under the
-// same load.
+// BenchmarkInvokeWarm, noop aws-lambda-go function, warm, measured on the
+// shared 2-core machine while other builds kept its load average at 6-10:
+//   - sequential: 2,100-2,200 invocations/s, p50 0.33-0.35 ms, p99 2-4 ms;
+//   - 32 concurrent callers (32 environments): 1,000-1,800 invocations/s,
+//     p50 16-27 ms, p99 47-100 ms (32 Go runtimes share the 2 cores);
+//   - albedo's own CPU (getrusage): 240-300 µs per invocation, about half of
+//     it in the kernel's loopback TCP path (writes that wake the runtime).
+//
+// AWS's runtime interface emulator serves ~1,180 sequential invocations/s of
+// the same function on this machine and none concurrently.
+// BenchmarkRuntimeAPIHop (hand-off to a parked /next plus a chunked
+// /response with trailers over loopback, client in-process, no function):
+// 190-210 µs per round trip. The peak-RSS read at the end of each invocation
+// (BenchmarkReadHWM) costs about 20 µs.
 package executor

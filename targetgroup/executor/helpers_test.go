@@ -82,7 +82,7 @@ type answer struct {
 // invoke calls fn with a JSON event and fails the test on a Go error.
 func invoke(t testing.TB, p *Pool, fn string, event string) Response {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	resp, err := p.Invoke(ctx, Request{Function: fn, Payload: []byte(event)})
 	if err != nil {

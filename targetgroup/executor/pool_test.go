@@ -39,7 +39,7 @@ func TestConcurrentInvocationsGetOwnEnvironments(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			pids[i] = mustAnswer(t, invoke(t, p, "conc", `{"sleep_ms":400}`)).PID
+			pids[i] = mustAnswer(t, invoke(t, p, "conc", `{"sleep_ms":1500}`)).PID
 		})
 	}
 	wg.Wait()
@@ -145,9 +145,9 @@ func TestFunctionFailures(t *testing.T) {
 			wantMsg: regexp.MustCompile(`^bad thing$`)},
 		{name: "panic", event: `{"panic":"boom"}`, wantPayload: "string",
 			wantMsg: regexp.MustCompile(`boom`), wantNewEnv: true},
-		{name: "timeout", event: `{"sleep_ms":3000}`, timeout: 300 * time.Millisecond,
+		{name: "timeout", event: `{"sleep_ms":10000}`, timeout: 1500 * time.Millisecond,
 			wantType: ErrorTypeTimeout, wantPayload: ErrorTypeTimeout,
-			wantMsg:    regexp.MustCompile(`^RequestId: [0-9a-f-]{36} Error: Task timed out after 0\.30 seconds$`),
+			wantMsg:    regexp.MustCompile(`^RequestId: [0-9a-f-]{36} Error: Task timed out after 1\.50 seconds$`),
 			wantNewEnv: true, wantReport: "\tStatus: timeout\t"},
 		{name: "crash", event: `{"exit":2}`, wantType: ErrorTypeExit, wantPayload: ErrorTypeExit,
 			wantMsg:    regexp.MustCompile(`^RequestId: [0-9a-f-]{36} Error: Runtime exited with error: exit status 2$`),
@@ -266,7 +266,9 @@ func TestInitFailures(t *testing.T) {
 
 func TestPayloadLimits(t *testing.T) {
 	t.Parallel()
-	p, _ := newTestPool(t, Options{}, behaveFn(t, "limits"))
+	fn := behaveFn(t, "limits")
+	fn.Timeout = 60 * time.Second // 6 MB each way is slow under -race on a busy machine
+	p, _ := newTestPool(t, Options{}, fn)
 	big := make([]byte, MaxPayloadSize+1)
 	if _, err := p.Invoke(context.Background(), Request{Function: "limits", Payload: big}); !errors.Is(err, ErrPayloadTooLarge) {
 		t.Errorf("payload of %d bytes: err = %v, want ErrPayloadTooLarge", len(big), err)

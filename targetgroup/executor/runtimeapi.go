@@ -119,6 +119,7 @@ func (e *env) handleNext(w http.ResponseWriter, r *http.Request) {
 		e.initialized = true
 		e.initDuration = time.Since(e.start)
 		close(e.ready)
+		e.log.Debug("environment initialized", "pid", e.pid, "init_ms", e.initDuration.Milliseconds())
 	}
 	e.waiting = true
 	e.mu.Unlock()

@@ -276,3 +276,16 @@ func waitLine(t *testing.T, path string) string {
 	t.Fatalf("no record in %s", path)
 	return ""
 }
+
+// TestMain removes the internal function builds after the run.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	internalMu.Lock()
+	for _, r := range internalBuilt {
+		if r.dir != "" {
+			_ = os.RemoveAll(r.dir)
+		}
+	}
+	internalMu.Unlock()
+	os.Exit(code)
+}

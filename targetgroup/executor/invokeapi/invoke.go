@@ -10,6 +10,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/albedo-lb/albedo/targetgroup/executor"
+	"github.com/albedo-lb/albedo/targetgroup/executor/async"
 )
 
 // Invocation types (X-Amz-Invocation-Type).
@@ -23,7 +24,7 @@ const (
 // asynchronous (lambda.md §1.6, current API_Invoke).
 const (
 	MaxSyncPayload  = executor.MaxPayloadSize
-	MaxAsyncPayload = 1024 * 1024
+	MaxAsyncPayload = async.MaxPayloadSize
 	// MaxRequestBodySize is the smallest fasthttp.Server.MaxRequestBodySize
 	// that lets every limit above be answered with Lambda's own 413: a
 	// body a little over the limit must reach the handler.
