@@ -77,6 +77,8 @@ type answer struct {
 	DeadlineMS int64             `json:"deadline_ms"`
 	RequestID  string            `json:"request_id"`
 	TraceID    string            `json:"trace_id"`
+	StartNS    int64             `json:"start_ns"`
+	EndNS      int64             `json:"end_ns"`
 }
 
 // invoke calls fn with a JSON event and fails the test on a Go error.

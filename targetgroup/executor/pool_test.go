@@ -35,17 +35,27 @@ func TestConcurrentInvocationsGetOwnEnvironments(t *testing.T) {
 	t.Parallel()
 	const n = 6
 	p, _ := newTestPool(t, Options{}, behaveFn(t, "conc"))
-	pids := make([]int, n)
+	answers := make([]answer, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			pids[i] = mustAnswer(t, invoke(t, p, "conc", `{"sleep_ms":1500}`)).PID
+			answers[i] = mustAnswer(t, invoke(t, p, "conc", `{"sleep_ms":1500}`))
 		})
 	}
 	wg.Wait()
 	seen := map[int]bool{}
-	for _, pid := range pids {
-		seen[pid] = true
+	pids := make([]int, n)
+	for i, a := range answers {
+		seen[a.PID] = true
+		pids[i] = a.PID
+	}
+	// Never two invocations at once in one environment.
+	for i, a := range answers {
+		for _, b := range answers[i+1:] {
+			if a.PID == b.PID && a.StartNS < b.EndNS && b.StartNS < a.EndNS {
+				t.Errorf("pid %d ran two invocations at once", a.PID)
+			}
+		}
 	}
 	if len(seen) != n {
 		t.Errorf("%d overlapping invocations ran in %d environments (pids %v), want %d", n, len(seen), pids, n)
@@ -556,5 +566,47 @@ func TestNewValidates(t *testing.T) {
 	fns[0].Environment["K"] = "changed"
 	if f, ok := p.Function("a"); !ok || f.Environment["K"] != "v" || f.Handler != "bootstrap" || f.MemorySize != 128 || f.Timeout != 3*time.Second {
 		t.Errorf("Function(a) = %+v, %v", f, ok)
+	}
+}
+
+func TestMostRecentlyUsedFirst(t *testing.T) {
+	t.Parallel()
+	p, _ := newTestPool(t, Options{}, behaveFn(t, "mru"))
+	var early, late answer
+	var wg sync.WaitGroup
+	wg.Go(func() { early = mustAnswer(t, invoke(t, p, "mru", `{"sleep_ms":200}`)) })
+	wg.Go(func() { late = mustAnswer(t, invoke(t, p, "mru", `{"sleep_ms":1500}`)) })
+	wg.Wait()
+	if early.PID == late.PID {
+		t.Fatal("overlapping invocations shared an environment")
+	}
+	if got := mustAnswer(t, invoke(t, p, "mru", `{}`)).PID; got != late.PID {
+		t.Errorf("next invocation ran in pid %d, want %d (most recently used)", got, late.PID)
+	}
+}
+
+func TestCloseCutsInFlightAtDeadline(t *testing.T) {
+	t.Parallel()
+	p, err := New(Options{FunctionLog: &syncBuffer{}}, []Function{behaveFn(t, "slow")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan Response, 1)
+	go func() {
+		resp, _ := p.Invoke(context.Background(), Request{Function: "slow", Payload: []byte(`{"sleep_ms":4000}`)})
+		done <- resp
+	}()
+	waitFor(t, func() bool { return p.Stats().Invocations == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := p.Close(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Close = %v, want DeadlineExceeded", err)
+	}
+	resp := <-done
+	if resp.ErrorType != ErrorTypeExit || !strings.Contains(string(resp.Payload), "signal: killed") {
+		t.Errorf("cut invocation = %s %s", resp.ErrorType, resp.Payload)
+	}
+	if s := p.Stats(); s.Live != 0 {
+		t.Errorf("live = %d after Close", s.Live)
 	}
 }

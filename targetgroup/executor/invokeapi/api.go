@@ -189,6 +189,9 @@ func (a *API) route(ctx *fasthttp.RequestCtx, requestID string) *apiError {
 		return a.listFunctions(ctx, requestID)
 	case strings.HasPrefix(path, prefixEventConfig):
 		name, sub, _ := strings.Cut(path[len(prefixEventConfig):], "/")
+		if sub == "event-invoke-config/list" && method == fasthttp.MethodGet {
+			return a.listEventInvokeConfigs(ctx, requestID, name)
+		}
 		if sub == "event-invoke-config" {
 			switch method {
 			case fasthttp.MethodPut:

@@ -11,7 +11,8 @@
 //     an Event invocation.
 //   - ListFunctions, GetFunction, GetFunctionConfiguration.
 //   - AddPermission, GetPolicy, RemovePermission, backed by PolicyStore.
-//   - Put/Update/Get/DeleteFunctionEventInvokeConfig, delegated to Queue.
+//   - Put/Update/Get/Delete/ListFunctionEventInvokeConfig(s), delegated to
+//     Queue.
 //
 // Errors are Lambda's: status, X-Amzn-ErrorType and a JSON body with Type
 // ("User" below 500, "Service" from 500) and the message under the member

@@ -132,6 +132,23 @@ func (a *API) getEventInvokeConfig(ctx *fasthttp.RequestCtx, requestID, name str
 	return a.respondJSON(ctx, requestID, fasthttp.StatusOK, a.eventConfigOutput(arn, c))
 }
 
+// listEventInvokeConfigs serves ListFunctionEventInvokeConfigs: the one
+// configuration of the function ($LATEST), or none.
+func (a *API) listEventInvokeConfigs(ctx *fasthttp.RequestCtx, requestID, name string) *apiError {
+	fn, arn, e := a.eventConfigFunction(ctx, name)
+	if e != nil {
+		return e
+	}
+	out := struct {
+		FunctionEventInvokeConfigs []eventInvokeConfigOutput `json:"FunctionEventInvokeConfigs"`
+		NextMarker                 *string                   `json:"NextMarker"`
+	}{FunctionEventInvokeConfigs: []eventInvokeConfigOutput{}}
+	if c, ok := a.queue.GetConfig(fn); ok {
+		out.FunctionEventInvokeConfigs = append(out.FunctionEventInvokeConfigs, a.eventConfigOutput(arn, c))
+	}
+	return a.respondJSON(ctx, requestID, fasthttp.StatusOK, out)
+}
+
 // deleteEventInvokeConfig serves DeleteFunctionEventInvokeConfig: 204, or
 // 404 when none is set.
 func (a *API) deleteEventInvokeConfig(ctx *fasthttp.RequestCtx, requestID, name string) *apiError {

@@ -38,6 +38,10 @@ func TestEventInvokeConfig(t *testing.T) {
 		t.Errorf("queue got %+v", c)
 	}
 
+	list, err := env.client.ListFunctionEventInvokeConfigs(ctx, &lambda.ListFunctionEventInvokeConfigsInput{FunctionName: fn})
+	if err != nil || len(list.FunctionEventInvokeConfigs) != 1 || aws.ToInt32(list.FunctionEventInvokeConfigs[0].MaximumRetryAttempts) != 1 {
+		t.Errorf("list: %v %+v", err, list)
+	}
 	// Update merges: only the age changes.
 	upd, err := env.client.UpdateFunctionEventInvokeConfig(ctx, &lambda.UpdateFunctionEventInvokeConfigInput{
 		FunctionName: fn, MaximumEventAgeInSeconds: aws.Int32(120)})

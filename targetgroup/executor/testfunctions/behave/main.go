@@ -11,7 +11,8 @@
 //	{"big":7340032}                    answer with a string of that many bytes
 //	{"env":true}                       answer with the whole environment
 //
-// The answer is {"pid":…,"env":{…},"big":"…","echo":<event>,"deadline_ms":…}.
+// The answer is {"pid":…,"env":{…},"big":"…","echo":<event>,"deadline_ms":…,
+// "request_id":…,"trace_id":…,"start_ns":…,"end_ns":…}.
 //
 // Init behaviour comes from environment variables: BEHAVE_INIT_FAIL=exit
 // (exit 3 during init), =error (post /runtime/init/error, then exit),
@@ -56,11 +57,14 @@ type answer struct {
 	DeadlineMS int64             `json:"deadline_ms"`
 	RequestID  string            `json:"request_id"`
 	TraceID    string            `json:"trace_id"`
+	StartNS    int64             `json:"start_ns"` // handler start, Unix ns
+	EndNS      int64             `json:"end_ns"`   // handler end, Unix ns
 }
 
 var hold [][]byte // keeps allocations alive across invocations
 
 func handle(ctx context.Context, raw json.RawMessage) (answer, error) {
+	start := time.Now().UnixNano()
 	var ev event
 	if len(raw) > 0 && raw[0] == '{' {
 		if err := json.Unmarshal(raw, &ev); err != nil {
@@ -92,7 +96,7 @@ func handle(ctx context.Context, raw json.RawMessage) (answer, error) {
 	if ev.Error != "" {
 		return answer{}, errors.New(ev.Error)
 	}
-	a := answer{PID: os.Getpid(), Echo: raw}
+	a := answer{PID: os.Getpid(), Echo: raw, StartNS: start}
 	if dl, ok := ctx.Deadline(); ok {
 		a.DeadlineMS = dl.UnixMilli()
 	}
@@ -113,6 +117,7 @@ func handle(ctx context.Context, raw json.RawMessage) (answer, error) {
 			a.Env[k] = v
 		}
 	}
+	a.EndNS = time.Now().UnixNano()
 	return a, nil
 }
 

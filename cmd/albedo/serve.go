@@ -1,0 +1,263 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/albedo-lb/albedo/balancer"
+	"github.com/albedo-lb/albedo/config"
+	"github.com/albedo-lb/albedo/targetgroup"
+	"github.com/albedo-lb/albedo/targetgroup/executor"
+	"github.com/albedo-lb/albedo/targetgroup/executor/async"
+	"github.com/albedo-lb/albedo/targetgroup/executor/invokeapi"
+)
+
+// shutdownGrace is how long in-flight requests may take to finish after
+// SIGINT/SIGTERM.
+const shutdownGrace = 30 * time.Second
+
+// asyncWorkers caps concurrent asynchronous deliveries.
+const asyncWorkers = 64
+
+// runServe is `albedo serve [-config FILE]`.
+func runServe(args []string) int {
+	return serve(context.Background(), args, os.Stdout, os.Stderr)
+}
+
+// serve runs albedo until ctx is done or a signal arrives. It is separate
+// from runServe so tests can run the real server in-process.
+func serve(parent context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "config file [./albedo.yaml if present, else the embedded default]")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, source, err := loadConfig(*path)
+	if err != nil {
+		printConfigError(stderr, err)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	s, err := start(ctx, cfg, log, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "albedo: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "albedo %s serving %s\n", version, source)
+	s.describe(stdout)
+
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "albedo: shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := s.shutdown(sctx); err != nil {
+		fmt.Fprintf(stderr, "albedo: shutdown: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// server is everything `albedo serve` runs.
+type server struct {
+	cfg      *config.Config
+	pool     *executor.Pool
+	policies *invokeapi.PolicyStore
+	queue    *async.Queue
+	groups   map[string]*targetgroup.Group
+	bal      *balancer.Balancer
+	admin    *fasthttp.Server
+	adminLn  net.Listener
+}
+
+// start builds and starts every part; on error it stops what it started.
+func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLog io.Writer) (_ *server, err error) {
+	s := &server{cfg: cfg}
+	defer func() {
+		if err != nil {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = s.shutdown(sctx)
+		}
+	}()
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find own executable for builtin functions: %w", err)
+	}
+	s.pool, err = executor.New(executor.Options{
+		MaxConcurrency: cfg.MaxConcurrency,
+		IdleTimeout:    cfg.IdleTimeout.Duration,
+		MemoryBudget:   cfg.MemoryBudget,
+		BuiltinCommand: []string{self, builtinSubcommand},
+		Logger:         log,
+		FunctionLog:    functionLog,
+	}, executorFunctions(cfg))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.pool.Prepare(ctx); err != nil {
+		return nil, err
+	}
+	s.policies, err = invokeapi.OpenPolicyStore(cfg.StateDir, cfg.Region, cfg.AccountID, cfg.Functions)
+	if err != nil {
+		return nil, err
+	}
+	s.queue, err = async.Open(async.Options{
+		Dir:     cfg.StateDir,
+		Configs: asyncConfigs(cfg),
+		// Never more deliveries at once than environments may exist, so
+		// the dispatcher does not throttle itself into backoff.
+		Workers: min(asyncWorkers, cfg.MaxConcurrency),
+		Logger:  log,
+	}, s.pool)
+	if err != nil {
+		return nil, err
+	}
+	s.queue.Start()
+	s.groups, err = targetgroup.New(cfg, targetgroup.Options{
+		Invoker:  s.pool,
+		Policies: s.policies,
+		Logger:   log.With("component", "targetgroup"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	fw := make(map[string]balancer.Forwarder, len(s.groups))
+	for name, g := range s.groups {
+		fw[name] = g
+	}
+	s.bal, err = balancer.New(cfg, fw, balancer.Options{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.bal.Start(); err != nil {
+		return nil, err
+	}
+	if cfg.Admin.Address != "" {
+		api, err := invokeapi.New(invokeapi.Options{
+			Invoker:     s.pool,
+			Queue:       s.queue,
+			Policies:    s.policies,
+			Credentials: cfg.Admin.Credentials,
+			Region:      cfg.Region,
+			AccountID:   cfg.AccountID,
+			Logger:      log,
+		})
+		if err != nil {
+			return nil, err
+		}
+		s.adminLn, err = net.Listen("tcp", cfg.Admin.Address)
+		if err != nil {
+			return nil, fmt.Errorf("admin listener: %w", err)
+		}
+		s.admin = &fasthttp.Server{
+			Handler:               api.Handle,
+			Name:                  "albedo",
+			ReadTimeout:           time.Minute,
+			WriteTimeout:          20 * time.Minute,
+			IdleTimeout:           2 * time.Minute,
+			MaxRequestBodySize:    executor.MaxPayloadSize + 1,
+			NoDefaultServerHeader: false,
+		}
+		go func() { _ = s.admin.Serve(s.adminLn) }()
+	}
+	return s, nil
+}
+
+// describe prints the listeners' addresses and the groups' ARNs.
+func (s *server) describe(w io.Writer) {
+	for _, a := range s.bal.Addrs() {
+		fmt.Fprintf(w, "  listener  http://%s\n", a)
+	}
+	if s.adminLn != nil {
+		fmt.Fprintf(w, "  admin     http://%s  (Lambda Invoke API)\n", s.adminLn.Addr())
+	}
+	for _, tg := range s.cfg.TargetGroups {
+		fmt.Fprintf(w, "  target group %s  %s -> %s\n", tg.Name, tg.ARN, tg.Function)
+	}
+}
+
+// shutdown stops accepting, lets in-flight requests finish within ctx, then
+// stops the async dispatcher and every function environment.
+func (s *server) shutdown(ctx context.Context) error {
+	var errs []error
+	if s.bal != nil {
+		errs = append(errs, s.bal.Shutdown(ctx))
+	}
+	if s.admin != nil {
+		errs = append(errs, s.admin.ShutdownWithContext(ctx))
+	}
+	if s.queue != nil {
+		errs = append(errs, s.queue.Close(ctx))
+	}
+	if s.pool != nil {
+		errs = append(errs, s.pool.Close(ctx))
+	}
+	if s.policies != nil {
+		errs = append(errs, s.policies.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// executorFunctions maps the config's functions to the executor's.
+func executorFunctions(cfg *config.Config) []executor.Function {
+	out := make([]executor.Function, 0, len(cfg.Functions))
+	for _, f := range cfg.Functions {
+		reserved := -1
+		if f.ReservedConcurrency != nil {
+			reserved = *f.ReservedConcurrency
+		}
+		out = append(out, executor.Function{
+			Name:        f.Name,
+			ARN:         f.ARN,
+			Runtime:     f.Runtime,
+			Handler:     f.Handler,
+			Code:        f.Code,
+			Build:       f.Build,
+			MemorySize:  f.MemorySize,
+			Timeout:     time.Duration(f.Timeout) * time.Second,
+			Reserved:    reserved,
+			Environment: f.Environment,
+			Region:      cfg.Region,
+		})
+	}
+	return out
+}
+
+// asyncConfigs maps the config's per-function async settings. A function
+// whose settings are all Lambda's defaults gets no entry, so
+// GetFunctionEventInvokeConfig answers 404 for it, as Lambda does for a
+// function nobody configured.
+func asyncConfigs(cfg *config.Config) map[string]async.Config {
+	out := make(map[string]async.Config, len(cfg.Functions))
+	for _, f := range cfg.Functions {
+		c := async.DefaultConfig()
+		if f.Async.MaximumRetryAttempts != nil {
+			c.MaximumRetryAttempts = *f.Async.MaximumRetryAttempts
+		}
+		if f.Async.MaximumEventAge > 0 {
+			c.MaximumEventAge = time.Duration(f.Async.MaximumEventAge) * time.Second
+		}
+		c.OnSuccess = f.Async.OnSuccess
+		c.OnFailure = f.Async.OnFailure
+		if c == async.DefaultConfig() {
+			continue
+		}
+		out[f.Name] = c
+	}
+	return out
+}
