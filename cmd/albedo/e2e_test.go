@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -121,6 +122,11 @@ func (e *e2e) do(method, uri string, body []byte, header ...string) (int, http1H
 	req.SetRequestURI(e.base + uri)
 	req.URI().DisablePathNormalizing = true
 	for i := 0; i+1 < len(header); i += 2 {
+		if strings.EqualFold(header[i], "Host") {
+			req.Header.SetHost(header[i+1])
+			req.UseHostHeader = true
+			continue
+		}
 		req.Header.Add(header[i], header[i+1])
 	}
 	if body != nil {
@@ -316,7 +322,8 @@ func TestE2EFailures(t *testing.T) {
 		{name: "throttled", method: "GET", uri: "/throttled", want: 502},
 		{name: "websocket", method: "GET", uri: "/x", header: []string{"Connection", "Upgrade", "Upgrade", "websocket"}, want: 400},
 		{name: "trace", method: "TRACE", uri: "/x", want: 405},
-		{name: "body 1 MB", method: "POST", uri: "/x", body: make([]byte, 1<<20), header: []string{"Content-Type", "text/plain"}, want: 200},
+		{name: "response over 1 MB", method: "POST", uri: "/x", body: bytes.Repeat([]byte("a"), 1<<20), header: []string{"Content-Type", "text/plain"}, want: 502},
+		{name: "body 1 MB", method: "POST", uri: "/discard", body: bytes.Repeat([]byte("a"), 1<<20), header: []string{"Content-Type", "text/plain"}, want: 200},
 	}
 	for _, tt := range tests {
 		code, _, body := e.do(tt.method, tt.uri, tt.body, tt.header...)
@@ -330,7 +337,7 @@ func TestE2EFailures(t *testing.T) {
 
 	// A body over 1 MB is refused before the function is invoked.
 	before := e.s.pool.Stats().Invocations
-	code, _, _ := e.do("POST", "/x", make([]byte, 1<<20+1), "Content-Type", "text/plain")
+	code, _, _ := e.do("POST", "/discard", bytes.Repeat([]byte("a"), 1<<20+1), "Content-Type", "text/plain")
 	if code != 413 {
 		t.Errorf("1 MB + 1: status %d, want 413", code)
 	}

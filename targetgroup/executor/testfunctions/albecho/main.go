@@ -9,7 +9,8 @@
 //   - path /invalid: answer with a response the ALB must refuse (statusCode
 //     as a string);
 //   - path /sleep?ms=N: sleep N milliseconds first;
-//   - path /exit: exit the process mid-invocation.
+//   - path /exit: exit the process mid-invocation;
+//   - path /discard: answer with the length of the event's body only.
 package main
 
 import (
@@ -53,6 +54,10 @@ func handler(_ context.Context, raw json.RawMessage) (json.RawMessage, error) {
 		return nil, errors.New("albecho: asked to fail")
 	case "/invalid":
 		return json.RawMessage(`{"statusCode":"200","body":"x"}`), nil
+	case "/discard":
+		// Answer with the body's length only: for bodies whose echo would
+		// exceed the 1 MB response limit.
+		return json.Marshal(events.ALBTargetGroupResponse{StatusCode: 200, Headers: map[string]string{}, Body: strconv.Itoa(len(req.Body))})
 	case "/exit":
 		os.Exit(3)
 	case "/sleep":
