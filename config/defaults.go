@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Defaults, as documented in SCHEMA.md.
+// Defaults, as documented in README.md (Configuration reference).
 const (
 	DefaultRegion         = "us-east-1"
 	DefaultAccountID      = "123456789012"

@@ -7,7 +7,7 @@
 // whose relative paths are absolute, whose single-group forwards are
 // normalized into Forward.TargetGroups (weight 1), and whose derived fields
 // (TargetGroup.ARN, TargetGroup.Function, Function.ARN) are filled. Default
-// returns the embedded default configuration. SCHEMA.md documents every
+// returns the embedded default configuration. README.md (Configuration reference) documents every
 // field with its type, default and range.
 //
 // # Errors
