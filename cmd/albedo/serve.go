@@ -170,8 +170,8 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 			ReadTimeout:           time.Minute,
 			WriteTimeout:          20 * time.Minute,
 			IdleTimeout:           2 * time.Minute,
-			MaxRequestBodySize:    executor.MaxPayloadSize + 1,
-			NoDefaultServerHeader: false,
+			MaxRequestBodySize:    invokeapi.MaxRequestBodySize,
+			ReadBufferSize:        invokeapi.ReadBufferSize,
 		}
 		go func() { _ = s.admin.Serve(s.adminLn) }()
 	}

@@ -3,11 +3,8 @@ package executor
 import (
 	"bytes"
 	"context"
-	"io"
-	"log"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -48,7 +45,7 @@ type env struct {
 	start time.Time
 
 	ln   net.Listener
-	srv  *http.Server
+	api  *apiServer
 	cmd  *exec.Cmd
 	pid  int // valid once launched is true
 	proc *statusFile
@@ -60,7 +57,7 @@ type env struct {
 	stopping   chan struct{} // closed when a graceful shutdown begins
 	dead       chan struct{} // closed once the process is reaped and output drained
 	readerDone chan struct{}
-	next       chan *invocation // hand-off to the parked /next handler
+	taken      chan struct{} // a /next took the reserved invocation
 
 	launched   atomic.Bool
 	reason     atomic.Int32 // stopReason
@@ -74,7 +71,7 @@ type env struct {
 	mu           sync.Mutex
 	current      *invocation // reserved for or delivered to the runtime
 	lastID       string      // the last answered request id
-	waiting      bool        // a /next is parked
+	parked       *apiConn    // connection whose /next waits for an invocation
 	initialized  bool
 	initDuration time.Duration
 	initErr      []byte // body of /init/error
@@ -103,7 +100,7 @@ func newEnv(p *Pool, fn *function) *env {
 		stopping:   make(chan struct{}),
 		dead:       make(chan struct{}),
 		readerDone: make(chan struct{}),
-		next:       make(chan *invocation),
+		taken:      make(chan struct{}, 1),
 		syncCh:     make(chan struct{}, 1),
 	}
 }
@@ -134,11 +131,7 @@ func (e *env) launchProcess() error {
 		return err
 	}
 	e.ln = ln
-	e.srv = &http.Server{
-		Handler:        e,
-		MaxHeaderBytes: 1 << 20,
-		ErrorLog:       log.New(io.Discard, "", 0),
-	}
+	e.api = newAPIServer(e, ln)
 	r, w, err := os.Pipe()
 	if err != nil {
 		return err
@@ -165,7 +158,7 @@ func (e *env) launchProcess() error {
 		// stopped (Close) while starting: stop cannot have signalled it
 		syscall.Kill(-e.pid, syscall.SIGKILL)
 	}
-	go e.srv.Serve(ln)
+	go e.api.serve()
 	go e.readOutput()
 	go e.supervise()
 	return nil
@@ -190,7 +183,7 @@ func (e *env) supervise() {
 		<-e.readerDone
 	}
 	close(e.dead)
-	e.srv.Close()
+	e.api.close()
 	e.p.forget(e)
 	if reason := stopReason(e.reason.Load()); reason != reasonNone {
 		e.log.Debug("environment stopped", "reason", reason.String())

@@ -201,32 +201,45 @@ func (p *Pool) adopt(e *env) {
 	}
 }
 
-// deliver hands inv to the environment's parked /next. delivered is false
-// when the environment died first.
+// deliver hands inv to the environment's /next: at once when one is
+// parked (the common, warm case, written on this goroutine), else when the
+// runtime comes back to /next. delivered is false when the environment
+// died first.
 func (p *Pool) deliver(ctx context.Context, e *env, inv *invocation, cold bool) (delivered bool, err error) {
 	inv.start = time.Now()
 	inv.deadline = inv.start.Add(e.fn.cfg.Timeout)
-	e.mu.Lock()
-	e.current = inv
-	e.mu.Unlock()
+	if !e.isDead() && e.handOff(inv) {
+		return true, nil
+	}
 	// A runtime still busy after answering gets one function timeout to
 	// come back to /next (Lambda bills and times it as part of the previous
 	// invocation); after that it is stuck and goes.
 	t := time.NewTimer(e.fn.cfg.Timeout)
 	defer t.Stop()
-	select {
-	case e.next <- inv:
-		return true, nil
-	case <-e.dead:
-		err = nil
-	case <-t.C:
-		e.log.Warn("runtime did not return to /next within the function timeout")
-		e.kill(reasonTimeout)
-		<-e.dead
-	case <-ctx.Done():
-		err = ctx.Err()
+wait:
+	for {
+		select {
+		case <-e.taken:
+			if e.isDelivered(inv) {
+				return true, nil
+			}
+		case <-e.dead:
+			break wait
+		case <-t.C:
+			e.log.Warn("runtime did not return to /next within the function timeout")
+			e.kill(reasonTimeout)
+			<-e.dead
+			break wait
+		case <-ctx.Done():
+			err = ctx.Err()
+			break wait
+		}
 	}
 	e.mu.Lock()
+	if inv.delivered { // taken meanwhile
+		e.mu.Unlock()
+		return true, nil
+	}
 	if e.current == inv {
 		e.current = nil
 	}
@@ -235,6 +248,12 @@ func (p *Pool) deliver(ctx context.Context, e *env, inv *invocation, cold bool) 
 		p.release(e)
 	}
 	return false, err
+}
+
+func (e *env) isDelivered(inv *invocation) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return inv.delivered
 }
 
 // await waits for the runtime's answer, the deadline or the environment's

@@ -3,7 +3,6 @@ package executor
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -109,17 +108,11 @@ func BenchmarkInvokeWarm(b *testing.B) {
 
 // BenchmarkRuntimeAPIHop measures the Runtime API round trip alone: the
 // hand-off to a parked /next, and a chunked /response with trailers as
-// aws-lambda-go sends it, over loopback with net/http on both sides.
+// aws-lambda-go sends it, over loopback; the client is net/http in this
+// process, so its CPU counts too.
 func BenchmarkRuntimeAPIHop(b *testing.B) {
 	e := newAPIEnv(b)
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := &http.Server{Handler: e}
-	go srv.Serve(ln)
-	defer srv.Close()
-	base := "http://" + ln.Addr().String() + "/2018-06-01/runtime/invocation/"
+	base := serveAPI(b, e) + "/2018-06-01/runtime/invocation/"
 	stop := make(chan struct{})
 	go func() { // a runtime loop shaped like aws-lambda-go's
 		client := &http.Client{Transport: &http.Transport{}}

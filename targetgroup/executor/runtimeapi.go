@@ -4,11 +4,8 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
-	"strings"
-	"sync"
 	"time"
 )
 
@@ -38,82 +35,78 @@ var (
 	badMethodBody  = marshalError("MethodNotAllowed", "Method not allowed")
 	missingExtBody = marshalError("Extension.MissingName", "Missing Lambda-Extension-Name header")
 	truncatedBody  = marshalError("TruncatedHTTPRequest", "Could not read the request body")
+	badRequestBody = marshalError("InvalidRequest", "Malformed HTTP request")
 )
 
-// ServeHTTP routes the Runtime API and the minimal Extensions API of one
-// execution environment. Client mistakes get 4xx with Lambda's JSON error
-// body; nothing here answers 5xx.
-func (e *env) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	path := r.URL.Path
-	if rest, ok := strings.CutPrefix(path, runtimePrefix); ok {
-		switch {
-		case rest == "invocation/next":
-			if allow(w, r, http.MethodGet) {
-				e.handleNext(w, r)
+// route answers one request of the Runtime API or the minimal Extensions
+// API. Client mistakes get 4xx with Lambda's JSON error body; nothing here
+// answers 5xx. parked reports a /next left waiting for an invocation.
+func (e *env) route(ac *apiConn) (parked bool) {
+	path := ac.req.path
+	if rest, ok := bytes.CutPrefix(path, []byte(runtimePrefix)); ok {
+		switch string(rest) {
+		case "invocation/next":
+			if ac.allow(http.MethodGet) {
+				return e.handleNext(ac)
 			}
-			return
-		case rest == "init/error":
-			if allow(w, r, http.MethodPost) {
-				e.handleInitError(w, r)
+			return false
+		case "init/error":
+			if ac.allow(http.MethodPost) {
+				e.handleInitError(ac)
 			}
-			return
+			return false
 		}
-		if rest, ok := strings.CutPrefix(rest, "invocation/"); ok {
-			if id, action, ok := strings.Cut(rest, "/"); ok && id != "" && (action == "response" || action == "error") {
-				if allow(w, r, http.MethodPost) {
-					e.handleResult(w, r, id, action == "error")
+		if rest, ok := bytes.CutPrefix(rest, []byte("invocation/")); ok {
+			if id, action, ok := bytes.Cut(rest, []byte{'/'}); ok && len(id) > 0 && (string(action) == "response" || string(action) == "error") {
+				if ac.allow(http.MethodPost) {
+					e.handleResult(ac, id, string(action) == "error")
 				}
-				return
+				return false
 			}
 		}
-	} else if rest, ok := strings.CutPrefix(path, extensionPrefix); ok {
-		switch rest {
+	} else if rest, ok := bytes.CutPrefix(path, []byte(extensionPrefix)); ok {
+		switch string(rest) {
 		case "register":
-			if allow(w, r, http.MethodPost) {
-				e.handleRegister(w, r)
+			if ac.allow(http.MethodPost) {
+				e.handleRegister(ac)
 			}
-			return
+			return false
 		case "event/next":
-			if allow(w, r, http.MethodGet) {
-				e.handleExtensionNext(w, r)
+			if ac.allow(http.MethodGet) {
+				e.handleExtensionNext(ac)
 			}
-			return
+			return false
 		case "init/error", "exit/error":
-			if allow(w, r, http.MethodPost) {
-				io.Copy(io.Discard, io.LimitReader(r.Body, MaxResponseSize))
-				render(w, http.StatusAccepted, statusOK)
+			if ac.allow(http.MethodPost) {
+				if ac.continue100() == nil {
+					ac.readBody(0)
+				}
+				ac.reply(http.StatusAccepted, statusOK, false)
 			}
-			return
+			return false
 		}
 	}
-	render(w, http.StatusNotFound, notFoundBody)
-}
-
-func allow(w http.ResponseWriter, r *http.Request, method string) bool {
-	if r.Method == method {
-		return true
-	}
-	w.Header()["Allow"] = []string{method}
-	render(w, http.StatusMethodNotAllowed, badMethodBody)
+	ac.reply(http.StatusNotFound, notFoundBody, false)
 	return false
 }
 
-func render(w http.ResponseWriter, status int, body []byte) {
-	h := w.Header()
-	h["Content-Type"] = []string{"application/json"}
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
-	w.WriteHeader(status)
-	w.Write(body)
+func (ac *apiConn) allow(method string) bool {
+	if string(ac.req.method) == method {
+		return true
+	}
+	ac.reply(http.StatusMethodNotAllowed, badMethodBody, false, "Allow", method)
+	return false
 }
 
-// handleNext parks until an invocation is handed over, then returns it.
-// The first call ends the environment's init phase.
-func (e *env) handleNext(w http.ResponseWriter, r *http.Request) {
+// handleNext hands the reserved invocation over at once, or parks the
+// connection until Pool.deliver does. The first call ends the
+// environment's init phase.
+func (e *env) handleNext(ac *apiConn) (parked bool) {
 	e.mu.Lock()
-	if e.waiting || (e.current != nil && e.current.delivered) {
+	if e.parked != nil || (e.current != nil && e.current.delivered) {
 		e.mu.Unlock()
-		render(w, http.StatusForbidden, badStateBody)
-		return
+		ac.reply(http.StatusForbidden, badStateBody, false)
+		return false
 	}
 	if !e.initialized {
 		e.initialized = true
@@ -121,86 +114,83 @@ func (e *env) handleNext(w http.ResponseWriter, r *http.Request) {
 		close(e.ready)
 		e.log.Debug("environment initialized", "pid", e.pid, "init_ms", e.initDuration.Milliseconds())
 	}
-	e.waiting = true
-	e.mu.Unlock()
-
-	var inv *invocation
-	select {
-	case inv = <-e.next:
-	case <-e.dead:
-	case <-r.Context().Done():
-	}
-
-	e.mu.Lock()
-	e.waiting = false
-	if inv == nil {
+	ac.nextClose = ac.req.close
+	if inv := e.current; inv != nil {
+		line := e.takeLocked(inv)
 		e.mu.Unlock()
-		return
+		select {
+		case e.taken <- struct{}{}:
+		default:
+		}
+		e.sendNext(ac, inv, line)
+		return false
 	}
+	e.parked = ac
+	e.mu.Unlock()
+	return true
+}
+
+// handOff reserves e for inv and, when a /next is parked, delivers inv on
+// the calling goroutine. It reports whether inv was delivered.
+func (e *env) handOff(inv *invocation) bool {
+	e.mu.Lock()
+	e.current = inv
+	ac := e.parked
+	if ac == nil {
+		e.mu.Unlock()
+		return false
+	}
+	e.parked = nil
+	line := e.takeLocked(inv)
+	e.mu.Unlock()
+	e.sendNext(ac, inv, line)
+	return true
+}
+
+// takeLocked marks inv delivered and returns its START line. e.mu is held.
+func (e *env) takeLocked(inv *invocation) []byte {
 	inv.delivered = true
 	e.logInv = inv
 	line := appendStart(make([]byte, 0, 64), inv.id)
 	if inv.wantTail {
 		inv.tail = append(append(inv.tail, line...), '\n')
 	}
-	e.mu.Unlock()
-	e.p.flog.writeLine(line)
-
-	h := w.Header()
-	h["Content-Type"] = []string{"application/json"}
-	h["Content-Length"] = []string{strconv.Itoa(len(inv.payload))}
-	h[hdrRequestID] = []string{inv.id}
-	h[hdrDeadline] = []string{strconv.FormatInt(inv.deadline.UnixMilli(), 10)}
-	h[hdrFunctionARN] = []string{e.fn.cfg.ARN}
-	h[hdrTraceID] = []string{inv.traceID}
-	if inv.clientContext != "" {
-		h[hdrClientContext] = []string{inv.clientContext}
-	}
-	if inv.cognito != "" {
-		h[hdrCognito] = []string{inv.cognito}
-	}
-	w.WriteHeader(http.StatusOK)
-	w.Write(inv.payload)
+	return line
 }
 
-var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// sendNext logs START and answers the /next of ac with inv.
+func (e *env) sendNext(ac *apiConn, inv *invocation, start []byte) {
+	e.p.flog.writeLine(start)
+	ac.writeNext(inv, e.fn.cfg.ARN)
+}
 
-// readBody reads at most MaxResponseSize bytes of r's body into an owned
-// slice. tooLarge reports a bigger body, with size its length (counted up to
-// a cap when chunked).
-func readBody(r *http.Request) (body []byte, size int64, tooLarge bool, err error) {
-	if r.ContentLength > MaxResponseSize {
-		return nil, r.ContentLength, true, nil
+// unpark forgets ac's parked /next; it reports whether there was one.
+func (e *env) unpark(ac *apiConn) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.parked != ac {
+		return false
 	}
-	buf := bodyPool.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= 1<<20 {
-			buf.Reset()
-			bodyPool.Put(buf)
-		}
-	}()
-	n, err := buf.ReadFrom(io.LimitReader(r.Body, MaxResponseSize+1))
-	if err != nil {
-		return nil, n, false, err
-	}
-	if n > MaxResponseSize {
-		more, _ := io.Copy(io.Discard, io.LimitReader(r.Body, 64<<20))
-		return nil, n + more, true, nil
-	}
-	return bytes.Clone(buf.Bytes()), n, false, nil
+	e.parked = nil
+	return true
 }
 
 // handleResult accepts /response and /error for the invocation in flight.
 // The request id is checked before the body is read: a wrong id is 400,
 // an id already answered 403.
-func (e *env) handleResult(w http.ResponseWriter, r *http.Request, id string, isError bool) {
+func (e *env) handleResult(ac *apiConn, id []byte, isError bool) {
 	if status, body := e.checkID(id); status != 0 {
-		render(w, status, body)
+		ac.reply(status, body, false)
 		return
 	}
-	body, size, tooLarge, err := readBody(r)
+	if !(ac.req.contentLength > MaxResponseSize) {
+		if err := ac.continue100(); err != nil {
+			return
+		}
+	}
+	body, size, tooLarge, err := ac.readBody(MaxResponseSize)
 	if err != nil {
-		render(w, http.StatusBadRequest, truncatedBody)
+		ac.reply(http.StatusBadRequest, truncatedBody, true)
 		return
 	}
 	var res result
@@ -214,7 +204,7 @@ func (e *env) handleResult(w http.ResponseWriter, r *http.Request, id string, is
 		}
 	case isError:
 		if len(body) == 0 {
-			typ := r.Header.Get(hdrErrorType)
+			typ := ac.req.errorType
 			if typ == "" {
 				typ = "Unhandled"
 			}
@@ -225,8 +215,8 @@ func (e *env) handleResult(w http.ResponseWriter, r *http.Request, id string, is
 		res = result{payload: body}
 		// A buffered response that failed midway carries its error in the
 		// trailers (aws-lambda-go declares them on every response).
-		if typ := r.Trailer.Get(hdrErrorType); typ != "" {
-			eb, derr := base64.StdEncoding.DecodeString(r.Trailer.Get(hdrErrorBody))
+		if typ := ac.req.trailerErrType; typ != "" {
+			eb, derr := base64.StdEncoding.DecodeString(ac.req.trailerErrBody)
 			if derr != nil || len(eb) == 0 {
 				eb = marshalError(typ, "")
 			}
@@ -234,35 +224,39 @@ func (e *env) handleResult(w http.ResponseWriter, r *http.Request, id string, is
 		}
 	}
 	res.end = time.Now()
+	if tooLarge && !ac.req.expect {
+		// Read the rest so that the 413 is not lost to a reset.
+		ac.discardBody(maxBodyDrain)
+	}
 
 	e.mu.Lock()
 	inv := e.current
-	if inv == nil || inv.id != id || !inv.delivered {
+	if inv == nil || inv.id != string(id) || !inv.delivered {
 		e.mu.Unlock()
 		// The invocation timed out (or the environment was stopped) while
 		// the body was read.
-		render(w, http.StatusForbidden, badStateBody)
+		ac.reply(http.StatusForbidden, badStateBody, false)
 		return
 	}
 	e.current = nil
-	e.lastID = id
+	e.lastID = inv.id
 	e.mu.Unlock()
 	inv.done <- res
 	if tooLarge {
-		render(w, http.StatusRequestEntityTooLarge, tooLargeBody)
+		ac.reply(http.StatusRequestEntityTooLarge, tooLargeBody, false)
 		return
 	}
-	render(w, http.StatusAccepted, statusOK)
+	ac.reply(http.StatusAccepted, statusOK, false)
 }
 
 // checkID validates a request id against the invocation in flight.
-func (e *env) checkID(id string) (int, []byte) {
+func (e *env) checkID(id []byte) (int, []byte) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if inv := e.current; inv != nil && inv.delivered && inv.id == id {
+	if inv := e.current; inv != nil && inv.delivered && inv.id == string(id) {
 		return 0, nil
 	}
-	if id == e.lastID {
+	if string(id) == e.lastID {
 		return http.StatusForbidden, badStateBody
 	}
 	return http.StatusBadRequest, badIDBody
@@ -270,24 +264,29 @@ func (e *env) checkID(id string) (int, []byte) {
 
 // handleInitError records a fatal init error; it is served as the result
 // of the invocation waiting for this environment.
-func (e *env) handleInitError(w http.ResponseWriter, r *http.Request) {
+func (e *env) handleInitError(ac *apiConn) {
 	e.mu.Lock()
 	done := e.initialized || e.initErr != nil
 	e.mu.Unlock()
 	if done {
-		render(w, http.StatusForbidden, badStateBody)
+		ac.reply(http.StatusForbidden, badStateBody, false)
 		return
 	}
-	body, _, tooLarge, err := readBody(r)
+	if ac.req.contentLength <= MaxResponseSize {
+		if err := ac.continue100(); err != nil {
+			return
+		}
+	}
+	body, _, tooLarge, err := ac.readBody(MaxResponseSize)
 	if err != nil {
-		render(w, http.StatusBadRequest, truncatedBody)
+		ac.reply(http.StatusBadRequest, truncatedBody, true)
 		return
 	}
 	if tooLarge {
-		render(w, http.StatusRequestEntityTooLarge, tooLargeBody)
+		ac.reply(http.StatusRequestEntityTooLarge, tooLargeBody, false)
 		return
 	}
-	typ := r.Header.Get(hdrErrorType)
+	typ := ac.req.errorType
 	if t := errorTypeOf(body); t != "" {
 		typ = t
 	}
@@ -300,28 +299,31 @@ func (e *env) handleInitError(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	if e.initialized || e.initErr != nil {
 		e.mu.Unlock()
-		render(w, http.StatusForbidden, badStateBody)
+		ac.reply(http.StatusForbidden, badStateBody, false)
 		return
 	}
 	e.initErr, e.initErrType = body, typ
 	close(e.initFailed)
 	e.mu.Unlock()
-	render(w, http.StatusAccepted, statusOK)
+	ac.reply(http.StatusAccepted, statusOK, false)
 }
 
 // handleRegister registers an extension. Any registration makes the
 // environment's shutdown graceful (SIGTERM, then SIGKILL), as on Lambda.
-func (e *env) handleRegister(w http.ResponseWriter, r *http.Request) {
-	name := r.Header.Get(hdrExtName)
+func (e *env) handleRegister(ac *apiConn) {
+	name := ac.req.extName
 	if name == "" {
-		render(w, http.StatusForbidden, missingExtBody)
+		ac.reply(http.StatusForbidden, missingExtBody, false)
 		return
 	}
 	var req struct {
 		Events []string `json:"events"`
 	}
-	b, _ := io.ReadAll(io.LimitReader(r.Body, 64<<10))
-	json.Unmarshal(b, &req)
+	if ac.req.contentLength <= 64<<10 && ac.continue100() == nil {
+		if b, _, tooLarge, err := ac.readBody(64 << 10); err == nil && !tooLarge {
+			json.Unmarshal(b, &req)
+		}
+	}
 	e.mu.Lock()
 	e.extension = true
 	for _, ev := range req.Events {
@@ -335,28 +337,25 @@ func (e *env) handleRegister(w http.ResponseWriter, r *http.Request) {
 		FunctionVersion string `json:"functionVersion"`
 		Handler         string `json:"handler"`
 	}{e.fn.cfg.Name, "$LATEST", e.fn.cfg.Handler})
-	w.Header()[hdrExtID] = []string{newRequestID()}
-	render(w, http.StatusOK, body)
+	ac.reply(http.StatusOK, body, false, hdrExtID, newRequestID())
 }
 
 // handleExtensionNext blocks; extensions only get a SHUTDOWN event, and
-// only when they subscribed to it (INVOKE events are not sent).
-func (e *env) handleExtensionNext(w http.ResponseWriter, r *http.Request) {
+// only when they subscribed to it (INVOKE events are not sent). Without
+// one it answers nothing until the environment is gone.
+func (e *env) handleExtensionNext(ac *apiConn) {
 	select {
 	case <-e.stopping:
 	case <-e.dead:
-		return
-	case <-r.Context().Done():
+		ac.req.close = true
 		return
 	}
 	e.mu.Lock()
 	sub := e.extShutdown
 	e.mu.Unlock()
 	if !sub {
-		select {
-		case <-e.dead:
-		case <-r.Context().Done():
-		}
+		<-e.dead
+		ac.req.close = true
 		return
 	}
 	body, _ := json.Marshal(struct {
@@ -364,5 +363,5 @@ func (e *env) handleExtensionNext(w http.ResponseWriter, r *http.Request) {
 		ShutdownReason string `json:"shutdownReason"`
 		DeadlineMs     int64  `json:"deadlineMs"`
 	}{"SHUTDOWN", "spindown", time.Now().Add(ShutdownGrace).UnixMilli()})
-	render(w, http.StatusOK, body)
+	ac.reply(http.StatusOK, body, false)
 }

@@ -5,8 +5,8 @@ import (
 	"context"
 	"encoding/base64"
 	"io"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,14 +30,26 @@ func newAPIEnv(t testing.TB) *env {
 	return e
 }
 
-// offer hands inv to the environment as Pool.deliver does.
+// offer hands inv to the environment as Pool.deliver does: at once to a
+// parked /next, or to the next one.
 func offer(e *env, inv *invocation) {
 	inv.start = time.Now()
 	inv.deadline = inv.start.Add(time.Second)
-	e.mu.Lock()
-	e.current = inv
-	e.mu.Unlock()
-	e.next <- inv
+	e.handOff(inv)
+}
+
+// serveAPI serves e's Runtime API on a loopback port until the test ends
+// and returns its base URL.
+func serveAPI(t testing.TB, e *env) string {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newAPIServer(e, ln)
+	go s.serve()
+	t.Cleanup(s.close)
+	return "http://" + ln.Addr().String()
 }
 
 func newInv(id, payload string) *invocation {
@@ -71,9 +83,7 @@ func post(t testing.TB, url string, body io.Reader, trailer http.Header) (int, s
 func TestRuntimeAPIInvocationFlow(t *testing.T) {
 	t.Parallel()
 	e := newAPIEnv(t)
-	srv := httptest.NewServer(e)
-	defer srv.Close()
-	base := srv.URL + "/2018-06-01/runtime/"
+	base := serveAPI(t, e) + "/2018-06-01/runtime/"
 
 	inv := newInv("11111111-2222-4333-8444-555555555555", `{"hello":"world"}`)
 	go offer(e, inv)
@@ -167,16 +177,15 @@ func TestRuntimeAPIResults(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := newAPIEnv(t)
-			srv := httptest.NewServer(e)
-			defer srv.Close()
+			url := serveAPI(t, e)
 			inv := newInv("id-"+strconv.Itoa(len(tt.name)), `{}`)
 			go offer(e, inv)
-			r, err := http.Get(srv.URL + "/2018-06-01/runtime/invocation/next")
+			r, err := http.Get(url + "/2018-06-01/runtime/invocation/next")
 			if err != nil {
 				t.Fatal(err)
 			}
 			r.Body.Close()
-			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/2018-06-01/runtime/invocation/"+inv.id+"/"+tt.action, tt.body)
+			req, _ := http.NewRequest(http.MethodPost, url+"/2018-06-01/runtime/invocation/"+inv.id+"/"+tt.action, tt.body)
 			req.Trailer = tt.trailer
 			for k, v := range tt.header {
 				req.Header.Set(k, v)
@@ -229,52 +238,28 @@ func TestRuntimeAPIRouting(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := newAPIEnv(t)
-			req := httptest.NewRequest(tt.method, "http://127.0.0.1"+tt.path, strings.NewReader(tt.body))
+			req, err := http.NewRequest(tt.method, serveAPI(t, e)+tt.path, strings.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
 			for k, v := range tt.header {
 				req.Header.Set(k, v)
 			}
-			w := httptest.NewRecorder()
-			e.ServeHTTP(w, req)
-			if w.Code != tt.wantCode {
-				t.Errorf("status = %d %s, want %d", w.Code, w.Body, tt.wantCode)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if tt.wantBody != "" && w.Body.String() != tt.wantBody {
-				t.Errorf("body = %s, want %s", w.Body, tt.wantBody)
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.wantCode {
+				t.Errorf("status = %d %s, want %d", resp.StatusCode, body, tt.wantCode)
 			}
-			if ct := w.Header().Get("Content-Type"); ct != "application/json" {
+			if tt.wantBody != "" && string(body) != tt.wantBody {
+				t.Errorf("body = %s, want %s", body, tt.wantBody)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
 				t.Errorf("Content-Type = %q", ct)
 			}
 		})
 	}
-}
-
-func FuzzRuntimeAPI(f *testing.F) {
-	f.Add("GET", "/2018-06-01/runtime/invocation/next", []byte(nil))
-	f.Add("POST", "/2018-06-01/runtime/invocation/fuzz-id/response", []byte(`{"a":1}`))
-	f.Add("POST", "/2018-06-01/runtime/invocation/fuzz-id/error", []byte(`{"errorMessage":"x"}`))
-	f.Add("POST", "/2018-06-01/runtime/invocation/other/response", []byte(`x`))
-	f.Add("POST", "/2018-06-01/runtime/init/error", []byte(`not json`))
-	f.Add("POST", "/2020-01-01/extension/register", []byte(`{"events":["SHUTDOWN"]}`))
-	f.Add("GET", "/2020-01-01/extension/event/next", []byte(nil))
-	f.Add("DELETE", "/2018-06-01/runtime/invocation/fuzz-id/response", []byte(nil))
-	f.Add("POST", "/2018-06-01/runtime/invocation/fuzz-id/response", make([]byte, MaxResponseSize+1))
-	f.Fuzz(func(t *testing.T, method, path string, body []byte) {
-		e := newAPIEnv(t)
-		inv := newInv("fuzz-id", "{}")
-		inv.delivered = true
-		e.current = inv
-		req, err := http.NewRequest(method, "http://127.0.0.1/", bytes.NewReader(body))
-		if err != nil {
-			return // not a request a client could send
-		}
-		req.URL.Path = path
-		req.Header.Set("Lambda-Extension-Name", "fuzz")
-		ctx, cancel := context.WithCancel(context.Background())
-		cancel() // blocking endpoints return at once
-		w := httptest.NewRecorder()
-		e.ServeHTTP(w, req.WithContext(ctx))
-		if w.Code >= 500 {
-			t.Errorf("%s %q: status %d", method, path, w.Code)
-		}
-	})
 }

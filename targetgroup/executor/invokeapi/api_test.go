@@ -229,6 +229,9 @@ func serve(t testing.TB, h fasthttp.RequestHandler) string {
 	}()
 	t.Cleanup(func() {
 		_ = srv.Shutdown()
+		// Shutdown before Serve registered the listener returns at once;
+		// closing it ourselves makes Serve return in every order.
+		_ = ln.Close()
 		<-done
 	})
 	return ln.Addr().String()

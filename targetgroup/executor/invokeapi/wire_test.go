@@ -28,8 +28,8 @@ func TestWireGolden(t *testing.T) {
 		{"unsupported type", "POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: x\r\nX-Amz-Invocation-Type: Later\r\n\r\n"},
 		{"get policy", "GET /2015-03-31/functions/echo/policy HTTP/1.1\r\nHost: x\r\n\r\n"},
 		{"no policy", "GET /2015-03-31/functions/fail/policy HTTP/1.1\r\nHost: x\r\n\r\n"},
-		{"duplicate sid", "POST /2015-03-31/functions/echo/policy HTTP/1.1\r\nHost: x\r\nContent-Length: 92\r\n\r\n" +
-			`{"StatementId":"alb","Action":"lambda:InvokeFunction","Principal":"s3.amazonaws.com"}      `},
+		{"duplicate sid", withBody("POST /2015-03-31/functions/echo/policy",
+			`{"StatementId":"alb","Action":"lambda:InvokeFunction","Principal":"s3.amazonaws.com"}`)},
 		{"event config missing", "GET /2019-09-25/functions/echo/event-invoke-config HTTP/1.1\r\nHost: x\r\n\r\n"},
 		{"unknown operation", "GET /2015-03-31/functions/echo/versions HTTP/1.1\r\nHost: x\r\n\r\n"},
 	}
@@ -61,4 +61,9 @@ func TestWireGolden(t *testing.T) {
 		out.WriteString("\n\n")
 	}
 	golden(t, "wire.golden", out.Bytes())
+}
+
+// withBody is a raw request with body and its Content-Length.
+func withBody(requestLine, body string) string {
+	return fmt.Sprintf("%s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", requestLine, len(body), body)
 }
