@@ -180,8 +180,12 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 
 // describe prints the listeners' addresses and the groups' ARNs.
 func (s *server) describe(w io.Writer) {
-	for _, a := range s.bal.Addrs() {
-		fmt.Fprintf(w, "  listener  http://%s\n", a)
+	for i, a := range s.bal.Addrs() {
+		scheme := "http"
+		if s.cfg.Listeners[i].Protocol == "HTTPS" {
+			scheme = "https"
+		}
+		fmt.Fprintf(w, "  listener  %s://%s\n", scheme, a)
 	}
 	if s.adminLn != nil {
 		fmt.Fprintf(w, "  admin     http://%s  (Lambda Invoke API)\n", s.adminLn.Addr())
