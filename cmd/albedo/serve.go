@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/albedo-lb/albedo/balancer"
 	"github.com/albedo-lb/albedo/config"
@@ -113,6 +114,9 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 		return nil, err
 	}
 	s.policies, err = invokeapi.OpenPolicyStore(cfg.StateDir, cfg.Region, cfg.AccountID, cfg.Functions)
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("state_dir %s is locked by another albedo process (run one albedo per state_dir, or set state_dir): %w", cfg.StateDir, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -165,13 +169,13 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 			return nil, fmt.Errorf("admin listener: %w", err)
 		}
 		s.admin = &fasthttp.Server{
-			Handler:               api.Handle,
-			Name:                  "albedo",
-			ReadTimeout:           time.Minute,
-			WriteTimeout:          20 * time.Minute,
-			IdleTimeout:           2 * time.Minute,
-			MaxRequestBodySize:    invokeapi.MaxRequestBodySize,
-			ReadBufferSize:        invokeapi.ReadBufferSize,
+			Handler:            api.Handle,
+			Name:               "albedo",
+			ReadTimeout:        time.Minute,
+			WriteTimeout:       20 * time.Minute,
+			IdleTimeout:        2 * time.Minute,
+			MaxRequestBodySize: invokeapi.MaxRequestBodySize,
+			ReadBufferSize:     invokeapi.ReadBufferSize,
 		}
 		go func() { _ = s.admin.Serve(s.adminLn) }()
 	}

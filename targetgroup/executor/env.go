@@ -250,18 +250,28 @@ func (e *env) stop(r stopReason) {
 }
 
 // sampleMemory records the peak RSS and kills the environment when it is
-// above the function's memory size.
-func (e *env) sampleMemory() int64 {
+// above the function's memory size. With ifGrown (the end of an
+// invocation) it reads the peak only when the resident set is above the
+// last peak read: the peak cannot have grown otherwise, except for memory
+// taken and given back within the invocation, which the next periodic
+// sample sees (the kernel keeps the high-water mark).
+func (e *env) sampleMemory(ifGrown bool) int64 {
 	pid := e.processID()
 	if pid == 0 || e.isDead() {
 		return e.hwmKB.Load()
+	}
+	last := e.hwmKB.Load()
+	if ifGrown && last > 0 {
+		if rss := e.proc.residentKB(); rss >= 0 && rss <= last {
+			return last
+		}
 	}
 	// VmHWM is the peak resident set size since the process started: the
 	// kernel keeps the high-water mark, so no sampling interval misses a
 	// peak.
 	kb := e.proc.readKB("VmHWM")
 	if kb <= 0 {
-		return e.hwmKB.Load()
+		return last
 	}
 	e.hwmKB.Store(kb)
 	if kbToMB(kb) > e.fn.cfg.MemorySize {

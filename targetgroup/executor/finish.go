@@ -17,7 +17,7 @@ func (p *Pool) complete(e *env, inv *invocation, res result, cold bool) Response
 		waitDead(e, ShutdownGrace)
 	}
 	e.syncLogs(inv.wantTail, logSyncWait)
-	kb := e.sampleMemory()
+	kb := e.sampleMemory(true)
 	if res.status == "" && stopReason(e.reason.Load()) == reasonOutOfMemory {
 		waitDead(e, ShutdownGrace)
 		p.stats.outOfMemory.Add(1)

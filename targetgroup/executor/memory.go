@@ -8,20 +8,63 @@ import (
 	"syscall"
 )
 
-// statusFile keeps /proc/<pid>/status open: re-reading it with pread at
-// offset 0 regenerates it, without the open and close of every sample (the
-// read sits on the invocation path for the REPORT line).
+// statusFile keeps /proc/<pid>/status and /proc/<pid>/statm open:
+// re-reading them with pread at offset 0 regenerates them, without the open
+// and close of every sample (the reads sit on the invocation path for the
+// REPORT line).
 type statusFile struct {
-	mu sync.Mutex
-	fd int // -1 when closed
+	mu    sync.Mutex
+	fd    int // status; -1 when closed
+	statm int // statm; -1 when closed
 }
 
 func openStatus(pid int) *statusFile {
-	fd, err := syscall.Open("/proc/"+strconv.Itoa(pid)+"/status", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	dir := "/proc/" + strconv.Itoa(pid) + "/"
+	fd, err := syscall.Open(dir+"status", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		fd = -1
 	}
-	return &statusFile{fd: fd}
+	statm, err := syscall.Open(dir+"statm", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		statm = -1
+	}
+	return &statusFile{fd: fd, statm: statm}
+}
+
+var pageKB = int64(os.Getpagesize() / 1024)
+
+// residentKB returns the current resident set size in kB, or -1. statm is
+// a few numbers and much cheaper to generate than status.
+func (s *statusFile) residentKB() int64 {
+	var buf [128]byte
+	s.mu.Lock()
+	if s.statm < 0 {
+		s.mu.Unlock()
+		return -1
+	}
+	n, err := syscall.Pread(s.statm, buf[:], 0)
+	s.mu.Unlock()
+	if err != nil || n <= 0 {
+		return -1
+	}
+	return parseStatmResident(buf[:n]) * pageKB
+}
+
+// parseStatmResident returns the second field of statm (resident pages),
+// or -1.
+func parseStatmResident(b []byte) int64 {
+	_, rest, ok := bytes.Cut(b, []byte{' '})
+	if !ok {
+		return -1
+	}
+	if i := bytes.IndexAny(rest, " \n"); i >= 0 {
+		rest = rest[:i]
+	}
+	v, err := strconv.ParseInt(string(rest), 10, 64)
+	if err != nil || v < 0 {
+		return -1
+	}
+	return v
 }
 
 // readKB returns a field of the status file in kB, or -1.
@@ -45,6 +88,10 @@ func (s *statusFile) close() {
 	if s.fd >= 0 {
 		syscall.Close(s.fd)
 		s.fd = -1
+	}
+	if s.statm >= 0 {
+		syscall.Close(s.statm)
+		s.statm = -1
 	}
 	s.mu.Unlock()
 }

@@ -17,3 +17,16 @@ func BenchmarkReadHWM(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkReadResident measures the resident-set read done at the end of
+// every invocation (the peak is read only when it grew).
+func BenchmarkReadResident(b *testing.B) {
+	s := openStatus(os.Getpid())
+	defer s.close()
+	b.ReportAllocs()
+	for b.Loop() {
+		if s.residentKB() <= 0 {
+			b.Fatal("no resident set")
+		}
+	}
+}

@@ -174,7 +174,7 @@ func (p *Pool) sampleLoop() {
 			}
 			p.mu.Unlock()
 			for _, e := range envs {
-				e.sampleMemory()
+				e.sampleMemory(false)
 			}
 			clear(envs)
 		}
