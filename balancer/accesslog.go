@@ -82,13 +82,19 @@ func (a *accessLog) Close() error {
 func (a *accessLog) write(l *listener, ctx *fasthttp.RequestCtx, e *logEntry, now time.Time) {
 	bp := a.pool.Get().(*[]byte)
 	line := appendLogLine((*bp)[:0], a.elb, l, ctx, e, now)
-	a.mu.Lock()
-	a.w.Write(line)
-	a.mu.Unlock()
+	a.writeLine(line)
 	if cap(line) <= 64<<10 {
 		*bp = line
 		a.pool.Put(bp)
 	}
+}
+
+// writeLine buffers one line. The unlock is deferred so that a writer that
+// panics (recovered by the listener) cannot leave the log locked forever.
+func (a *accessLog) writeLine(line []byte) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.w.Write(line)
 }
 
 // appendLogLine appends the 30 fields of alb.md §7.2 and a newline.

@@ -181,35 +181,56 @@ func (b *Balancer) newServer(l *listener) *fasthttp.Server {
 		IdleTimeout:                  orDefault(b.opts.IdleTimeout, DefaultIdleTimeout),
 		DisablePreParseMultipartForm: true,
 		NoDefaultContentType:         true,
-		Logger:                       fasthttpLogger{l.log},
+		// Read errors are then fasthttp's sentinels (statusForReadError
+		// tells 501 from 400 by them) and never quote request bytes.
+		SecureErrorLogMessage: true,
+		Logger:                fasthttpLogger{l.log},
 	}
 }
 
 // expect decides "Expect: 100-continue" requests before their body is
 // sent: a body announced over the Lambda limit on a forward rule is refused
-// at once with 413 (fasthttp then sends the bare status, without a page,
-// and closes), so that a client such as curl never starts streaming a body
-// the server would cut off with a reset.
-func (l *listener) expect(ctx *fasthttp.RequestCtx) int {
+// at once with 413 (fasthttp then sends the response and closes), so that
+// a client such as curl never starts streaming a body the server would cut
+// off with a reset.
+//
+// A refused request never reaches the handler, so expect writes the page
+// and the access-log line itself (fasthttp keeps the response and only
+// sets the returned status). A panic gives 500, as in the handler.
+func (l *listener) expect(ctx *fasthttp.RequestCtx) (status int) {
+	defer func() {
+		if p := recover(); p != nil {
+			l.panicked(ctx, p)
+			status = fasthttp.StatusInternalServerError
+		}
+	}()
 	if ctx.Request.Header.ContentLength() <= lambdaadapter.MaxRequestBodySize {
 		return fasthttp.StatusContinue
 	}
 	var req request
 	req.parse(ctx)
-	if l.match(&req).action.kind == actForward {
-		return fasthttp.StatusRequestEntityTooLarge
+	r := l.match(&req)
+	if r.action.kind != actForward {
+		return fasthttp.StatusContinue
 	}
-	return fasthttp.StatusContinue
+	writeError(&ctx.Response, fasthttp.StatusRequestEntityTooLarge)
+	e := logEntry{rule: r.priority, action: "forward", reason: ReasonRequestTooLarge}
+	l.writeLog(ctx, &e)
+	return ctx.Response.StatusCode() // 413, or 500 if writeLog recovered a panic
 }
 
-// handleReadError answers requests fasthttp could not read.
+// handleReadError answers requests fasthttp could not read. A panic gives
+// 500, as in the handler.
 func (l *listener) handleReadError(ctx *fasthttp.RequestCtx, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			l.panicked(ctx, p)
+		}
+	}()
 	status, reason := statusForReadError(err)
 	writeError(&ctx.Response, status)
-	if l.b.alog != nil {
-		e := logEntry{rule: ruleNone, reason: reason}
-		l.b.alog.write(l, ctx, &e, time.Now())
-	}
+	e := logEntry{rule: ruleNone, reason: reason}
+	l.writeLog(ctx, &e)
 }
 
 // Start binds every listener and serves each in its own goroutine. If one

@@ -16,9 +16,15 @@
 //
 // # Request path
 //
-//  1. A top-level recover turns a panic into a logged 500.
-//  2. TRACE is refused with 405, and a request whose X-Forwarded-For
-//     holds more than 30 addresses with 463, before any rule runs.
+//  1. A top-level recover turns a panic into a logged 500; the
+//     ErrorHandler, the ExpectHandler and the access-log write recover the
+//     same way, since fasthttp recovers nothing.
+//  2. Before any rule runs: an HTTP major version other than 1 gets 505, a
+//     request line over 16 K 414, a header line over 16 K 400 (alb.md
+//     §2.5; these three also close the connection), TRACE 405, and an
+//     X-Forwarded-For holding more than 30 addresses 463. A
+//     Transfer-Encoding other than chunked (or identity) is refused by
+//     fasthttp while reading and answered 501 by the error handler.
 //  3. The first rule (lowest priority number) whose conditions all hold
 //     wins; the default action is the last, condition-less rule.
 //  4. Forward only: "Upgrade: websocket" gives 400
@@ -28,9 +34,9 @@
 //     limit + 1 so that this check sees the over-size; anything larger is
 //     refused by fasthttp and answered 413 by the server's error handler.
 //     A request with "Expect: 100-continue" announcing an over-size body
-//     for a forward rule gets a bare 413 (no page: fasthttp's
-//     ExpectHandler cannot write one) instead of 100, so the client never
-//     sends a body the server would have to cut off.
+//     for a forward rule gets the 413 (page and access-log line included)
+//     instead of 100, so the client never sends a body the server would
+//     have to cut off.
 //  5. Failures from Forward go through statusFor (status.go), the only
 //     place a target failure becomes a status.
 //
@@ -93,9 +99,12 @@
 // See statusFor. Choices for UNCONFIRMED rows of alb.md §2.6: access denied
 // and function not found are 502; context.DeadlineExceeded (the
 // balancer's own deadline, not the function's timeout) is 504
-// LambdaConnectionTimeout; any error that fits no row is 502
+// LambdaConnectionTimeout; an event over Lambda's invoke payload limit
+// (a body within 1 MB that JSON escaping grew past 6 MB) is 413
+// LambdaRequestTooLarge; any error that fits no row is 502
 // LambdaUnhandledException. Requests fasthttp cannot read get 413 (body
-// too large), 408 (read timeout) or 400 (malformed, headers over 64 KB).
+// too large), 501 (unsupported Transfer-Encoding), 408 (read timeout) or
+// 400 (malformed, headers over 64 KB).
 //
 // # Access log
 //

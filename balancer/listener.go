@@ -117,6 +117,11 @@ func (l *listener) handle(ctx *fasthttp.RequestCtx) {
 	var e logEntry
 	e.rule = ruleNone
 	defer l.finish(ctx, &e)
+	if status := protocolStatus(&ctx.Request.Header); status != 0 {
+		writeError(&ctx.Response, status)
+		ctx.SetConnectionClose()
+		return
+	}
 	if ctx.IsTrace() {
 		writeError(&ctx.Response, fasthttp.StatusMethodNotAllowed)
 		return
@@ -151,14 +156,34 @@ func (l *listener) handle(ctx *fasthttp.RequestCtx) {
 // a logged 500 and writes the access-log line.
 func (l *listener) finish(ctx *fasthttp.RequestCtx, e *logEntry) {
 	if p := recover(); p != nil {
-		l.log.LogAttrs(l.b.baseCtx, slog.LevelError, "panic serving request",
-			slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
-		writeError(&ctx.Response, fasthttp.StatusInternalServerError)
+		l.panicked(ctx, p)
 		e.targetStatus = 0
 	}
-	if a := l.b.alog; a != nil {
-		a.write(l, ctx, e, time.Now())
+	l.writeLog(ctx, e)
+}
+
+// writeLog writes the access-log line of a finished request, if there is
+// an access log. It recovers on its own: it runs after the handler's
+// recover (in finish) and in fasthttp's other hooks, which fasthttp does
+// not protect either.
+func (l *listener) writeLog(ctx *fasthttp.RequestCtx, e *logEntry) {
+	a := l.b.alog
+	if a == nil {
+		return
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			l.panicked(ctx, p)
+		}
+	}()
+	a.write(l, ctx, e, time.Now())
+}
+
+// panicked logs a recovered panic and replaces the response with a 500.
+func (l *listener) panicked(ctx *fasthttp.RequestCtx, p any) {
+	l.log.LogAttrs(l.b.baseCtx, slog.LevelError, "panic serving request",
+		slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+	writeError(&ctx.Response, fasthttp.StatusInternalServerError)
 }
 
 // redirect answers with the action's status, Location and an ALB-style

@@ -105,7 +105,10 @@ type redirectAction struct {
 
 // compileRedirect compiles a redirect. Unset components keep the request's
 // own value (the defaults config.Load applies, repeated here for in-memory
-// configs).
+// configs). The query is the exception: ALB allows an empty query, which
+// drops the request's, and config.Load keeps a query written as "". So
+// "" means #{query} only in a config Load did not normalise, recognised by
+// an unset protocol, host, port or path (Load always fills all four).
 func compileRedirect(r *config.Redirect) (*redirectAction, error) {
 	ra := &redirectAction{}
 	switch r.StatusCode {
@@ -132,7 +135,11 @@ func compileRedirect(r *config.Redirect) (*redirectAction, error) {
 	ra.host = compileTemplate(or(r.Host, "#{host}"))
 	ra.port = compileTemplate(or(r.Port, "#{port}"))
 	ra.path = compileTemplate(or(r.Path, "/#{path}"))
-	ra.query = compileTemplate(or(r.Query, "#{query}"))
+	query := r.Query
+	if query == "" && (r.Protocol == "" || r.Host == "" || r.Port == "" || r.Path == "") {
+		query = "#{query}"
+	}
+	ra.query = compileTemplate(query)
 	return ra, nil
 }
 

@@ -26,6 +26,10 @@ func TestRedirectLocation(t *testing.T) {
 		{name: "unknown keyword literal", cfg: config.Redirect{Path: "/#{nope}", StatusCode: "HTTP_302"}, vars: noQuery, want: "http://example.com:80/#{nope}"},
 		{name: "empty path becomes slash", cfg: config.Redirect{Path: "#{path}", StatusCode: "HTTP_302"}, vars: redirectVars{scheme: "https", host: []byte("h"), port: 8443}, want: "https://h:8443/"},
 		{name: "fixed query replaces", cfg: config.Redirect{Query: "a=b", StatusCode: "HTTP_302"}, vars: req, want: "http://example.com:80/a/b%20c?a=b"},
+		// config.Load fills protocol, host, port and path, and keeps a
+		// query written as "" (ALB allows 0 characters): the query is
+		// dropped, not replaced by #{query}.
+		{name: "loaded config with empty query drops it", cfg: config.Redirect{Protocol: "HTTPS", Host: "#{host}", Port: "443", Path: "/#{path}", Query: "", StatusCode: "HTTP_301"}, vars: req, want: "https://example.com:443/a/b%20c"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -37,6 +41,29 @@ func TestRedirectLocation(t *testing.T) {
 				t.Errorf("Location = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestRedirectEmptyQueryFromFile goes through config.Parse, as albedo
+// does: "query: \"\"" must drop the request's query.
+func TestRedirectEmptyQueryFromFile(t *testing.T) {
+	const yml = `
+listeners:
+  - port: 8080
+    default_action:
+      redirect: {protocol: HTTPS, port: "443", query: "", status_code: HTTP_301}
+`
+	cfg, err := config.Parse([]byte(yml), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ra, err := compileRedirect(cfg.Listeners[0].DefaultAction.Redirect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := redirectVars{scheme: "http", host: []byte("example.com"), port: 8080, path: []byte("p"), query: []byte("secret=1")}
+	if got, want := string(ra.appendLocation(nil, &v)), "https://example.com:443/p"; got != want {
+		t.Errorf("Location = %q, want %q", got, want)
 	}
 }
 

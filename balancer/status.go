@@ -1,6 +1,7 @@
 package balancer
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -35,6 +36,7 @@ const (
 //	targetgroup.ErrThrottled                 502  LambdaThrottling
 //	*targetgroup.FunctionError               502  LambdaUnhandled
 //	*lambdaadapter.ResponseError             502  its Reason
+//	targetgroup.ErrRequestTooLarge           413  LambdaRequestTooLarge (UNCONFIRMED)
 //	context.DeadlineExceeded                 504  LambdaConnectionTimeout (UNCONFIRMED)
 //	anything else                            502  LambdaUnhandledException
 //
@@ -53,6 +55,8 @@ func statusFor(err error) (status int, reason string) {
 		return fasthttp.StatusBadGateway, ReasonResourceNotFound
 	case errors.Is(err, targetgroup.ErrThrottled):
 		return fasthttp.StatusBadGateway, ReasonThrottling
+	case errors.Is(err, targetgroup.ErrRequestTooLarge):
+		return fasthttp.StatusRequestEntityTooLarge, ReasonRequestTooLarge
 	case errors.As(err, &fe):
 		return fasthttp.StatusBadGateway, ReasonUnhandled
 	case errors.As(err, &re):
@@ -66,13 +70,19 @@ func statusFor(err error) (status int, reason string) {
 
 // statusForReadError maps an error fasthttp hit while reading a request
 // (Server.ErrorHandler) to the client status: 413 for a body over the
-// limit, 408 for a client too slow to send, 400 otherwise (including
-// headers over 64 KB, as ALB answers).
+// limit, 501 for a Transfer-Encoding other than chunked or identity (also
+// for any Transfer-Encoding on HTTP/1.0, which fasthttp reports the same
+// way), 408 for a client too slow to send, 400 otherwise (including
+// headers over 64 KB, as ALB answers). The server runs with
+// SecureErrorLogMessage so that fasthttp returns its sentinels unwrapped
+// by request contents.
 func statusForReadError(err error) (status int, reason string) {
 	var ne net.Error
 	switch {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		return fasthttp.StatusRequestEntityTooLarge, ReasonRequestTooLarge
+	case errors.Is(err, fasthttp.ErrUnsupportedTransferEncoding):
+		return fasthttp.StatusNotImplemented, ""
 	case errors.As(err, &ne) && ne.Timeout():
 		return fasthttp.StatusRequestTimeout, ""
 	default:
@@ -84,7 +94,7 @@ func statusForReadError(err error) (status int, reason string) {
 // generates; others are rendered on demand.
 var errorPages = func() map[int][]byte {
 	m := make(map[int][]byte)
-	for _, s := range []int{301, 302, 400, 405, 408, 413, StatusTooManyForwardedFor, 500, 502, 503, 504} {
+	for _, s := range []int{301, 302, 400, 405, 408, 413, 414, StatusTooManyForwardedFor, 500, 501, 502, 503, 504, 505} {
 		m[s] = renderPage(s)
 	}
 	return m
@@ -123,6 +133,47 @@ func writeError(resp *fasthttp.Response, status int) {
 	resp.Header.SetContentType("text/html")
 	resp.Header.SetServer(serverName)
 	resp.SetBodyRaw(page(status))
+}
+
+// ALB's fixed request limits (alb.md §2.5): the request line and each
+// header line (name, colon, value) may be 16 K each; the whole header
+// block (64 K) is Server.ReadBufferSize.
+const (
+	MaxRequestLineSize = 16 << 10
+	MaxHeaderLineSize  = 16 << 10
+)
+
+// protocolStatus checks what fasthttp accepts but ALB refuses: an HTTP
+// major version other than 1 (505; HTTP/1.x with x > 1 is served as 1.1,
+// RFC 9110 §2.5), a request line over MaxRequestLineSize (414) and a
+// header line over MaxHeaderLineSize (400). 0 means the request passes.
+func protocolStatus(h *fasthttp.RequestHeader) int {
+	proto := h.Protocol()
+	if len(proto) < len("HTTP/1.") || string(proto[:len("HTTP/1.")]) != "HTTP/1." {
+		return fasthttp.StatusHTTPVersionNotSupported
+	}
+	if len(h.Method())+1+len(h.RequestURI())+1+len(proto) > MaxRequestLineSize {
+		return fasthttp.StatusRequestURITooLong
+	}
+	raw := h.RawHeaders()
+	if len(raw) <= MaxHeaderLineSize {
+		return 0
+	}
+	for len(raw) > 0 {
+		n := bytes.IndexByte(raw, '\n')
+		if n < 0 {
+			n = len(raw)
+		}
+		line := raw[:n]
+		if len(line) > 0 && line[len(line)-1] == '\r' {
+			line = line[:len(line)-1]
+		}
+		if len(line) > MaxHeaderLineSize {
+			return fasthttp.StatusBadRequest
+		}
+		raw = raw[min(n+1, len(raw)):]
+	}
+	return 0
 }
 
 // StatusTooManyForwardedFor is ALB's answer to a request whose

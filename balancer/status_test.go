@@ -32,6 +32,11 @@ func TestStatusFor(t *testing.T) {
 		{name: "invalid response", err: fmt.Errorf("decode: %w", &lambdaadapter.ResponseError{Reason: lambdaadapter.ReasonInvalidResponse}), wantStatus: 502, wantReason: "LambdaInvalidResponse"},
 		{name: "response too large", err: &lambdaadapter.ResponseError{Reason: lambdaadapter.ReasonResponseTooLarge}, wantStatus: 502, wantReason: "LambdaResponseTooLarge"},
 		{name: "deadline", err: fmt.Errorf("invoke: %w", context.DeadlineExceeded), wantStatus: 504, wantReason: "LambdaConnectionTimeout"},
+		// A body within 1 MB whose event still exceeds Lambda's 6 MB
+		// invoke limit (1 MB of control bytes in a text body, each
+		// escaped as \u00XX): the client's request is too large, not an
+		// internal failure.
+		{name: "event over the invoke limit", err: fmt.Errorf("forward tg: invoke f: %w", targetgroup.ErrRequestTooLarge), wantStatus: 413, wantReason: "LambdaRequestTooLarge"},
 		{name: "anything else", err: errors.New("boom"), wantStatus: 502, wantReason: "LambdaUnhandledException"},
 	}
 	for _, tt := range tests {
@@ -140,11 +145,20 @@ func TestBodyFarOverLimit(t *testing.T) {
 // a body over the limit gets 413 instead of 100 and never sends the body.
 func TestExpectContinueOverLimit(t *testing.T) {
 	fs, groups := fakes("g")
-	b, _ := start(t, listenerConfig(forwardTo("g")), groups, Options{})
+	var alog syncBuffer
+	b, _ := start(t, listenerConfig(forwardTo("g")), groups, Options{AccessLog: &alog})
 	raw := fmt.Sprintf("POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: %d\r\n\r\n", lambdaadapter.MaxRequestBodySize+1)
 	out := rawExchange(t, b.Addrs()[0].String(), raw)
-	if !bytes.HasPrefix(out, []byte("HTTP/1.1 413 ")) || !bytes.Contains(out, []byte("Server: albedo\r\n")) {
-		t.Errorf("got %q, want a 413 from albedo", out)
+	if !bytes.HasPrefix(out, []byte("HTTP/1.1 413 ")) || !bytes.Contains(out, []byte("Server: albedo\r\n")) ||
+		!bytes.HasSuffix(out, page(413)) {
+		t.Errorf("got %q, want a 413 from albedo with its page", out)
+	}
+	// The handler never runs for it; the access log still has its line.
+	b.alog.mu.Lock()
+	b.alog.w.Flush()
+	b.alog.mu.Unlock()
+	if f := splitLogFields(alog.String()); len(f) < 25 || f[8] != "413" || f[20] != "0" || f[22] != "forward" || f[24] != ReasonRequestTooLarge {
+		t.Errorf("access log = %q, want a 413 forward LambdaRequestTooLarge line for the default rule", alog.String())
 	}
 	if n := fs["g"].calls.Load(); n != 0 {
 		t.Errorf("function invoked %d times", n)
@@ -232,4 +246,49 @@ func TestNewErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestProtocolErrorStatuses sends requests ALB refuses at the HTTP layer
+// (alb.md §2.5, §2.6) and checks the status, that albedo's page answers,
+// and that nothing was forwarded.
+func TestProtocolErrorStatuses(t *testing.T) {
+	long := strings.Repeat("a", 16<<10)
+	tests := []struct {
+		name       string
+		raw        string
+		wantStatus int
+	}{
+		{name: "unsupported transfer-encoding", raw: "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\n", wantStatus: 501},
+		{name: "transfer-encoding list", raw: "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n", wantStatus: 501},
+		{name: "HTTP/2.0 request line", raw: "GET / HTTP/2.0\r\nHost: h\r\nConnection: close\r\n\r\n", wantStatus: 505},
+		{name: "HTTP/0.9 request line", raw: "GET / HTTP/0.9\r\nHost: h\r\nConnection: close\r\n\r\n", wantStatus: 505},
+		{name: "request line over 16 K", raw: "GET /" + long + " HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", wantStatus: 414},
+		{name: "one header over 16 K", raw: "GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + long + "\r\nConnection: close\r\n\r\n", wantStatus: 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs, groups := fakes("g")
+			b, _ := start(t, listenerConfig(forwardTo("g")), groups, Options{})
+			out := rawExchange(t, b.Addrs()[0].String(), tt.raw)
+			var resp fasthttp.Response
+			if err := resp.Read(bufio.NewReader(bytes.NewReader(out))); err != nil {
+				t.Fatalf("read response %q: %v", out, err)
+			}
+			if resp.StatusCode() != tt.wantStatus || string(resp.Body()) != string(page(tt.wantStatus)) {
+				t.Errorf("got %d %q, want %d with albedo's page", resp.StatusCode(), resp.Body(), tt.wantStatus)
+			}
+			if n := fs["g"].calls.Load(); n != 0 {
+				t.Errorf("function invoked %d times", n)
+			}
+		})
+	}
+	t.Run("within limits", func(t *testing.T) {
+		fs, groups := fakes("g")
+		_, base := start(t, listenerConfig(forwardTo("g")), groups, Options{})
+		almost := strings.Repeat("a", 16<<10-len("GET / HTTP/1.1")-1)
+		resp := do(t, "GET", base+"/"+almost, header("X-Big", strings.Repeat("b", 16<<10-len("X-Big: "))))
+		if resp.StatusCode() != 200 || fs["g"].calls.Load() != 1 {
+			t.Errorf("status %d calls %d, want 200 and 1", resp.StatusCode(), fs["g"].calls.Load())
+		}
+	})
 }

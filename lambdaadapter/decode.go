@@ -411,7 +411,12 @@ func (st *decState) stringField(field string) error {
 	return err
 }
 
-// statusCode reads a JSON integer in 100..599.
+// statusCode reads a JSON integer in 200..599. A 1xx is refused: it is
+// never a final response (RFC 9110 §15.2), and sent as one it would leave
+// the client waiting for the real answer (100) or believing the
+// connection switched protocols (101). What the ALB does with one is
+// UNCONFIRMED; refusing it is the only answer that keeps the client's
+// connection sane.
 func (st *decState) statusCode() error {
 	c := st.peek()
 	if c != '-' && (c < '0' || c > '9') {
@@ -436,12 +441,12 @@ func (st *decState) statusCode() error {
 	v := 0
 	for _, d := range tok {
 		if d == '-' || v >= 1000 {
-			return invalid("statusCode: " + string(tok) + " outside 100-599")
+			return invalid("statusCode: " + string(tok) + " outside 200-599")
 		}
 		v = v*10 + int(d-'0')
 	}
-	if v < 100 || v > 599 {
-		return invalid("statusCode: " + string(tok) + " outside 100-599")
+	if v < 200 || v > 599 {
+		return invalid("statusCode: " + string(tok) + " outside 200-599")
 	}
 	st.status = v
 	return nil

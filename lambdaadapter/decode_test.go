@@ -54,6 +54,11 @@ func TestDecodeResponseErrors(t *testing.T) {
 		{"missing colon", `{"statusCode" 200}`, false, "':'"},
 		{"trailing comma", `{"statusCode":200,}`, false, "object key"},
 		{"unpadded base64", `{"statusCode":200,"isBase64Encoded":true,"body":"aGk"}`, false, "invalid base64"},
+		// A 1xx is never a final response (RFC 9110 §15.2): sent as one,
+		// 100 leaves the client waiting and 101 tells it the connection
+		// changed protocol.
+		{"1xx refused", `{"statusCode":100}`, false, "outside 200-599"},
+		{"101 refused", `{"statusCode":101}`, true, "outside 200-599"},
 		{"null isBase64Encoded", `{"statusCode":200,"isBase64Encoded":null}`, false, "must be a boolean, got null"},
 		{"header value with LF escape in multi", `{"statusCode":200,"multiValueHeaders":{"X":["a\nb"]}}`, true, "CR, LF or NUL"},
 	}
@@ -88,7 +93,7 @@ func TestDecodeResponseValues(t *testing.T) {
 		wantHeader map[string]string
 		absent     []string
 	}{
-		{"1xx allowed", `{"statusCode":100}`, false, 100, "", nil, nil},
+		{"200 allowed", `{"statusCode":200}`, false, 200, "", nil, nil},
 		{"599 allowed", `{"statusCode":599,"body":"x"}`, false, 599, "x", nil, nil},
 		{"whitespace everywhere", " \n{ \"statusCode\" : 200 , \"body\" : \"b\" } \n", false, 200, "b", nil, nil},
 		{"escaped key", `{"status\u0043ode":203}`, false, 203, "", nil, nil},

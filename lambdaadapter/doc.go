@@ -70,13 +70,16 @@
 //   - not valid UTF-8, not a JSON object, trailing data, JSON syntax
 //     errors: ReasonInvalidResponse;
 //   - statusCode required, a JSON integer literal (no fraction or exponent)
-//     in 100–599 (1xx allowed, range UNCONFIRMED);
+//     in 200–599 (range UNCONFIRMED; a 1xx is refused because it cannot be
+//     a final response: 100 would leave the client waiting, 101 would tell
+//     it the connection changed protocol);
 //   - statusDescription, body: strings; headers: string → string;
 //     multiValueHeaders: string → [string]; isBase64Encoded: boolean.
-//     null is invalid for every one of them. Both header fields are
-//     type-checked in both modes, but only the one for the mode is applied
-//     (the other is silently dropped). Unknown keys are ignored; a repeated
-//     key keeps its last value (also inside headers).
+//     null is invalid for every one of them, except for the header field
+//     of the other mode: that one is skipped unread (any JSON value,
+//     null included), because aws-lambda-go's ALBTargetGroupResponse
+//     always sends it as null. Unknown keys are ignored; a repeated key
+//     keeps its last value (also inside headers).
 //   - isBase64Encoded: standard padded base64; CR/LF (MIME line wrapping)
 //     or any other invalid input is invalid.
 //   - header names must be RFC 9110 tokens, values must not hold CR, LF or

@@ -21,6 +21,10 @@ var (
 	// ErrThrottled: no execution environment could be had
 	// (error_reason LambdaThrottling).
 	ErrThrottled = executor.ErrThrottled
+	// ErrRequestTooLarge: the event is over Lambda's invoke payload limit
+	// although the body is within the ALB's 1 MB (JSON escaping can grow
+	// a text body up to six times); error_reason LambdaRequestTooLarge.
+	ErrRequestTooLarge = executor.ErrPayloadTooLarge
 )
 
 // FunctionError reports that the invocation reached the function and the

@@ -109,16 +109,29 @@ func (g *Group) Forward(ctx context.Context, req *fasthttp.Request, conn lambdaa
 		return fmt.Errorf("forward to %s: %w", g.name, err)
 	}
 	if out.FunctionError != "" {
+		if out.ErrorType == executor.ErrorTypeResponseTooLarge {
+			// Over Lambda's 6 MB payload limit, so over the ALB's 1 MB
+			// too: the ALB's reason is LambdaResponseTooLarge, as for a
+			// payload DecodeResponse refuses by size.
+			return &lambdaadapter.ResponseError{Reason: lambdaadapter.ReasonResponseTooLarge,
+				Detail: "function " + g.function + ": response over Lambda's payload limit"}
+		}
 		return functionError(g.function, out)
 	}
 	return lambdaadapter.DecodeResponse(out.Payload, g.multiValue, resp)
 }
 
 // eventSizeHint guesses the event size so the encoder rarely regrows: the
-// headers, a third for base64 growth of the body, and the fixed fields.
+// raw header block plus a quarter for JSON quoting, a third for base64
+// growth of the body, and the fixed fields. It reads lengths only:
+// Header.Len would walk every header and parse every cookie.
 func eventSizeHint(req *fasthttp.Request) int {
+	h := len(req.Header.RawHeaders())
+	if h == 0 { // a request built in code
+		h = req.Header.Len() * 64
+	}
 	n := len(req.Body())
-	return 1024 + req.Header.Len()*64 + n + n/3
+	return 1024 + len(req.Header.RequestURI()) + h + h/4 + n + n/3
 }
 
 // functionError turns an error payload ({"errorType","errorMessage"}) into

@@ -71,7 +71,7 @@ functions:
       - {sid: alb, principal: elasticloadbalancing.amazonaws.com, action: "lambda:InvokeFunction"}
 `
 
-func loadTestConfig(t *testing.T) *config.Config {
+func loadTestConfig(t testing.TB) *config.Config {
 	t.Helper()
 	cfg, err := config.Parse([]byte(testConfig), "")
 	if err != nil {
@@ -115,6 +115,11 @@ func TestForward(t *testing.T) {
 		{name: "function error", group: "api", resp: executor.Response{FunctionError: "Unhandled", Payload: []byte(`{"errorMessage":"boom","errorType":"errorString"}`)}, wantFE: "errorString"},
 		{name: "timeout", group: "api", resp: executor.Response{FunctionError: "Unhandled", ErrorType: "Sandbox.Timedout", Payload: []byte(`{"errorMessage":"Task timed out after 3.00 seconds"}`)}, wantFE: "Sandbox.Timedout"},
 		{name: "invalid response", group: "api", resp: executor.Response{Payload: []byte(`{"statusCode":"200"}`)}, wantErr: lambdaadapter.ErrInvalidResponse},
+		// A response over Lambda's 6 MB limit never reaches DecodeResponse:
+		// the executor fails it as Function.ResponseSizeTooLarge. For the
+		// ALB that is still a response over 1 MB (LambdaResponseTooLarge),
+		// not an unhandled function error.
+		{name: "response over the payload limit", group: "api", resp: executor.Response{FunctionError: "Unhandled", ErrorType: executor.ErrorTypeResponseTooLarge, Payload: []byte(`{"errorMessage":"Response payload size (6291557 bytes) exceeded maximum allowed payload size (6291556 bytes).","errorType":"Function.ResponseSizeTooLarge"}`)}, wantErr: lambdaadapter.ErrResponseTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

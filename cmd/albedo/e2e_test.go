@@ -34,6 +34,11 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == builtinSubcommand {
 		os.Exit(runBuiltin(os.Args[2:]))
 	}
+	// The test binary is albedo itself (`albedo serve …`) for tests that
+	// run it as a child process (async_e2e_test.go).
+	if os.Getenv(serveChildEnv) == "1" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
 	os.Exit(m.Run())
 }
 

@@ -63,7 +63,10 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) int 
 	s.describe(stdout)
 
 	<-ctx.Done()
-	fmt.Fprintln(stdout, "albedo: shutting down")
+	// From here a second SIGINT/SIGTERM gets Go's default action and ends
+	// the process at once (function processes die with it: Pdeathsig).
+	stop()
+	fmt.Fprintln(stdout, "albedo: shutting down (again to force)")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if err := s.shutdown(sctx); err != nil {

@@ -188,6 +188,7 @@ func TestServeConnection(t *testing.T) {
 		{name: "expect with a wrong id closes", in: "POST /2018-06-01/runtime/invocation/other/error HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n{}GET /x HTTP/1.1\r\n\r\n",
 			codes: []int{400}},
 		{name: "malformed", in: "GARBAGE\r\n\r\n", codes: []int{400}},
+		{name: "next with a body", in: "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}GET /x HTTP/1.1\r\n\r\n", codes: []int{403, 404}},
 		{name: "connection close", in: "GET /x HTTP/1.1\r\nConnection: close\r\n\r\nGET /x HTTP/1.1\r\n\r\n", codes: []int{404}},
 	}
 	for _, tt := range tests {
@@ -268,4 +269,58 @@ func FuzzRuntimeAPI(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestParkedNext covers a /next left waiting: a runtime that hangs up is
+// forgotten (the invocation is not handed to a dead connection), and an
+// HTTP/1.0 /next gets its answer, then the connection closes.
+func TestParkedNext(t *testing.T) {
+	t.Parallel()
+	e := newAPIEnv(t)
+	addr := strings.TrimPrefix(serveAPI(t, e), "http://")
+	parked := func() bool {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return e.parked != nil
+	}
+
+	c, err := net.Dial("tcp4", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write([]byte("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n\r\n"))
+	waitFor(t, parked)
+	c.Close()
+	waitFor(t, func() bool { return !parked() })
+	inv := newInv("hung-up", "{}")
+	inv.deadline = time.Now().Add(time.Second)
+	if e.handOff(inv) {
+		t.Fatal("invocation handed to a connection that hung up")
+	}
+	e.mu.Lock()
+	e.current = nil
+	e.mu.Unlock()
+
+	c, err = net.Dial("tcp4", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("GET /2018-06-01/runtime/invocation/next HTTP/1.0\r\n\r\n"))
+	waitFor(t, parked)
+	inv = newInv("http10", `{"a":1}`)
+	offer(e, inv)
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	all, err := io.ReadAll(c) // ends when the server closes
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(all)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !resp.Close || string(body) != `{"a":1}` || resp.Header.Get(hdrRequestID) != "http10" {
+		t.Errorf("answer = %d close %v %q %q", resp.StatusCode, resp.Close, body, resp.Header.Get(hdrRequestID))
+	}
 }

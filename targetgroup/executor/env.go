@@ -57,7 +57,6 @@ type env struct {
 	stopping   chan struct{} // closed when a graceful shutdown begins
 	dead       chan struct{} // closed once the process is reaped and output drained
 	readerDone chan struct{}
-	taken      chan struct{} // a /next took the reserved invocation
 
 	launched   atomic.Bool
 	reason     atomic.Int32 // stopReason
@@ -100,7 +99,6 @@ func newEnv(p *Pool, fn *function) *env {
 		stopping:   make(chan struct{}),
 		dead:       make(chan struct{}),
 		readerDone: make(chan struct{}),
-		taken:      make(chan struct{}, 1),
 		syncCh:     make(chan struct{}, 1),
 	}
 }

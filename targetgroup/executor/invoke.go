@@ -118,7 +118,7 @@ func (p *Pool) Invoke(ctx context.Context, req Request) (Response, error) {
 				return res, err
 			}
 		}
-		delivered, err := p.deliver(ctx, e, inv, cold)
+		res, answered, delivered, err := p.deliver(ctx, e, inv)
 		if err != nil {
 			return Response{}, err
 		}
@@ -131,6 +131,9 @@ func (p *Pool) Invoke(ctx context.Context, req Request) (Response, error) {
 			continue
 		}
 		p.stats.invocations.Add(1)
+		if answered {
+			return p.complete(e, inv, res, cold), nil
+		}
 		res, waited := p.await(ctx.Done(), e, inv)
 		if !waited {
 			handedOff = true
@@ -204,41 +207,39 @@ func (p *Pool) adopt(e *env) {
 // deliver hands inv to the environment's /next: at once when one is
 // parked (the common, warm case, written on this goroutine), else when the
 // runtime comes back to /next. delivered is false when the environment
-// died first.
-func (p *Pool) deliver(ctx context.Context, e *env, inv *invocation, cold bool) (delivered bool, err error) {
+// died first. When the runtime took inv and answered before deliver
+// returned, answered is true and res is the answer (one wake-up instead of
+// two); otherwise await has the rest.
+func (p *Pool) deliver(ctx context.Context, e *env, inv *invocation) (res result, answered, delivered bool, err error) {
 	inv.start = time.Now()
 	inv.deadline = inv.start.Add(e.fn.cfg.Timeout)
 	if !e.isDead() && e.handOff(inv) {
-		return true, nil
+		return result{}, false, true, nil
 	}
 	// A runtime still busy after answering gets one function timeout to
 	// come back to /next (Lambda bills and times it as part of the previous
-	// invocation); after that it is stuck and goes.
+	// invocation); after that it is stuck and goes. The invocation's own
+	// deadline is the same instant, so once the runtime took it, the
+	// timer's expiry is its timeout (await sees it).
 	t := time.NewTimer(e.fn.cfg.Timeout)
 	defer t.Stop()
-wait:
-	for {
-		select {
-		case <-e.taken:
-			if e.isDelivered(inv) {
-				return true, nil
-			}
-		case <-e.dead:
-			break wait
-		case <-t.C:
+	select {
+	case res = <-inv.done:
+		return res, true, true, nil
+	case <-e.dead:
+	case <-t.C:
+		if !e.isDelivered(inv) {
 			e.log.Warn("runtime did not return to /next within the function timeout")
 			e.kill(reasonTimeout)
 			<-e.dead
-			break wait
-		case <-ctx.Done():
-			err = ctx.Err()
-			break wait
 		}
+	case <-ctx.Done():
+		err = ctx.Err()
 	}
 	e.mu.Lock()
-	if inv.delivered { // taken meanwhile
+	if inv.delivered { // await takes it from here
 		e.mu.Unlock()
-		return true, nil
+		return result{}, false, true, nil
 	}
 	if e.current == inv {
 		e.current = nil
@@ -247,7 +248,7 @@ wait:
 	if err != nil {
 		p.release(e)
 	}
-	return false, err
+	return result{}, false, false, err
 }
 
 func (e *env) isDelivered(inv *invocation) bool {

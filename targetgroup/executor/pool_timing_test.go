@@ -1,10 +1,13 @@
 package executor
 
 import (
+	"bufio"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -104,6 +107,80 @@ func BenchmarkInvokeWarm(b *testing.B) {
 		reportLatencies(b, lat, time.Since(t0), cpuTime()-cpu0)
 		b.ReportMetric(float64(p.Stats().ColdStarts), "envs")
 	})
+}
+
+// BenchmarkRuntimeAPIHopRaw is BenchmarkRuntimeAPIHop with a minimal
+// client writing the bytes aws-lambda-go writes (chunked body, declared
+// trailers), so that the figure is mostly albedo's side of the hop.
+func BenchmarkRuntimeAPIHopRaw(b *testing.B) {
+	e := newAPIEnv(b)
+	addr := strings.TrimPrefix(serveAPI(b, e), "http://")
+	c, err := net.Dial("tcp4", addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	go func() { // a runtime loop: GET /next, POST /response
+		br := bufio.NewReader(c)
+		body := `{"statusCode":200,"body":"ok"}`
+		chunk := strconv.FormatInt(int64(len(body)), 16) + "\r\n" + body + "\r\n0\r\n\r\n"
+		buf := make([]byte, 0, 1024)
+		for {
+			if _, err := c.Write([]byte("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: " + addr + "\r\nUser-Agent: aws-lambda-go/go1.26\r\n\r\n")); err != nil {
+				return
+			}
+			id, n, err := readRawResponse(br)
+			if err != nil {
+				return
+			}
+			if _, err := br.Discard(n); err != nil {
+				return
+			}
+			buf = append(buf[:0], "POST /2018-06-01/runtime/invocation/"...)
+			buf = append(buf, id...)
+			buf = append(buf, "/response HTTP/1.1\r\nHost: "+addr+"\r\nUser-Agent: aws-lambda-go/go1.26\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\nTrailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\nAccept-Encoding: gzip\r\n\r\n"...)
+			buf = append(buf, chunk...)
+			if _, err := c.Write(buf); err != nil {
+				return
+			}
+			if _, n, err = readRawResponse(br); err != nil {
+				return
+			}
+			if _, err := br.Discard(n); err != nil {
+				return
+			}
+		}
+	}()
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	n := 0
+	for b.Loop() {
+		inv := newInv(newRequestID(), string(noopEvent))
+		offer(e, inv)
+		<-inv.done
+		n++
+	}
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(n), "cpu-µs/hop")
+}
+
+// readRawResponse reads a response head and returns its request id and
+// Content-Length.
+func readRawResponse(br *bufio.Reader) (id string, n int, err error) {
+	for {
+		line, err := br.ReadSlice('\n')
+		if err != nil {
+			return "", 0, err
+		}
+		s := strings.TrimRight(string(line), "\r\n")
+		if s == "" {
+			return id, n, nil
+		}
+		if v, ok := strings.CutPrefix(s, "Content-Length: "); ok {
+			n, _ = strconv.Atoi(v)
+		} else if v, ok := strings.CutPrefix(s, hdrRequestID+": "); ok {
+			id = v
+		}
+	}
 }
 
 // BenchmarkRuntimeAPIHop measures the Runtime API round trip alone: the

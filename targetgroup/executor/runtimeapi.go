@@ -102,6 +102,10 @@ func (ac *apiConn) allow(method string) bool {
 // connection until Pool.deliver does. The first call ends the
 // environment's init phase.
 func (e *env) handleNext(ac *apiConn) (parked bool) {
+	if !ac.discardBody(256 << 10) { // a parked connection must be at a request boundary
+		ac.reply(http.StatusBadRequest, badRequestBody, true)
+		return false
+	}
 	e.mu.Lock()
 	if e.parked != nil || (e.current != nil && e.current.delivered) {
 		e.mu.Unlock()
@@ -118,10 +122,6 @@ func (e *env) handleNext(ac *apiConn) (parked bool) {
 	if inv := e.current; inv != nil {
 		line := e.takeLocked(inv)
 		e.mu.Unlock()
-		select {
-		case e.taken <- struct{}{}:
-		default:
-		}
 		e.sendNext(ac, inv, line)
 		return false
 	}
