@@ -88,7 +88,7 @@ func (v *validator) conditions(conds []Condition, rp string) {
 			n = len(h.Values)
 			v.headerName(kp+".name", h.Name)
 			for j, s := range h.Values {
-				wildcards += v.plainValue(indexPath(kp+".values", j), s)
+				wildcards += v.plainValue(indexPath(kp+".values", j), s, false)
 			}
 			if n == 0 {
 				v.errorf(kp+".values", "needs at least one value")
@@ -98,12 +98,12 @@ func (v *validator) conditions(conds []Condition, rp string) {
 			for j, q := range c.QueryString {
 				qp := indexPath(kp, j)
 				if q.Key != "" {
-					wildcards += v.plainValue(qp+".key", q.Key)
+					wildcards += v.plainValue(qp+".key", q.Key, true)
 				}
 				if q.Value == "" {
 					v.errorf(qp+".value", "required (key is optional)")
 				} else {
-					wildcards += v.plainValue(qp+".value", q.Value)
+					wildcards += v.plainValue(qp+".value", q.Value, true)
 				}
 			}
 		}
@@ -127,13 +127,16 @@ func (v *validator) conditions(conds []Condition, rp string) {
 	}
 }
 
-// countWildcards counts unescaped '*' and '?'.
-func countWildcards(s string) int {
+// countWildcards counts '*' and '?'; with escapes (query_string only, as
+// ALB and the balancer's matcher have it) "\*" and "\?" are literals.
+func countWildcards(s string, escapes bool) int {
 	n := 0
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
 		case '\\':
-			i++
+			if escapes && i+1 < len(s) && (s[i+1] == '*' || s[i+1] == '?') {
+				i++
+			}
 		case '*', '?':
 			n++
 		}
@@ -180,7 +183,7 @@ func (v *validator) hostValue(p, s string) int {
 		v.errorf(p, "%q must end in letters after its last \".\" (ALB rule)", s)
 		return 0
 	}
-	return countWildcards(s)
+	return countWildcards(s, false)
 }
 
 const pathChars = `_-.$/~"'@:+&*?`
@@ -195,11 +198,12 @@ func (v *validator) pathValue(p, s string) int {
 			return 0
 		}
 	}
-	return countWildcards(s)
+	return countWildcards(s, false)
 }
 
-// plainValue checks a header or query-string value: printable ASCII.
-func (v *validator) plainValue(p, s string) int {
+// plainValue checks a header or query-string value: printable ASCII. It
+// returns the wildcard count; escapes is set for query-string values.
+func (v *validator) plainValue(p, s string, escapes bool) int {
 	if !v.valueLength(p, s) {
 		return 0
 	}
@@ -209,7 +213,7 @@ func (v *validator) plainValue(p, s string) int {
 			return 0
 		}
 	}
-	return countWildcards(s)
+	return countWildcards(s, escapes)
 }
 
 func (v *validator) headerName(p, s string) {

@@ -53,7 +53,8 @@ func DecodeResponse(payload []byte, multiValue bool, resp *fasthttp.Response) er
 	st := decPool.Get().(*decState)
 	defer func() {
 		st.p = nil
-		if cap(st.str) <= maxPooledScratch && cap(st.bin) <= maxPooledScratch {
+		if cap(st.str) <= maxPooledScratch && cap(st.bin) <= maxPooledScratch &&
+			cap(st.single) <= 4096 && cap(st.multi) <= 4096 { // as releaseState
 			decPool.Put(st)
 		}
 	}()
