@@ -28,9 +28,11 @@
 //  3. The first rule (lowest priority number) whose conditions all hold
 //     wins; the default action is the last, condition-less rule.
 //  4. Forward only: "Upgrade: websocket" gives 400
-//     (LambdaWebsocketNotSupported) and a body over
-//     lambdaadapter.MaxRequestBodySize gives 413 (LambdaRequestTooLarge),
-//     both without invoking anything. The server reads bodies up to the
+//     (LambdaWebsocketNotSupported), a body over
+//     lambdaadapter.MaxRequestBodySize 413 (LambdaRequestTooLarge), and a
+//     request target, header or text body that is not UTF-8 502
+//     (LambdaBadRequest; status UNCONFIRMED), all without invoking
+//     anything. The server reads bodies up to the
 //     limit + 1 so that this check sees the over-size; anything larger is
 //     refused by fasthttp and answered 413 by the server's error handler.
 //     A request with "Expect: 100-continue" announcing an over-size body

@@ -216,6 +216,13 @@ func (l *listener) forward(ctx *fasthttp.RequestCtx, req *request, fa *forwardAc
 		l.fail(ctx, fasthttp.StatusRequestEntityTooLarge, e.reason, nil)
 		return
 	}
+	if !lambdaadapter.ValidUTF8(&ctx.Request) {
+		// Client status UNCONFIRMED; 502 as for the other Lambda user
+		// errors (alb.md §9.1).
+		e.reason = ReasonBadRequest
+		l.fail(ctx, fasthttp.StatusBadGateway, e.reason, nil)
+		return
+	}
 	now := l.b.now()
 	gi := -1
 	if fa.sticky {

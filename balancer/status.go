@@ -24,6 +24,7 @@ const (
 	ReasonUnhandledException    = "LambdaUnhandledException"
 	ReasonRequestTooLarge       = "LambdaRequestTooLarge"
 	ReasonWebsocketNotSupported = "LambdaWebsocketNotSupported"
+	ReasonBadRequest            = lambdaadapter.ReasonBadRequest
 )
 
 // statusFor maps a Forward failure to the status the client receives and

@@ -83,6 +83,29 @@ func TestFailureStatuses(t *testing.T) {
 		{name: "30 forwarded-for addresses", prep: func(r *fasthttp.Request) {
 			r.Header.Set("X-Forwarded-For", strings.Repeat("10.0.0.1, ", 29)+"10.0.0.1")
 		}, wantStatus: 200, wantCalls: 1},
+		// alb.md §1.6, §7.3: headers or a text body that are not UTF-8
+		// fail with LambdaBadRequest (client status UNCONFIRMED, 502
+		// assumed as for the other Lambda user errors) and are not
+		// invoked; a body sent as base64 may hold any bytes.
+		{name: "header not UTF-8", prep: header("X-Name", "caf\xe9"), wantStatus: 502},
+		{name: "text body not UTF-8", method: "POST", prep: func(r *fasthttp.Request) {
+			r.Header.SetContentType("text/plain; charset=latin1")
+			r.SetBodyString("caf\xe9")
+		}, wantStatus: 502},
+		{name: "binary body not UTF-8", method: "POST", prep: func(r *fasthttp.Request) {
+			r.Header.SetContentType("application/octet-stream")
+			r.SetBodyString("caf\xe9")
+		}, wantStatus: 200, wantCalls: 1},
+		{name: "compressed text body not UTF-8", method: "POST", prep: func(r *fasthttp.Request) {
+			r.Header.SetContentType("text/plain")
+			r.Header.Set("Content-Encoding", "gzip")
+			r.SetBodyString("\x1f\x8b\x08\xff")
+		}, wantStatus: 200, wantCalls: 1},
+		{name: "UTF-8 header and body", method: "POST", prep: func(r *fasthttp.Request) {
+			r.Header.Set("X-Name", "lambda-λ")
+			r.Header.SetContentType("application/json")
+			r.SetBodyString(`{"unicode":"lambda-λ"}`)
+		}, wantStatus: 200, wantCalls: 1},
 		{name: "body over 1 MB", method: "POST", prep: func(r *fasthttp.Request) {
 			r.SetBody(bytes.Repeat([]byte("x"), lambdaadapter.MaxRequestBodySize+1))
 		}, wantStatus: 413},

@@ -39,8 +39,9 @@
 //     otherwise \u00XX); '/', '<', '>', '&', U+2028/2029 and all valid UTF-8
 //     stay raw, as in the live captures. Invalid UTF-8 bytes become \ufffd
 //     one by one, so the event is always valid JSON (the ALB refuses such
-//     requests with LambdaBadRequest instead; that check is the balancer's,
-//     UNCONFIRMED status). Keys that collide after that repair are merged.
+//     requests with LambdaBadRequest instead: the balancer checks
+//     ValidUTF8 first, so the repair is a fallback). Keys that collide
+//     after that repair are merged.
 //   - Body: "" and isBase64Encoded false when empty; base64 (standard,
 //     padded) when Content-Encoding is present or the media type is not
 //     text/*, application/json, application/javascript or application/xml,

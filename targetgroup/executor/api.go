@@ -45,7 +45,11 @@ type Options struct {
 // Request is one invocation. Payload is opaque bytes owned by the Pool after
 // the call starts; the caller must not modify it.
 type Request struct {
-	Function        string // function name
+	Function string // function name
+	// RequestID is the invocation's request id ("" = a new one). The async
+	// queue passes its event's id so that every retry of one event carries
+	// the same Lambda-Runtime-Aws-Request-Id, as in Lambda.
+	RequestID       string
 	Payload         []byte
 	ClientContext   string // base64, passed as Lambda-Runtime-Client-Context
 	CognitoIdentity string // passed as Lambda-Runtime-Cognito-Identity

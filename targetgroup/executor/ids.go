@@ -7,11 +7,21 @@ import (
 	"time"
 )
 
-// newRequestID returns a random (version 4) UUID, the form of Lambda's
-// request ids.
-func newRequestID() string {
+// newRequestID is NewRequestID, the package's own spelling.
+func newRequestID() string { return NewRequestID() }
+
+// NewRequestID returns a random (version 4) UUID, the form of Lambda's
+// request ids. The async queue and the Invoke API use it too, so every id
+// albedo hands out has one shape.
+func NewRequestID() string {
 	var b [16]byte
-	rand.Read(b[:])
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return FormatUUID(b)
+}
+
+// FormatUUID sets b's version-4 and variant bits and formats it as a
+// canonical 36-character UUID.
+func FormatUUID(b [16]byte) string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	var s [36]byte

@@ -75,8 +75,12 @@ func (p *Pool) Invoke(ctx context.Context, req Request) (Response, error) {
 	if err := p.build(ctx, fn); err != nil {
 		return Response{}, fmt.Errorf("invoke %s: %w", req.Function, err)
 	}
+	id := req.RequestID
+	if id == "" {
+		id = newRequestID()
+	}
 	inv := &invocation{
-		id:       newRequestID(),
+		id:       id,
 		payload:  req.Payload,
 		traceID:  req.TraceID,
 		cognito:  req.CognitoIdentity,

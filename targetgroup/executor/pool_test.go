@@ -375,6 +375,17 @@ func TestInvocationMetadata(t *testing.T) {
 	if dl.Before(before.Add(7*time.Second-time.Millisecond)) || dl.After(time.Now().Add(7*time.Second)) {
 		t.Errorf("deadline %v not invoke start + 7s", dl)
 	}
+
+	// A caller's request id (the async queue's, kept across retries) is
+	// the one the function sees.
+	const id = "5f0d3b9e-3c7a-4a55-9f63-0a1b2c3d4e5f"
+	resp, err = p.Invoke(context.Background(), Request{Function: "meta", RequestID: id, Payload: []byte(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := mustAnswer(t, resp); a.RequestID != id || resp.RequestID != id {
+		t.Errorf("function saw request id %q, response says %q; want %q", a.RequestID, resp.RequestID, id)
+	}
 }
 
 func TestTailLogAndFunctionLog(t *testing.T) {

@@ -62,7 +62,7 @@ func (q *Queue) deliver(it item) {
 		q.finish(ev, cfg, ConditionRetriesExhausted, "", nil)
 		return
 	}
-	resp, err := q.inv.Invoke(q.ctx, executor.Request{Function: ev.Function, Payload: ev.Payload})
+	resp, err := q.inv.Invoke(q.ctx, executor.Request{Function: ev.Function, RequestID: ev.RequestID, Payload: ev.Payload})
 	if err != nil {
 		if q.ctx.Err() != nil {
 			return // Close gave up waiting; the event stays stored

@@ -52,6 +52,11 @@ func TestRetriesAndDestinations(t *testing.T) {
 			if len(calls) != tt.wantCalls {
 				t.Fatalf("calls = %d, want %d", len(calls), tt.wantCalls)
 			}
+			for i, c := range calls {
+				if c.requestID != id {
+					t.Errorf("attempt %d carried request id %q, want the event's %q", i+1, c.requestID, id)
+				}
+			}
 			for i := 1; i < len(calls); i++ {
 				if gap, want := calls[i].at.Sub(calls[i-1].at), opts.RetryDelays[i-1]; gap < want {
 					t.Errorf("retry %d came after %v, want >= %v", i, gap, want)

@@ -78,10 +78,9 @@
 //
 // Each event gets a request id (UUID v4) at Enqueue; it is returned to the
 // caller (x-amzn-RequestId of the 202) and stays the same across retries
-// and in the destination record. executor.Request has no request-id field,
-// so the function itself sees the pool's own id for each attempt; in
-// Lambda the function sees the event's id on every retry. Passing it
-// through needs a RequestID field on executor.Request.
+// and in the destination record; it is passed as executor.Request.RequestID,
+// so the function sees the same Lambda-Runtime-Aws-Request-Id on every
+// attempt, as in Lambda.
 //
 // # Config storage
 //

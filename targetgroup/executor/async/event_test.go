@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/albedo-lb/albedo/targetgroup/executor"
 )
 
 func TestEventRoundTrip(t *testing.T) {
@@ -72,7 +74,7 @@ func TestNewRequestID(t *testing.T) {
 	t.Parallel()
 	seen := map[string]bool{}
 	for range 1000 {
-		id := newRequestID()
+		id := executor.NewRequestID()
 		if len(id) != 36 || id[8] != '-' || id[13] != '-' || id[14] != '4' || id[18] != '-' || id[23] != '-' ||
 			!bytes.ContainsRune([]byte("89ab"), rune(id[19])) || seen[id] {
 			t.Fatalf("bad or repeated request id %q", id)

@@ -20,8 +20,9 @@ type handler func(ctx context.Context, n int, req executor.Request) (executor.Re
 
 // call is one invocation seen by fakeInvoker.
 type call struct {
-	at      time.Time
-	payload string
+	at        time.Time
+	payload   string
+	requestID string
 }
 
 // fakeInvoker is an in-memory Invoker: functions with handlers, recording
@@ -77,7 +78,7 @@ func (f *fakeInvoker) Invoke(ctx context.Context, req executor.Request) (executo
 		f.mu.Unlock()
 		return executor.Response{}, executor.ErrFunctionNotFound
 	}
-	f.calls[req.Function] = append(f.calls[req.Function], call{at: time.Now(), payload: string(req.Payload)})
+	f.calls[req.Function] = append(f.calls[req.Function], call{at: time.Now(), payload: string(req.Payload), requestID: req.RequestID})
 	n := len(f.calls[req.Function])
 	f.running[req.Function]++
 	f.maxRun[req.Function] = max(f.maxRun[req.Function], f.running[req.Function])

@@ -245,7 +245,7 @@ func (q *Queue) Enqueue(ctx context.Context, function string, payload []byte) (s
 func (q *Queue) newEvent(fn executor.Function, payload []byte) *event {
 	now := q.opts.Now()
 	return &event{
-		RequestID:   newRequestID(),
+		RequestID:   executor.NewRequestID(),
 		Function:    fn.Name,
 		FunctionARN: fn.ARN,
 		Enqueued:    now,

@@ -132,7 +132,7 @@ const (
 // ServiceException) and answers unknown paths with 404
 // UnknownOperationException.
 func (a *API) Handle(ctx *fasthttp.RequestCtx) {
-	requestID := newRequestID()
+	requestID := executor.NewRequestID()
 	defer func() {
 		if p := recover(); p != nil {
 			a.log.LogAttrs(context.Background(), slog.LevelError, "panic serving admin request",

@@ -1,6 +1,10 @@
 package invokeapi
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/albedo-lb/albedo/targetgroup/executor"
+)
 
 func TestParseFunctionName(t *testing.T) {
 	tests := []struct {
@@ -51,11 +55,11 @@ func TestParseFunctionName(t *testing.T) {
 }
 
 func TestFormatUUID(t *testing.T) {
-	id := formatUUID([16]byte{0: 0xff, 6: 0xff, 8: 0xff, 15: 0x01})
+	id := executor.FormatUUID([16]byte{0: 0xff, 6: 0xff, 8: 0xff, 15: 0x01})
 	if id != "ff000000-0000-4f00-bf00-000000000001" {
 		t.Errorf("got %s", id)
 	}
-	if a, b := newRequestID(), newRequestID(); a == b || len(a) != 36 {
+	if a, b := executor.NewRequestID(), executor.NewRequestID(); a == b || len(a) != 36 {
 		t.Errorf("ids %s %s", a, b)
 	}
 }

@@ -14,6 +14,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/albedo-lb/albedo/targetgroup/executor"
+
 	"github.com/albedo-lb/albedo/config"
 )
 
@@ -151,7 +153,7 @@ func statementsHash(stmts []config.Statement) string {
 // holds the config file's statements, so it survives restarts unchanged.
 func configRevisionID(name, hash string) string {
 	sum := sha256.Sum256([]byte("albedo-policy\x00" + name + "\x00" + hash))
-	return formatUUID([16]byte(sum[:16]))
+	return executor.FormatUUID([16]byte(sum[:16]))
 }
 
 // Statements returns the function's current statements and a revision
@@ -243,7 +245,7 @@ func (s *PolicyStore) change(function, revisionID string, edit func([]config.Sta
 	}
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	p := &functionPolicy{statements: next, revision: s.rev + 1, revisionID: formatUUID(b)}
+	p := &functionPolicy{statements: next, revision: s.rev + 1, revisionID: executor.FormatUUID(b)}
 	raw, err := json.Marshal(policyRecord{ConfigHash: s.hashes[function], RevisionID: p.revisionID, Statements: next})
 	if err != nil {
 		return "", fmt.Errorf("change policy of %s: %w", function, err)
