@@ -139,6 +139,14 @@ func TestSplitURI(t *testing.T) {
 		{uri: "http://host?q", path: "/", query: "q"},
 		{uri: "/a#frag", path: "/a"},
 		{uri: "*", path: "*"},
+		// Any scheme loses its authority, exactly as in the event
+		// (lambdaadapter): otherwise "GET ftp://h/admin" would slip past a
+		// path-pattern rule on /admin* and still reach the function with
+		// path "/admin".
+		{uri: "ftp://h/admin?x=1", path: "/admin", query: "x=1"},
+		{uri: "x://h/admin", path: "/admin"},
+		{uri: "ws://h", path: "/"},
+		{uri: "a/b://h/p", path: "a/b://h/p"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.uri, func(t *testing.T) {

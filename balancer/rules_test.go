@@ -1,6 +1,7 @@
 package balancer
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/valyala/fasthttp"
@@ -112,5 +113,23 @@ func TestMatchPriority(t *testing.T) {
 		if got := l.match(&req).priority; got != tt.wantPriority {
 			t.Errorf("%s matched priority %d, want %d", tt.path, got, tt.wantPriority)
 		}
+	}
+}
+
+// TestAbsoluteFormCannotBypassRules: the path rules see the path the
+// function would see, whatever scheme an absolute-form target names.
+func TestAbsoluteFormCannotBypassRules(t *testing.T) {
+	fs, groups := fakes("g")
+	deny := config.Rule{Priority: 1, Conditions: []config.Condition{{PathPattern: []string{"/admin*"}}},
+		Action: &config.Action{FixedResponse: &config.FixedResponse{StatusCode: 403}}}
+	b, _ := start(t, listenerConfig(forwardTo("g"), deny), groups, Options{})
+	for _, target := range []string{"/admin", "http://h/admin", "HTTP://h/admin", "ftp://h/admin", "x://h/admin/x?y"} {
+		out := rawExchange(t, b.Addrs()[0].String(), "GET "+target+" HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+		if !bytes.HasPrefix(out, []byte("HTTP/1.1 403 ")) {
+			t.Errorf("GET %s: got %.40q, want the 403 of the /admin* rule", target, out)
+		}
+	}
+	if n := fs["g"].calls.Load(); n != 0 {
+		t.Errorf("function invoked %d times", n)
 	}
 }

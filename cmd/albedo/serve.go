@@ -109,6 +109,8 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 		BuiltinCommand: []string{self, builtinSubcommand},
 		Logger:         log,
 		FunctionLog:    functionLog,
+		// Lines name their function: every function logs to one terminal.
+		PrefixFunctionLog: true,
 	}, executorFunctions(cfg))
 	if err != nil {
 		return nil, err

@@ -40,6 +40,11 @@ type Options struct {
 	// FunctionLog receives function output lines and the START/END/REPORT
 	// lines, one line per Write, in CloudWatch's text form. [os.Stderr]
 	FunctionLog io.Writer
+	// PrefixFunctionLog prefixes every FunctionLog line with "[function] ",
+	// for a terminal that shows several functions' logs at once (in
+	// CloudWatch each function has its own log group, so lines carry no
+	// function name). TailLog output is never prefixed.
+	PrefixFunctionLog bool
 }
 
 // Request is one invocation. Payload is opaque bytes owned by the Pool after

@@ -53,7 +53,7 @@ func (p *Pool) build(ctx context.Context, fn *function) error {
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		p.flog.writeLine(sc.Bytes())
+		p.flog.writeLine(fn.cfg.Name, sc.Bytes())
 	}
 	if err != nil && ctx.Err() != nil {
 		return ctx.Err()

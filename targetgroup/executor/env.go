@@ -334,7 +334,7 @@ func (e *env) emit(line []byte) {
 		}
 		return
 	}
-	e.p.flog.writeLine(line)
+	e.p.flog.writeLine(e.fn.cfg.Name, line)
 	e.mu.Lock()
 	inv := e.logInv
 	if inv != nil && inv.wantTail {

@@ -82,7 +82,7 @@ func (p *Pool) finishUnstarted(e *env, inv *invocation, res result) Response {
 		r.ErrorType = ""
 	}
 	line := appendStart(nil, inv.id)
-	p.flog.writeLine(line)
+	p.flog.writeLine(e.fn.cfg.Name, line)
 	if inv.wantTail {
 		inv.tail = append(append(inv.tail, line...), '\n')
 	}
@@ -102,7 +102,7 @@ func (p *Pool) logEnd(e *env, inv *invocation, res result, r report) []byte {
 		lines = append(lines, appendTimeoutLine(nil, time.Now(), inv.id, e.fn.cfg.Timeout))
 	}
 	for _, l := range lines {
-		p.flog.writeLine(l)
+		p.flog.writeLine(e.fn.cfg.Name, l)
 	}
 	if !inv.wantTail {
 		return nil

@@ -10,16 +10,21 @@ import (
 )
 
 // lineWriter serialises lines onto the FunctionLog writer: one Write per
-// line, newline included.
+// line, newline included, prefixed with "[function] " when prefix is set.
 type lineWriter struct {
-	mu  sync.Mutex
-	w   io.Writer
-	buf []byte
+	mu     sync.Mutex
+	w      io.Writer
+	prefix bool
+	buf    []byte
 }
 
-func (lw *lineWriter) writeLine(line []byte) {
+func (lw *lineWriter) writeLine(function string, line []byte) {
 	lw.mu.Lock()
-	lw.buf = append(append(lw.buf[:0], line...), '\n')
+	lw.buf = lw.buf[:0]
+	if lw.prefix {
+		lw.buf = append(append(append(lw.buf, '['), function...), "] "...)
+	}
+	lw.buf = append(append(lw.buf, line...), '\n')
 	lw.w.Write(lw.buf)
 	if cap(lw.buf) > 64<<10 {
 		lw.buf = nil

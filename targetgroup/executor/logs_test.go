@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"context"
 	"flag"
 	"os"
 	"path/filepath"
@@ -118,5 +119,38 @@ func TestEnvironmentFiltering(t *testing.T) {
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("environ =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestPrefixFunctionLog(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		prefix bool
+		want   string
+	}{
+		{name: "CloudWatch form", prefix: false, want: "START RequestId: "},
+		{name: "prefixed", prefix: true, want: "[logfn] START RequestId: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p, flog := newTestPool(t, Options{PrefixFunctionLog: tt.prefix}, behaveFn(t, "logfn"))
+			resp, err := p.Invoke(context.Background(), Request{Function: "logfn", Payload: []byte(`{}`), TailLog: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, line := range strings.Split(strings.TrimSpace(flog.String()), "\n") {
+				if tt.prefix != strings.HasPrefix(line, "[logfn] ") {
+					t.Errorf("line %q: prefix %v", line, tt.prefix)
+				}
+			}
+			if !strings.HasPrefix(flog.String(), tt.want) {
+				t.Errorf("log starts %q, want %q", flog.String(), tt.want)
+			}
+			if strings.Contains(string(resp.Log), "[logfn]") {
+				t.Errorf("tail log is prefixed: %q", resp.Log)
+			}
+		})
 	}
 }

@@ -160,7 +160,7 @@ func (e *env) takeLocked(inv *invocation) []byte {
 
 // sendNext logs START and answers the /next of ac with inv.
 func (e *env) sendNext(ac *apiConn, inv *invocation, start []byte) {
-	e.p.flog.writeLine(start)
+	e.p.flog.writeLine(e.fn.cfg.Name, start)
 	ac.writeNext(inv, e.fn.cfg.ARN)
 }
 
