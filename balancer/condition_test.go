@@ -2,15 +2,18 @@ package balancer
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/netip"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/albedo-lb/albedo/config"
+	"github.com/albedo-lb/albedo/lambdaadapter"
 )
 
 // newCtx parses a raw HTTP/1.1 request into a RequestCtx whose TCP peer is
@@ -195,6 +198,32 @@ func FuzzQueryCondition(f *testing.F) {
 		}
 		if got != want {
 			t.Fatalf("matchQuery(%q) with %q=%q = %v, want %v", query, key, value, got, want)
+		}
+	})
+}
+
+// FuzzSplitURIMatchesEvent: the path the rules match is the path the
+// function receives in the event, for any request-target fasthttp
+// accepts (a difference would let a request side-step a path rule).
+func FuzzSplitURIMatchesEvent(f *testing.F) {
+	for _, s := range []string{"/", "/a?b", "http://h/p?q", "ftp://h/admin", "x://h", "a/b://h/p", "/a#b://c", "?", "*", "//h/p"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, uri string) {
+		var req fasthttp.Request
+		raw := "GET " + uri + " HTTP/1.1\r\nHost: h\r\n\r\n"
+		if req.Read(bufio.NewReader(strings.NewReader(raw))) != nil || !utf8.Valid(req.Header.RequestURI()) {
+			return
+		}
+		var enc lambdaadapter.Encoder
+		var ev struct {
+			Path string `json:"path"`
+		}
+		if err := json.Unmarshal(enc.AppendEvent(nil, &req, &lambdaadapter.Conn{}), &ev); err != nil {
+			t.Fatal(err)
+		}
+		if p, _ := splitURI(req.Header.RequestURI()); string(p) != ev.Path {
+			t.Fatalf("target %q: rules see path %q, the event has %q", req.Header.RequestURI(), p, ev.Path)
 		}
 	})
 }

@@ -60,9 +60,15 @@ func stripPort(host []byte) []byte {
 }
 
 // splitURI splits a request-target into its raw path and raw query. An
-// absolute-form target ("http://host/p?q") is reduced to its path; an empty
-// path becomes "/".
+// absolute-form target ("http://host/p?q", whatever the scheme) is reduced
+// to its path; an empty path becomes "/". It must cut exactly as
+// lambdaadapter does for the event's path, or a path rule could be
+// side-stepped ("GET ftp://h/admin" matching no "/admin*" rule while the
+// function sees "/admin").
 func splitURI(uri []byte) (path, query []byte) {
+	if i := bytes.IndexByte(uri, '#'); i >= 0 {
+		uri = uri[:i]
+	}
 	if i := schemeEnd(uri); i > 0 {
 		rest := uri[i:]
 		j := bytes.IndexAny(rest, "/?")
@@ -70,9 +76,6 @@ func splitURI(uri []byte) (path, query []byte) {
 			return slash, nil
 		}
 		uri = rest[j:]
-	}
-	if i := bytes.IndexByte(uri, '#'); i >= 0 {
-		uri = uri[:i]
 	}
 	if i := bytes.IndexByte(uri, '?'); i >= 0 {
 		path, query = uri[:i], uri[i+1:]
@@ -87,18 +90,18 @@ func splitURI(uri []byte) (path, query []byte) {
 
 var slash = []byte("/")
 
-// schemeEnd returns the index after "http://" or "https://" at the start of
-// uri (case-insensitive), or 0.
+// schemeEnd returns the index after "scheme://" at the start of uri, or 0:
+// the first "://" counts when it is not at the start and nothing before it
+// is '/' or '?' (lambdaadapter's rule).
 func schemeEnd(uri []byte) int {
 	if len(uri) == 0 || uri[0] == '/' {
 		return 0
 	}
-	for _, p := range [...]string{"http://", "https://"} {
-		if len(uri) >= len(p) && equalFoldASCII(uri[:len(p)], p) {
-			return len(p)
-		}
+	i := bytes.Index(uri, []byte("://"))
+	if i <= 0 || bytes.IndexAny(uri[:i], "/?") >= 0 {
+		return 0
 	}
-	return 0
+	return i + len("://")
 }
 
 // equalFoldASCII compares b and s ignoring ASCII case.

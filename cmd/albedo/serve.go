@@ -83,6 +83,7 @@ type server struct {
 	policies *invokeapi.PolicyStore
 	queue    *async.Queue
 	groups   map[string]*targetgroup.Group
+	health   *targetgroup.HealthChecker
 	bal      *balancer.Balancer
 	admin    *fasthttp.Server
 	adminLn  net.Listener
@@ -145,6 +146,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 	if err != nil {
 		return nil, err
 	}
+	s.health = targetgroup.StartHealthChecks(context.Background(), cfg, s.groups, s.pool, log.With("component", "health"))
 	fw := make(map[string]balancer.Forwarder, len(s.groups))
 	for name, g := range s.groups {
 		fw[name] = g
@@ -213,6 +215,9 @@ func (s *server) shutdown(ctx context.Context) error {
 	}
 	if s.admin != nil {
 		errs = append(errs, s.admin.ShutdownWithContext(ctx))
+	}
+	if s.health != nil {
+		s.health.Stop()
 	}
 	if s.queue != nil {
 		errs = append(errs, s.queue.Close(ctx))
