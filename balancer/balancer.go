@@ -184,7 +184,12 @@ func (b *Balancer) newServer(l *listener) *fasthttp.Server {
 		// Read errors are then fasthttp's sentinels (statusForReadError
 		// tells 501 from 400 by them) and never quote request bytes.
 		SecureErrorLogMessage: true,
-		Logger:                fasthttpLogger{l.log},
+		// Without it every open connection holds a ReadBufferSize (64 KB)
+		// reader from the moment it is accepted, so a client pins 64 KB
+		// per connection it opens and keeps silent; with it the reader is
+		// taken when a request starts and returned while idle.
+		ReduceMemoryUsage: true,
+		Logger:            fasthttpLogger{l.log},
 	}
 }
 

@@ -12,7 +12,10 @@
 // Forwarder.Forward synchronously. Nothing retains a *fasthttp.RequestCtx
 // or any byte slice obtained from it past the handler. Every invocation
 // gets a context derived from the balancer's base context, which is
-// cancelled only when a graceful shutdown runs out of time.
+// cancelled only when a graceful shutdown runs out of time. A connection
+// holds its 64 KB read buffer only while a request is being read
+// (fasthttp's ReduceMemoryUsage), so an idle or silent connection costs
+// the server a socket, not 64 KB.
 //
 // # Request path
 //
@@ -89,9 +92,11 @@
 // Redirect builds protocol://host:port/path?query from the templates
 // (#{protocol} #{host} #{port} #{path} #{query}; #{path} without its
 // leading '/'), lower-cases the protocol, always writes the port
-// explicitly (as ALB does, "https://example.com:443/"), and leaves out the
-// '?' when the query expands to nothing (UNCONFIRMED). The answer is 301 or
-// 302 with an ALB-style HTML page.
+// explicitly (as ALB does, "https://example.com:443/"), percent-encodes
+// the literal text of the path (it is written unencoded; #{path} is the
+// raw request path and is kept), and leaves out the '?' when the query
+// expands to nothing (UNCONFIRMED). A query configured as "" drops the
+// request's query. The answer is 301 or 302 with an ALB-style HTML page.
 //
 // Fixed response answers the configured status and body with Content-Type
 // "<content_type>; charset=utf-8", text/plain when unset (UNCONFIRMED).

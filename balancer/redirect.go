@@ -103,6 +103,43 @@ type redirectAction struct {
 	query                      template
 }
 
+// escapePath percent-encodes what may not appear raw in a URI path (RFC
+// 3986 pchar and '/' stay): the redirect path is written unencoded in the
+// config and ALB encodes it. '%' is kept, though config refuses it.
+func escapePath(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if pathChar(c) {
+			if b.Len() > 0 {
+				b.WriteByte(c)
+			}
+			continue
+		}
+		if b.Len() == 0 {
+			b.Grow(len(s) + 8)
+			b.WriteString(s[:i])
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&0xf])
+	}
+	if b.Len() == 0 {
+		return s
+	}
+	return b.String()
+}
+
+// pathChar reports an RFC 3986 pchar or '/' (and '%').
+func pathChar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("-._~!$&'()*+,;=:@/%", c) >= 0
+}
+
 // compileRedirect compiles a redirect. Unset components keep the request's
 // own value (the defaults config.Load applies, repeated here for in-memory
 // configs). The query is the exception: ALB allows an empty query, which
@@ -135,6 +172,9 @@ func compileRedirect(r *config.Redirect) (*redirectAction, error) {
 	ra.host = compileTemplate(or(r.Host, "#{host}"))
 	ra.port = compileTemplate(or(r.Port, "#{port}"))
 	ra.path = compileTemplate(or(r.Path, "/#{path}"))
+	for i := range ra.path {
+		ra.path[i].lit = escapePath(ra.path[i].lit)
+	}
 	query := r.Query
 	if query == "" && (r.Protocol == "" || r.Host == "" || r.Port == "" || r.Path == "") {
 		query = "#{query}"

@@ -23,9 +23,15 @@ func TestRedirectLocation(t *testing.T) {
 		{name: "new host and path", cfg: config.Redirect{Host: "www.#{host}", Path: "/new/#{path}", StatusCode: "HTTP_302"}, vars: req, want: "http://www.example.com:80/new/a/b%20c?x=1&y=2"},
 		{name: "query with keywords", cfg: config.Redirect{Query: "from=#{host}&p=#{port}&#{query}", StatusCode: "HTTP_302"}, vars: noQuery, want: "http://example.com:80/a/b%20c?from=example.com&p=80&"},
 		{name: "path keywords", cfg: config.Redirect{Path: "/#{host}/#{port}/#{path}", StatusCode: "HTTP_302"}, vars: req, want: "http://example.com:80/example.com/80/a/b%20c?x=1&y=2"},
-		{name: "unknown keyword literal", cfg: config.Redirect{Path: "/#{nope}", StatusCode: "HTTP_302"}, vars: noQuery, want: "http://example.com:80/#{nope}"},
+		// (config refuses unknown keywords; as literal path text it is
+		// encoded like any other.)
+		{name: "unknown keyword literal", cfg: config.Redirect{Path: "/#{nope}", StatusCode: "HTTP_302"}, vars: noQuery, want: "http://example.com:80/%23%7Bnope%7D"},
 		{name: "empty path becomes slash", cfg: config.Redirect{Path: "#{path}", StatusCode: "HTTP_302"}, vars: redirectVars{scheme: "https", host: []byte("h"), port: 8443}, want: "https://h:8443/"},
 		{name: "fixed query replaces", cfg: config.Redirect{Query: "a=b", StatusCode: "HTTP_302"}, vars: req, want: "http://example.com:80/a/b%20c?a=b"},
+		// The path is written unencoded in the config and ALB encodes it
+		// (config: "must not be percent-encoded"); #{path} is the raw,
+		// already encoded request path and stays as it is.
+		{name: "path literal encoded", cfg: config.Redirect{Path: "/new page/ü/#{path}", StatusCode: "HTTP_301"}, vars: req, want: "http://example.com:80/new%20page/%C3%BC/a/b%20c?x=1&y=2"},
 		// config.Load fills protocol, host, port and path, and keeps a
 		// query written as "" (ALB allows 0 characters): the query is
 		// dropped, not replaced by #{query}.
