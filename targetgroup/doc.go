@@ -9,7 +9,8 @@
 //     at run time), and the decision is cached in one bounded golang-lru
 //     cache keyed by (group, function, policy revision), so a policy change
 //     takes effect on the very next request without re-evaluating on every
-//     request;
+//     request; each group also keeps its last decision in an atomic
+//     pointer, so the steady state takes no lock;
 //  2. encode the ALB Lambda event (lambdaadapter) into a fresh buffer whose
 //     ownership passes to the executor;
 //  3. invoke the function (an Invoker, in production *executor.Pool);

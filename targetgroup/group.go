@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/valyala/fasthttp"
 
@@ -42,6 +43,8 @@ type Group struct {
 	pol   Policies
 	enc   *lambdaadapter.Encoder
 	perms *permissionCache
+	// lastPerm is the group's last permission decision (see permitted).
+	lastPerm atomic.Pointer[decision]
 }
 
 // New builds every target group of cfg, keyed by name.
@@ -95,7 +98,7 @@ func (g *Group) Forward(ctx context.Context, req *fasthttp.Request, conn lambdaa
 	if g.function == "" {
 		return ErrNoTargets
 	}
-	if !g.perms.allowed(g.arn, g.function, g.pol) {
+	if !g.permitted() {
 		return fmt.Errorf("forward to %s: %w", g.name, ErrAccessDenied)
 	}
 	conn.TargetGroupARN = g.arn

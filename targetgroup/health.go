@@ -124,7 +124,7 @@ func (h *HealthChecker) run(ctx context.Context, st *healthState, inv Invoker) {
 // check runs one health check and says whether it passed, and why not.
 func (st *healthState) check(ctx context.Context, inv Invoker) (bool, string) {
 	g := st.g
-	if !g.perms.allowed(g.arn, g.function, g.pol) {
+	if !g.permitted() {
 		return false, "elasticloadbalancing principal does not have permission to invoke the function"
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(st.hc.Timeout)*time.Second)

@@ -49,10 +49,28 @@ func newPermissionCache(account string) *permissionCache {
 	return &permissionCache{cache: c, account: account}
 }
 
+// decision is one group's last permission decision, at a policy revision.
+type decision struct {
+	revision uint64
+	ok       bool
+}
+
+// permitted reports whether the group's function lets the ALB invoke it
+// from the group's ARN. The group's last decision is read without a lock;
+// only a new policy revision goes to the shared cache (which takes one).
+func (g *Group) permitted() bool {
+	stmts, rev := g.pol.Statements(g.function)
+	if d := g.lastPerm.Load(); d != nil && d.revision == rev {
+		return d.ok
+	}
+	ok := g.perms.allowed(g.arn, g.function, stmts, rev)
+	g.lastPerm.Store(&decision{revision: rev, ok: ok})
+	return ok
+}
+
 // allowed reports whether stmts (at revision rev) let the ALB invoke
 // function from groupARN.
-func (p *permissionCache) allowed(groupARN, function string, src Policies) bool {
-	stmts, rev := src.Statements(function)
+func (p *permissionCache) allowed(groupARN, function string, stmts []config.Statement, rev uint64) bool {
 	k := permKey{groupARN: groupARN, function: function, revision: rev}
 	if ok, hit := p.cache.Get(k); hit {
 		return ok
