@@ -219,10 +219,20 @@ func appendHead(b []byte, status, length int, closing bool) []byte {
 	return b
 }
 
+// appendHeader appends one header line. Values come from callers (a
+// client context, a trace header, a request id): line breaks become
+// spaces, as net/http writes them, so no value can end the head early or
+// add a header.
 func appendHeader(b []byte, name, value string) []byte {
 	b = append(b, name...)
 	b = append(b, ':', ' ')
+	n := len(b)
 	b = append(b, value...)
+	for i := n; i < len(b); i++ {
+		if b[i] == '\r' || b[i] == '\n' {
+			b[i] = ' '
+		}
+	}
 	return append(b, '\r', '\n')
 }
 

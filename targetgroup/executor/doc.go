@@ -46,7 +46,9 @@
 //     writes the /next answer itself, so a warm hand-off costs one write
 //     and no goroutine switch. A buffered response whose trailers carry
 //     Lambda-Runtime-Function-Error-Type becomes a function error with the
-//     base64-decoded Lambda-Runtime-Function-Error-Body.
+//     base64-decoded Lambda-Runtime-Function-Error-Body. Line breaks in
+//     the /next header values (a pretty-printed client context) become
+//     spaces, as net/http writes them.
 //   - The request id is checked before the body is read: an id that is not the
 //     invocation in flight is 400 InvalidRequestID, one already answered 403
 //     InvalidStateTransition, a body above 6,291,556 bytes 413
@@ -67,9 +69,10 @@
 //
 // An invocation takes the most recently used idle environment of its
 // function; otherwise a new one starts if the function is under its reserved
-// concurrency (ReasonReserved) and the Pool under MaxConcurrency
-// (ReasonConcurrent), and the memory budget allows it after evicting least
-// recently used idle environments of any function (a golang-lru list);
+// concurrency (ReasonReserved), and the Pool under MaxConcurrency
+// (ReasonConcurrent) and the memory budget after evicting least recently
+// used idle environments of any function (a golang-lru list; Lambda's
+// concurrency counts invocations in flight, so idle environments give way);
 // otherwise it is throttled at once. An environment goes back to the idle
 // list as soon as it answered. If it dies before it takes the next invocation
 // (aws-lambda-go exits after reporting a panic), that invocation moves on to

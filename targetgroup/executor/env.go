@@ -83,7 +83,7 @@ type env struct {
 	// guarded by Pool.mu
 	idle        bool
 	lastUsed    time.Time
-	memReleased bool
+	memReleased bool // evicted: its memory and concurrency were given back already
 }
 
 func newEnv(p *Pool, fn *function) *env {
@@ -180,6 +180,7 @@ func (e *env) supervise() {
 		e.out.Close()
 		<-e.readerDone
 	}
+	e.out.Close() // drained: without this the descriptor waits for a GC
 	close(e.dead)
 	e.api.close()
 	e.p.forget(e)

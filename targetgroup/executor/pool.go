@@ -273,7 +273,7 @@ type Stats struct {
 	OutOfMemory    int64 // environments killed above their memory size
 	InitFailures   int64 // failed inits (init error, exit or timeout)
 	FunctionErrors int64 // invocations answered through /error
-	Live           int   // environments alive now (starting, busy or idle)
+	Live           int   // environments alive now (starting, busy or idle; not evicted ones stopping)
 	Idle           int   // idle environments now
 	MemoryUsed     int   // MB: sum of memory sizes of live environments
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"os"
 	"regexp"
 	"strconv"
@@ -619,5 +620,48 @@ func TestCloseCutsInFlightAtDeadline(t *testing.T) {
 	}
 	if s := p.Stats(); s.Live != 0 {
 		t.Errorf("live = %d after Close", s.Live)
+	}
+}
+
+// Lambda's concurrency counts invocations in flight, not idle environments:
+// an idle environment of another function gives way to a new one instead
+// of throttling it.
+func TestMaxConcurrencyEvictsIdle(t *testing.T) {
+	t.Parallel()
+	a, b := behaveFn(t, "a"), behaveFn(t, "b")
+	p, _ := newTestPool(t, Options{MaxConcurrency: 1}, a, b)
+	pa := mustAnswer(t, invoke(t, p, "a", `{}`)).PID
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	resp, err := p.Invoke(ctx, Request{Function: "b", Payload: []byte(`{}`)})
+	if err != nil {
+		t.Fatalf("Invoke(b) with a idle = %v, want the idle environment of a evicted", err)
+	}
+	mustAnswer(t, resp)
+	waitFor(t, func() bool { return !processAlive(pa) })
+	if s := p.Stats(); s.Live > 1 {
+		t.Errorf("live = %d, want <= 1", s.Live)
+	}
+}
+
+// TestStoppedEnvironmentClosesFiles: a dead environment leaves no open
+// file behind (the output pipe's read end included), so environments that
+// come and go do not pile up descriptors until a garbage collection.
+func TestStoppedEnvironmentClosesFiles(t *testing.T) {
+	t.Parallel()
+	p, _ := newTestPool(t, Options{}, behaveFn(t, "fds"))
+	mustAnswer(t, invoke(t, p, "fds", `{}`))
+	p.mu.Lock()
+	e := p.fns["fds"].idle[0]
+	p.mu.Unlock()
+	e.stop(reasonShutdown)
+	<-e.dead
+	for name, f := range map[string]*os.File{"output read end": e.out, "output write end": e.outW} {
+		if _, err := f.Stat(); !errors.Is(err, os.ErrClosed) {
+			t.Errorf("%s still open after the environment died (Stat err = %v)", name, err)
+		}
+	}
+	if _, err := e.ln.Accept(); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("listener still open: Accept err = %v", err)
 	}
 }

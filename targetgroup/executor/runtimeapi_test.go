@@ -263,3 +263,38 @@ func TestRuntimeAPIRouting(t *testing.T) {
 		})
 	}
 }
+
+// TestNextHeadersCannotBreakFraming: header values of the /next answer
+// come from callers (a pretty-printed client context, a trace header, a
+// caller's request id). Line breaks in them become spaces, as net/http
+// (and so the RIE) writes them; otherwise the runtime's HTTP client sees a
+// broken or forged answer, and aws-lambda-go exits.
+func TestNextHeadersCannotBreakFraming(t *testing.T) {
+	t.Parallel()
+	e := newAPIEnv(t)
+	base := serveAPI(t, e) + "/2018-06-01/runtime/"
+	inv := newInv("11111111-2222-4333-8444-555555555555", `{"hello":"world"}`)
+	inv.clientContext = "{\r\n  \"custom\": {\"k\": \"v\"}\n}"
+	inv.traceID = "Root=1-00000000-000000000000000000000000\r\nLambda-Runtime-Deadline-Ms: 1"
+	inv.cognito = "{}\rX: y"
+	go offer(e, inv)
+	resp, err := http.Get(base + "invocation/next")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != `{"hello":"world"}` {
+		t.Fatalf("next = %d %q", resp.StatusCode, body)
+	}
+	for h, want := range map[string]string{
+		"Lambda-Runtime-Client-Context":   `{    "custom": {"k": "v"} }`,
+		"Lambda-Runtime-Trace-Id":         "Root=1-00000000-000000000000000000000000  Lambda-Runtime-Deadline-Ms: 1",
+		"Lambda-Runtime-Cognito-Identity": "{} X: y",
+		"Lambda-Runtime-Deadline-Ms":      strconv.FormatInt(inv.deadline.UnixMilli(), 10),
+	} {
+		if got := resp.Header.Values(h); len(got) != 1 || got[0] != want {
+			t.Errorf("%s = %q, want [%q]", h, got, want)
+		}
+	}
+}

@@ -29,22 +29,27 @@ func (p *Pool) acquire(fn *function) (e *env, cold bool, err error) {
 	switch {
 	case fn.cfg.Reserved >= 0 && fn.live >= fn.cfg.Reserved:
 		err = &ThrottleError{Function: fn.cfg.Name, Reason: ReasonReserved}
-	case p.live >= p.opts.MaxConcurrency:
-		err = &ThrottleError{Function: fn.cfg.Name, Reason: ReasonConcurrent}
 	default:
 		// Evict least recently used idle environments (of any function)
-		// until the new one fits the memory budget.
-		for p.opts.MemoryBudget > 0 && p.memUsed+size > p.opts.MemoryBudget {
+		// until the new one fits MaxConcurrency and the memory budget:
+		// Lambda's concurrency counts invocations in flight, so an idle
+		// environment never throttles another function.
+		for p.live >= p.opts.MaxConcurrency ||
+			(p.opts.MemoryBudget > 0 && p.memUsed+size > p.opts.MemoryBudget) {
 			old, _, ok := p.idleLRU.RemoveOldest()
 			if !ok {
 				break
 			}
 			p.unidleLocked(old)
-			p.memUsed -= old.fn.cfg.MemorySize // released now; the process dies shortly
+			// Released now; the process dies shortly.
+			p.memUsed -= old.fn.cfg.MemorySize
+			p.live--
+			old.fn.live--
 			old.memReleased = true
 			evicted = append(evicted, old)
 		}
-		if p.opts.MemoryBudget > 0 && p.memUsed+size > p.opts.MemoryBudget {
+		if p.live >= p.opts.MaxConcurrency ||
+			(p.opts.MemoryBudget > 0 && p.memUsed+size > p.opts.MemoryBudget) {
 			err = &ThrottleError{Function: fn.cfg.Name, Reason: ReasonConcurrent}
 		}
 	}
@@ -106,10 +111,10 @@ func (p *Pool) forget(e *env) {
 		delete(p.all, e)
 		p.idleLRU.Remove(e)
 		p.unidleLocked(e)
-		e.fn.live--
-		p.live--
 		if !e.memReleased {
 			p.memUsed -= e.fn.cfg.MemorySize
+			e.fn.live--
+			p.live--
 		}
 	}
 	p.mu.Unlock()

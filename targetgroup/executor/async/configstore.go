@@ -3,6 +3,8 @@ package async
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -32,6 +34,11 @@ func (q *Queue) loadOverrides(b *bolt.Bucket) error {
 		fc, inFile := q.file[name]
 		if inFile != (o.File != nil) || inFile && !sameSettings(fc, *o.File) {
 			q.log.Info("config file changed event invoke config; dropping API change", "function", name)
+			stale = append(stale, append([]byte(nil), k...))
+			return nil
+		}
+		if !o.Deleted && (q.apiFileAllowed(o.Config.OnSuccess) != nil || q.apiFileAllowed(o.Config.OnFailure) != nil) {
+			q.log.Warn("dropping event invoke config with a file destination outside the state directory", "function", name)
 			stale = append(stale, append([]byte(nil), k...))
 			return nil
 		}
@@ -93,6 +100,11 @@ func (q *Queue) PutConfig(function string, c Config) (Config, error) {
 	if err := c.Validate(); err != nil {
 		return Config{}, fmt.Errorf("async: put config %s: %w", function, err)
 	}
+	for _, dst := range []string{c.OnSuccess, c.OnFailure} {
+		if err := q.apiFileAllowed(dst); err != nil {
+			return Config{}, fmt.Errorf("async: put config %s: %w", function, err)
+		}
+	}
 	c.LastModified = q.opts.Now().UTC()
 	return c, q.storeOverride(function, override{Config: c})
 }
@@ -131,4 +143,30 @@ func (q *Queue) storeOverride(function string, o override) error {
 	}
 	q.over[function] = o
 	return nil
+}
+
+// apiFileAllowed checks a destination set through the API. A file://
+// destination may only name a file the config file names already, or a
+// .jsonl file inside the state directory: the API must not let a client
+// append records to any file albedo can write (a shell profile, queue.db).
+func (q *Queue) apiFileAllowed(dst string) error {
+	d, err := parseDestination(dst)
+	if err != nil || d.File == "" {
+		return err
+	}
+	for _, c := range q.file {
+		for _, fd := range []string{c.OnSuccess, c.OnFailure} {
+			if f, err := parseDestination(fd); err == nil && f.File == d.File {
+				return nil
+			}
+		}
+	}
+	dir, err := filepath.Abs(q.opts.Dir)
+	if err == nil {
+		if rel, rerr := filepath.Rel(dir, d.File); rerr == nil && filepath.IsLocal(rel) && strings.HasSuffix(rel, ".jsonl") {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: destination %q: a file:// destination set through the API must be a .jsonl file inside %s or one the config file names",
+		ErrInvalidConfig, dst, dir)
 }

@@ -3,6 +3,7 @@ package async
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -31,7 +32,7 @@ func TestConfigStore(t *testing.T) {
 	if err := q.DeleteConfig("bare"); !errors.Is(err, ErrNoConfig) {
 		t.Errorf("DeleteConfig(bare) = %v, want ErrNoConfig", err)
 	}
-	put := Config{MaximumRetryAttempts: 0, MaximumEventAge: 120 * time.Second, OnSuccess: "file:///tmp/x.jsonl"}
+	put := Config{MaximumRetryAttempts: 0, MaximumEventAge: 120 * time.Second, OnSuccess: "file://" + filepath.Join(dir, "x.jsonl")}
 	got, err := q.PutConfig("bare", put)
 	if err != nil || got.LastModified.IsZero() || !sameSettings(got, put) {
 		t.Fatalf("PutConfig = %+v, %v", got, err)
@@ -116,5 +117,45 @@ func TestPutConfigAppliesToQueuedEvents(t *testing.T) {
 	waitFor(t, "record at sink", func() bool { return len(inv.callsOf("sink")) == 1 })
 	if n := len(inv.callsOf("fn")); n != 1 {
 		t.Errorf("fn called %d times, want 1", n)
+	}
+}
+
+// TestPutConfigFileDestinations: a file:// destination set through the API
+// (PutConfig) may only name a file the config file names already or a
+// .jsonl file inside the state directory; anything else would let an API
+// client append to any file albedo can write (or to queue.db itself).
+func TestPutConfigFileDestinations(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	inv := newFakeInvoker()
+	inv.add("fn", -1, nil)
+	opts := testOptions(t, dir)
+	opts.Configs = map[string]Config{"fn": {MaximumRetryAttempts: 2, MaximumEventAge: time.Hour, OnFailure: "file:///var/log/albedo/failed.jsonl"}}
+	q := openQueue(t, opts, inv)
+	tests := []struct {
+		name string
+		dest string
+		want error
+	}{
+		{"in state dir", "file://" + filepath.Join(dir, "records.jsonl"), nil},
+		{"in state subdir", "file://" + filepath.Join(dir, "out", "records.jsonl"), nil},
+		{"named by the config file", "file:///var/log/albedo/failed.jsonl", nil},
+		{"outside state dir", "file:///tmp/x.jsonl", ErrInvalidConfig},
+		{"home file", "file:///home/user/.bashrc", ErrInvalidConfig},
+		{"dot-dot out of state dir", "file://" + dir + "/../escape.jsonl", ErrInvalidConfig},
+		{"the queue database", "file://" + filepath.Join(dir, "queue.db"), ErrInvalidConfig},
+		{"state dir prefix sibling", "file://" + dir + "x/records.jsonl", ErrInvalidConfig},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, c := range []Config{
+				{MaximumEventAge: time.Hour, OnSuccess: tt.dest},
+				{MaximumEventAge: time.Hour, OnFailure: tt.dest},
+			} {
+				if _, err := q.PutConfig("fn", c); !errors.Is(err, tt.want) {
+					t.Errorf("PutConfig(%+v) = %v, want %v", c, err, tt.want)
+				}
+			}
+		})
 	}
 }

@@ -64,6 +64,10 @@
 //
 //   - file://PATH: the record is appended as one JSON line (O_APPEND, then
 //     fsync) before the event is deleted; a crash in between repeats it.
+//     Through PutConfig (the API) PATH must be a .jsonl file inside Dir or
+//     a file the config file names: an API client must not append to any
+//     file albedo can write. Stored API changes that break this are
+//     dropped on Open.
 //   - a function name or ARN: the record becomes a new event of that
 //     function, stored in the same transaction that deletes the finished
 //     event, so exactly one of the two exists at any time.

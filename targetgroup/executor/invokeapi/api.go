@@ -145,6 +145,11 @@ func (a *API) Handle(ctx *fasthttp.RequestCtx) {
 			writeError(ctx, e, requestID)
 			return
 		}
+	} else if len(ctx.Request.Header.Peek("Origin")) > 0 {
+		// Unauthenticated, a browser's request for some web page would
+		// get through: cross-site "simple" POSTs need no preflight.
+		writeError(ctx, errAccessDenied("Requests from web browsers (with an Origin header) are refused unless admin credentials are configured."), requestID)
+		return
 	}
 	if e := a.route(ctx, requestID); e != nil {
 		if e.Status >= 500 {

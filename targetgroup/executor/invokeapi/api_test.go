@@ -7,10 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -280,3 +282,50 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 type execFunction = executor.Function
+
+// TestBrowserRequestsRefused: without credentials, a request a browser
+// sends on behalf of another site (it carries Origin) is refused: a web
+// page could otherwise invoke functions, change policies or event invoke
+// configs through "simple" cross-site POSTs that need no CORS preflight.
+// The SDKs and the CLI never send Origin.
+func TestBrowserRequestsRefused(t *testing.T) {
+	env := newTestEnv(t)
+	tests := []struct {
+		name, method, path, origin, body string
+		status                           int
+	}{
+		{"invoke from a page", "POST", "/2015-03-31/functions/echo/invocations", "https://evil.example", `{}`, 403},
+		{"invoke-async from a page", "POST", "/2014-11-13/functions/echo/invoke-async/", "https://evil.example", `{}`, 403},
+		{"add permission from a page", "POST", "/2015-03-31/functions/echo/policy", "null",
+			`{"StatementId":"x","Action":"lambda:InvokeFunction","Principal":"*"}`, 403},
+		{"update event invoke config from a page", "POST", "/2019-09-25/functions/echo/event-invoke-config", "http://127.0.0.1:8080",
+			`{"MaximumRetryAttempts":0}`, 403},
+		{"invoke from a tool", "POST", "/2015-03-31/functions/echo/invocations", "", `{}`, 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, _ := http.NewRequest(tt.method, "http://"+env.addr+tt.path, strings.NewReader(tt.body))
+			r.Header.Set("Content-Type", "text/plain")
+			if tt.origin != "" {
+				r.Header.Set("Origin", tt.origin)
+			}
+			resp, err := http.DefaultClient.Do(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tt.status)
+			}
+			if tt.status == 403 && resp.Header.Get("X-Amzn-ErrorType") != "AccessDeniedException" {
+				t.Errorf("error type %q", resp.Header.Get("X-Amzn-ErrorType"))
+			}
+		})
+	}
+	env.inv.mu.Lock()
+	n := len(env.inv.reqs)
+	env.inv.mu.Unlock()
+	if n != 1 {
+		t.Errorf("%d invocations reached the invoker, want 1 (the tool's)", n)
+	}
+}

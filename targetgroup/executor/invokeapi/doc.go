@@ -64,19 +64,26 @@
 //     failure is 403 AccessDeniedException, as the issue specifies (AWS
 //     itself uses UnrecognizedClientException / InvalidSignatureException
 //     for some of these; the message texts follow AWS's). Any region and
-//     service in the credential scope are accepted. Presigned (query)
+//     service in the credential scope are accepted. The signature must
+//     cover the body's SHA-256 (X-Amz-Content-Sha256: UNSIGNED-PAYLOAD is
+//     refused, as Lambda, unlike S3, does not honour it). Presigned (query)
 //     signatures are not supported, nor are clients that sign a header the
 //     SDK signer never signs (User-Agent, Expect, X-Amzn-Trace-Id,
 //     Transfer-Encoding; the AWS SDKs and CLI do not). Without Credentials,
-//     Authorization is ignored.
+//     Authorization is ignored, and a request carrying Origin (a browser
+//     acting for some web page: cross-site "simple" POSTs need no CORS
+//     preflight) is 403 AccessDeniedException; the SDKs and CLI never
+//     send Origin.
 //   - Response header names are written in fasthttp's canonical case
 //     (X-Amzn-Requestid); the admin server must keep header-name
 //     normalising on, since request headers are looked up by their
 //     canonical names.
 //   - Event-invoke-config: PUT replaces (omitted settings take Lambda's
 //     defaults: 2 retries, 21600 s), POST merges. Destinations are passed
-//     to the Queue as given (function name or ARN, or file://PATH); its
-//     validation errors are 400 InvalidParameterValueException.
+//     to the Queue as given (function name or ARN, or file://PATH, which
+//     the Queue limits to .jsonl files in the state directory and the
+//     config file's own destinations); its validation errors are 400
+//     InvalidParameterValueException.
 //     FunctionArn is reported with ":$LATEST", LastModified in epoch seconds.
 //   - Policies: AddPermission supports StatementId, Action, Principal,
 //     SourceArn, SourceAccount and RevisionId; the other members

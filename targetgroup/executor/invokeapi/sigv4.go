@@ -113,14 +113,17 @@ func (v *sigV4Verifier) verify(ctx *fasthttp.RequestCtx) *apiError {
 		return errAccessDenied("Signature expired: " + amzDate + " is not within 15 minutes of the server time.")
 	}
 
+	// The signature always covers the body's real hash, as Lambda (unlike
+	// S3) requires: honouring UNSIGNED-PAYLOAD would let anyone who sees a
+	// signed request replay it with another body while it is fresh.
 	body := ctx.PostBody()
 	sum := sha256.Sum256(body)
 	payloadHash := hex.EncodeToString(sum[:])
 	if claimed := string(h.Peek("X-Amz-Content-Sha256")); claimed != "" && claimed != payloadHash {
-		if claimed != unsignedPayload {
-			return errAccessDenied("The provided 'x-amz-content-sha256' header does not match what was computed.")
+		if claimed == unsignedPayload {
+			return errAccessDenied("UNSIGNED-PAYLOAD is not supported: the request body must be signed.")
 		}
-		payloadHash = unsignedPayload
+		return errAccessDenied("The provided 'x-amz-content-sha256' header does not match what was computed.")
 	}
 
 	req, ok := rebuildRequest(ctx, auth.SignedHeaders)

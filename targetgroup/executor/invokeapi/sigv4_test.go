@@ -100,6 +100,26 @@ func TestSigV4Raw(t *testing.T) {
 			r.Header.Set("X-Amz-Log-Type", "None")
 			return r
 		}, 200},
+		{"unsigned payload", func() *http.Request {
+			// Lambda hashes every body itself (only S3 honours
+			// UNSIGNED-PAYLOAD): otherwise anyone who sees such a request
+			// could replay it with another payload for 15 minutes.
+			r, _ := http.NewRequest("POST", url, strings.NewReader(`{"a":1}`))
+			r.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
+			err := v4.NewSigner().SignHTTP(context.Background(),
+				aws.Credentials{AccessKeyID: testKeyID, SecretAccessKey: testSecret}, r, "UNSIGNED-PAYLOAD", "lambda", testRegion, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}, 403},
+		{"signed content sha256 header", func() *http.Request {
+			r, _ := http.NewRequest("POST", url, strings.NewReader(`{}`))
+			sum := sha256.Sum256([]byte(`{}`))
+			r.Header.Set("X-Amz-Content-Sha256", hex.EncodeToString(sum[:]))
+			sign(r, `{}`, now)
+			return r
+		}, 200},
 		{"expired", func() *http.Request {
 			r, _ := http.NewRequest("POST", url, strings.NewReader(`{}`))
 			sign(r, `{}`, now.Add(-time.Hour))
