@@ -106,8 +106,12 @@ func (g *Group) Forward(ctx context.Context, req *fasthttp.Request, conn lambdaa
 	// The payload is not pooled: its ownership passes to the executor,
 	// which may still be writing it to a runtime when Invoke returns on a
 	// timeout.
-	payload := g.enc.AppendEvent(make([]byte, 0, eventSizeHint(req)), req, &conn)
-	out, err := g.inv.Invoke(ctx, executor.Request{Function: g.function, Payload: payload})
+	var traceBuf [128]byte
+	payload, trace := g.enc.AppendEventTrace(make([]byte, 0, eventSizeHint(req)), traceBuf[:0], req, &conn)
+	// The function's Lambda-Runtime-Trace-Id (and _X_AMZN_TRACE_ID) is the
+	// X-Amzn-Trace-Id the ALB put into the event, as on AWS where the ALB
+	// passes its trace header to the invocation.
+	out, err := g.inv.Invoke(ctx, executor.Request{Function: g.function, Payload: payload, TraceID: string(trace)})
 	if err != nil {
 		return fmt.Errorf("forward to %s: %w", g.name, err)
 	}

@@ -159,6 +159,13 @@ func TestForward(t *testing.T) {
 			if ev.RequestContext.ELB.TargetGroupArn != g.ARN() || inv.last.Function != "api-fn" {
 				t.Fatalf("event for %q from %q, want %q", inv.last.Function, ev.RequestContext.ELB.TargetGroupArn, g.ARN())
 			}
+			evTrace := ev.Headers["x-amzn-trace-id"]
+			if ev.MultiValueHeaders != nil {
+				evTrace = ev.MultiValueHeaders["x-amzn-trace-id"][0]
+			}
+			if !strings.HasPrefix(inv.last.TraceID, "Root=1-") || inv.last.TraceID != evTrace {
+				t.Errorf("invocation trace id %q, event's x-amzn-trace-id %q", inv.last.TraceID, evTrace)
+			}
 			if mv := tt.group == "mv"; mv != (ev.MultiValueHeaders != nil) {
 				t.Fatalf("multi-value mode %v, event %s", mv, inv.last.Payload)
 			}
