@@ -9,10 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,48 +28,6 @@ var (
 	_ Invoker = (*executor.Pool)(nil)
 	_ Queue   = (*async.Queue)(nil)
 )
-
-var (
-	internalMu    sync.Mutex
-	internalBuilt = map[string]*internalBuild{}
-)
-
-type internalBuild struct {
-	once sync.Once
-	dir  string
-	err  error
-}
-
-// buildInternal compiles internal/name into a bootstrap, once per test
-// process, and returns its directory.
-func buildInternal(t testing.TB, name string) string {
-	t.Helper()
-	internalMu.Lock()
-	r := internalBuilt[name]
-	if r == nil {
-		r = &internalBuild{}
-		internalBuilt[name] = r
-	}
-	internalMu.Unlock()
-	r.once.Do(func() {
-		dir, err := os.MkdirTemp("", "invokeapi-"+name+"-")
-		if err != nil {
-			r.err = err
-			return
-		}
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "bootstrap"), "./internal/"+name)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			r.err = errors.New(string(out))
-			return
-		}
-		r.dir = dir
-	})
-	if r.err != nil {
-		t.Fatalf("build %s: %v", name, r.err)
-	}
-	return r.dir
-}
 
 func realFunction(name, code string, reserved int) executor.Function {
 	return executor.Function{
@@ -135,7 +91,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Skip("end-to-end test with real functions")
 	}
 	fns := []executor.Function{
-		realFunction("ctx", buildInternal(t, "clientctx"), -1),
+		realFunction("ctx", exectest.Build(t, "clientctx"), -1),
 		realFunction("behave", exectest.Build(t, "behave"), -1),
 		realFunction("closed", exectest.Build(t, "noop"), 0),
 	}
@@ -277,15 +233,3 @@ func waitLine(t *testing.T, path string) string {
 	return ""
 }
 
-// TestMain removes the internal function builds after the run.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	internalMu.Lock()
-	for _, r := range internalBuilt {
-		if r.dir != "" {
-			_ = os.RemoveAll(r.dir)
-		}
-	}
-	internalMu.Unlock()
-	os.Exit(code)
-}

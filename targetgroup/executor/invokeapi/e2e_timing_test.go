@@ -13,13 +13,14 @@ import (
 	"github.com/albedo-lb/albedo/targetgroup"
 	"github.com/albedo-lb/albedo/targetgroup/executor"
 	"github.com/albedo-lb/albedo/targetgroup/executor/async"
+	"github.com/albedo-lb/albedo/targetgroup/executor/exectest"
 )
 
-// benchPool is a Pool running internal/albok as "noop".
+// benchPool is a Pool running testfunctions/noop.
 func benchPool(b *testing.B) *executor.Pool {
 	b.Helper()
 	pool, err := executor.New(executor.Options{MaxConcurrency: 4, Logger: slog.New(slog.DiscardHandler),
-		FunctionLog: discardWriter{}}, []executor.Function{realFunction("noop", buildInternal(b, "albok"), -1)})
+		FunctionLog: discardWriter{}}, []executor.Function{realFunction("noop", exectest.Build(b, "noop"), -1)})
 	if err != nil {
 		b.Fatal(err)
 	}

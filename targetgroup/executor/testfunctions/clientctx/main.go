@@ -1,4 +1,4 @@
-// Command clientctx is a Lambda function for invokeapi's end-to-end tests:
+// Command clientctx is a test function (invokeapi's end-to-end tests):
 // it answers {"client_context":…,"request_id":…,"event":…} with the
 // ClientContext aws-lambda-go decoded from Lambda-Runtime-Client-Context,
 // and prints one log line per invocation so X-Amz-Log-Result has content.
