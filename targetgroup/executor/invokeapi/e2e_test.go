@@ -232,4 +232,3 @@ func waitLine(t *testing.T, path string) string {
 	t.Fatalf("no record in %s", path)
 	return ""
 }
-
