@@ -3,10 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	cryptotls "crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -468,5 +468,38 @@ func TestE2EEmbeddedDefault(t *testing.T) {
 	}
 }
 
-var _ = fmt.Sprintf
-var _ io.Writer = (*lockedBuffer)(nil)
+
+// TestE2EHTTPS serves an HTTPS listener with the test certificate: the
+// function sees x-forwarded-proto https and the listener's port.
+func TestE2EHTTPS(t *testing.T) {
+	tls := filepath.Join("..", "..", "testdata", "config", "tls")
+	site, err := filepath.Abs(filepath.Join(tls, "site.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := filepath.Abs(filepath.Join(tls, "site-key.pem"))
+	cfg := parseE2EConfig(t, strings.Replace(e2eConfig, "  - port: 1\n", fmt.Sprintf(
+		"  - port: 1\n    protocol: HTTPS\n    certificates: [{certificate_file: %q, private_key_file: %q}]\n", site, key), 1))
+	e := startE2E(t, cfg)
+	addr := strings.TrimPrefix(e.base, "http://")
+	c := &fasthttp.Client{TLSConfig: &cryptotls.Config{InsecureSkipVerify: true, ServerName: "example.com"}, ReadTimeout: 10 * time.Second}
+	req := fasthttp.AcquireRequest()
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI("https://" + addr + "/tls")
+	if err := c.Do(req, resp); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode() != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode(), resp.Body())
+	}
+	var ev events.ALBTargetGroupRequest
+	if err := json.Unmarshal(resp.Body(), &ev); err != nil {
+		t.Fatal(err)
+	}
+	port := addr[strings.LastIndexByte(addr, ':')+1:]
+	if ev.Headers["x-forwarded-proto"] != "https" || ev.Headers["x-forwarded-port"] != port {
+		t.Errorf("x-forwarded-proto %q port %q, want https %s", ev.Headers["x-forwarded-proto"], ev.Headers["x-forwarded-port"], port)
+	}
+}
