@@ -468,7 +468,6 @@ func TestE2EEmbeddedDefault(t *testing.T) {
 	}
 }
 
-
 // TestE2EHTTPS serves an HTTPS listener with the test certificate: the
 // function sees x-forwarded-proto https and the listener's port.
 func TestE2EHTTPS(t *testing.T) {
