@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"syscall"
@@ -174,6 +175,10 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 		s.adminLn, err = net.Listen("tcp", cfg.Admin.Address)
 		if err != nil {
 			return nil, fmt.Errorf("admin listener: %w", err)
+		}
+		if ap, perr := netip.ParseAddrPort(s.adminLn.Addr().String()); perr == nil && !ap.Addr().IsLoopback() && cfg.Admin.Credentials == nil {
+			log.Warn("the admin listener (Lambda Invoke and policy API) is reachable beyond this machine without credentials: anyone who reaches it can invoke functions and change their policies; set admin.credentials or a loopback admin.address",
+				"address", s.adminLn.Addr().String())
 		}
 		s.admin = &fasthttp.Server{
 			Handler:            api.Handle,
