@@ -132,6 +132,16 @@
 // subscribed, INVOKE never), SIGKILL otherwise. It returns once every process
 // is reaped. Pdeathsig covers albedo being killed.
 //
+// # Platforms
+//
+// Linux is the reference platform (CI runs there): Pdeathsig, /proc memory
+// readings and the OOM check (platform_linux.go). On macOS and the other
+// Unix systems (platform_unix.go), for developers' laptops, functions run
+// the same way, except that a SIGKILLed albedo cannot take its function
+// processes with it (they exit when the Runtime API connection fails), Max
+// Memory Used reads 0 and memory is not enforced. Windows is not supported
+// (process groups and signals).
+//
 // # Performance
 //
 // A warm invocation costs albedo two loopback writes (the /next answer and

@@ -141,9 +141,9 @@ func (e *env) launchProcess() error {
 	cmd.Env = environ(fn.env, ln.Addr().String(), logStreamName(time.Now()))
 	cmd.Stdout = w
 	cmd.Stderr = w
-	// Own process group so that the whole tree can be killed; SIGKILL when
-	// albedo dies so nothing outlives it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	// Own process group so that the whole tree can be killed; on Linux also
+	// SIGKILL when albedo dies so nothing outlives it (see procattr_*.go).
+	cmd.SysProcAttr = runtimeProcAttr()
 	e.start = time.Now()
 	if err := cmd.Start(); err != nil {
 		return err
@@ -383,7 +383,8 @@ func (e *env) syncLogs(always bool, wait time.Duration) {
 	}
 }
 
-// pipePending is the number of unread bytes in the pipe (TIOCINQ, alias FIONREAD).
+// pipePending is the number of unread bytes in the pipe (FIONREAD; TIOCINQ
+// on Linux).
 func pipePending(f *os.File) int {
 	rc, err := f.SyscallConn()
 	if err != nil {
@@ -391,7 +392,7 @@ func pipePending(f *os.File) int {
 	}
 	n := 0
 	rc.Control(func(fd uintptr) {
-		n, _ = unix.IoctlGetInt(int(fd), unix.TIOCINQ)
+		n, _ = unix.IoctlGetInt(int(fd), ioctlPending)
 	})
 	return n
 }

@@ -128,12 +128,3 @@ func kbToMB(kb int64) int {
 	}
 	return int((kb + 1023) / 1024)
 }
-
-// machineMemoryMB is MemTotal of /proc/meminfo, or 0 when unknown.
-func machineMemoryMB() int {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	return int(parseKB(b, "MemTotal") / 1024)
-}
