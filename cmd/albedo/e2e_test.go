@@ -85,7 +85,7 @@ func startE2E(t *testing.T, cfg *config.Config) *e2e {
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	s, err := start(ctx, cfg, log, logs)
+	s, err := start(ctx, cfg, log, logs, logs)
 	if err != nil {
 		t.Fatalf("start: %v", err)
 	}
@@ -337,6 +337,18 @@ func TestE2EFailures(t *testing.T) {
 		}
 		if code >= 500 && !strings.Contains(string(body), "<title>"+strconv.Itoa(code)) {
 			t.Errorf("%s: body is not ALB's error page: %q", tt.name, body)
+		}
+	}
+
+	// The access log (flushed every second) names the ALB's error_reason
+	// of each failure.
+	for _, reason := range []string{`"LambdaInvalidResponse"`, `"LambdaUnhandled"`, `"LambdaThrottling"`, `"LambdaResponseTooLarge"`} {
+		deadline := time.Now().Add(5 * time.Second)
+		for !strings.Contains(e.log.String(), reason) && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if !strings.Contains(e.log.String(), reason) {
+			t.Errorf("access log has no %s line", reason)
 		}
 	}
 

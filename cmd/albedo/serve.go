@@ -43,6 +43,7 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "config file [./albedo.yaml if present, else the embedded default]")
+	accessLog := fs.String("access-log", "", "write ALB access-log lines (one per request, with error_reason) to this file; - = stdout")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -55,7 +56,21 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) int 
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	s, err := start(ctx, cfg, log, stderr)
+	var alog io.Writer
+	switch *accessLog {
+	case "":
+	case "-":
+		alog = stdout
+	default:
+		f, err := os.OpenFile(*accessLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			fmt.Fprintf(stderr, "albedo: access log: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		alog = f
+	}
+	s, err := start(ctx, cfg, log, stderr, alog)
 	if err != nil {
 		fmt.Fprintf(stderr, "albedo: %v\n", err)
 		return 1
@@ -91,7 +106,7 @@ type server struct {
 }
 
 // start builds and starts every part; on error it stops what it started.
-func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLog io.Writer) (_ *server, err error) {
+func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLog, accessLog io.Writer) (_ *server, err error) {
 	s := &server{cfg: cfg}
 	defer func() {
 		if err != nil {
@@ -152,7 +167,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 	for name, g := range s.groups {
 		fw[name] = g
 	}
-	s.bal, err = balancer.New(cfg, fw, balancer.Options{Logger: log})
+	s.bal, err = balancer.New(cfg, fw, balancer.Options{Logger: log, AccessLog: accessLog})
 	if err != nil {
 		return nil, err
 	}
