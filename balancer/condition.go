@@ -1,13 +1,13 @@
 package balancer
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
 
 	"github.com/albedo-lb/albedo/config"
+	"github.com/albedo-lb/albedo/lambdaadapter"
 )
 
 // ErrInvalidCondition reports a rule condition that cannot be compiled.
@@ -91,23 +91,16 @@ func anyGlob(gs []glob, s []byte) bool {
 	return false
 }
 
-// matchQuery walks the raw query's '&'-separated pairs; a pair without '='
-// is a key with an empty value.
+// matchQuery walks the raw query's parameters exactly as the event reads
+// them (lambdaadapter.NextQueryParam): a pair without '=' is a key with an
+// empty value.
 func (c *condition) matchQuery(q []byte) bool {
-	for len(q) > 0 {
-		var pair []byte
-		if i := bytes.IndexByte(q, '&'); i >= 0 {
-			pair, q = q[:i], q[i+1:]
-		} else {
-			pair, q = q, nil
+	for {
+		key, value, rest, ok := lambdaadapter.NextQueryParam(q)
+		if !ok {
+			return false
 		}
-		if len(pair) == 0 {
-			continue
-		}
-		key, value := pair, []byte(nil)
-		if i := bytes.IndexByte(pair, '='); i >= 0 {
-			key, value = pair[:i], pair[i+1:]
-		}
+		q = rest
 		for i := range c.pairs {
 			p := &c.pairs[i]
 			if p.hasKey && !p.key.match(key) {
@@ -118,7 +111,6 @@ func (c *condition) matchQuery(q []byte) bool {
 			}
 		}
 	}
-	return false
 }
 
 // compileCondition turns one config condition into a matcher. Config

@@ -2,18 +2,15 @@ package balancer
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"net"
 	"net/netip"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/albedo-lb/albedo/config"
-	"github.com/albedo-lb/albedo/lambdaadapter"
 )
 
 // newCtx parses a raw HTTP/1.1 request into a RequestCtx whose TCP peer is
@@ -129,53 +126,6 @@ func TestCompileConditionErrors(t *testing.T) {
 	}
 }
 
-func TestSplitURI(t *testing.T) {
-	tests := []struct {
-		uri, path, query string
-	}{
-		{uri: "/", path: "/"},
-		{uri: "/a?b=c", path: "/a", query: "b=c"},
-		{uri: "/a?", path: "/a"},
-		{uri: "?x", path: "/", query: "x"},
-		{uri: "http://host/p?q=1", path: "/p", query: "q=1"},
-		{uri: "HTTPS://host", path: "/"},
-		{uri: "http://host?q", path: "/", query: "q"},
-		{uri: "/a#frag", path: "/a"},
-		{uri: "*", path: "*"},
-		// Any scheme loses its authority, exactly as in the event
-		// (lambdaadapter): otherwise "GET ftp://h/admin" would slip past a
-		// path-pattern rule on /admin* and still reach the function with
-		// path "/admin".
-		{uri: "ftp://h/admin?x=1", path: "/admin", query: "x=1"},
-		{uri: "x://h/admin", path: "/admin"},
-		{uri: "ws://h", path: "/"},
-		{uri: "a/b://h/p", path: "a/b://h/p"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.uri, func(t *testing.T) {
-			p, q := splitURI([]byte(tt.uri))
-			if string(p) != tt.path || string(q) != tt.query {
-				t.Errorf("splitURI(%q) = %q, %q; want %q, %q", tt.uri, p, q, tt.path, tt.query)
-			}
-		})
-	}
-}
-
-func FuzzSplitURI(f *testing.F) {
-	for _, s := range []string{"/", "/a?b", "http://h/p?q", "https://h", "?", "#", "*"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, uri string) {
-		p, q := splitURI([]byte(uri))
-		if len(p) == 0 {
-			t.Fatalf("empty path for %q", uri)
-		}
-		if len(p)+len(q) > len(uri)+1 {
-			t.Fatalf("path %q query %q longer than %q", p, q, uri)
-		}
-	})
-}
-
 func FuzzQueryCondition(f *testing.F) {
 	f.Add("version", "v*", "a=1&version=v2&&x")
 	f.Add("", `\*`, "k=*")
@@ -198,32 +148,6 @@ func FuzzQueryCondition(f *testing.F) {
 		}
 		if got != want {
 			t.Fatalf("matchQuery(%q) with %q=%q = %v, want %v", query, key, value, got, want)
-		}
-	})
-}
-
-// FuzzSplitURIMatchesEvent: the path the rules match is the path the
-// function receives in the event, for any request-target fasthttp
-// accepts (a difference would let a request side-step a path rule).
-func FuzzSplitURIMatchesEvent(f *testing.F) {
-	for _, s := range []string{"/", "/a?b", "http://h/p?q", "ftp://h/admin", "x://h", "a/b://h/p", "/a#b://c", "?", "*", "//h/p"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, uri string) {
-		var req fasthttp.Request
-		raw := "GET " + uri + " HTTP/1.1\r\nHost: h\r\n\r\n"
-		if req.Read(bufio.NewReader(strings.NewReader(raw))) != nil || !utf8.Valid(req.Header.RequestURI()) {
-			return
-		}
-		var enc lambdaadapter.Encoder
-		var ev struct {
-			Path string `json:"path"`
-		}
-		if err := json.Unmarshal(enc.AppendEvent(nil, &req, &lambdaadapter.Conn{}), &ev); err != nil {
-			t.Fatal(err)
-		}
-		if p, _ := splitURI(req.Header.RequestURI()); string(p) != ev.Path {
-			t.Fatalf("target %q: rules see path %q, the event has %q", req.Header.RequestURI(), p, ev.Path)
 		}
 	})
 }

@@ -193,7 +193,7 @@ func (l *listener) redirect(ctx *fasthttp.RequestCtx, req *request, ra *redirect
 		scheme: l.scheme,
 		host:   req.host,
 		port:   l.port,
-		path:   bytes.TrimPrefix(req.path, slash),
+		path:   bytes.TrimPrefix(req.path, []byte("/")), // #{path} has no leading "/"
 		query:  req.query,
 	}
 	var buf [512]byte

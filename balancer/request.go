@@ -6,6 +6,8 @@ import (
 	"net/netip"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/albedo-lb/albedo/lambdaadapter"
 )
 
 // request is the part of an incoming request the rules look at, sliced out
@@ -26,7 +28,7 @@ func (r *request) parse(ctx *fasthttp.RequestCtx) {
 	r.header = h
 	r.method = h.Method()
 	r.host = stripPort(h.Host())
-	r.path, r.query = splitURI(h.RequestURI())
+	r.path, r.query = lambdaadapter.SplitRequestURI(h.RequestURI())
 	r.peer = peerAddr(ctx.RemoteAddr())
 }
 
@@ -57,51 +59,6 @@ func stripPort(host []byte) []byte {
 		return host[:i]
 	}
 	return host
-}
-
-// splitURI splits a request-target into its raw path and raw query. An
-// absolute-form target ("http://host/p?q", whatever the scheme) is reduced
-// to its path; an empty path becomes "/". It must cut exactly as
-// lambdaadapter does for the event's path, or a path rule could be
-// side-stepped ("GET ftp://h/admin" matching no "/admin*" rule while the
-// function sees "/admin").
-func splitURI(uri []byte) (path, query []byte) {
-	if i := bytes.IndexByte(uri, '#'); i >= 0 {
-		uri = uri[:i]
-	}
-	if i := schemeEnd(uri); i > 0 {
-		rest := uri[i:]
-		j := bytes.IndexAny(rest, "/?")
-		if j < 0 {
-			return slash, nil
-		}
-		uri = rest[j:]
-	}
-	if i := bytes.IndexByte(uri, '?'); i >= 0 {
-		path, query = uri[:i], uri[i+1:]
-	} else {
-		path = uri
-	}
-	if len(path) == 0 {
-		path = slash
-	}
-	return path, query
-}
-
-var slash = []byte("/")
-
-// schemeEnd returns the index after "scheme://" at the start of uri, or 0:
-// the first "://" counts when it is not at the start and nothing before it
-// is '/' or '?' (lambdaadapter's rule).
-func schemeEnd(uri []byte) int {
-	if len(uri) == 0 || uri[0] == '/' {
-		return 0
-	}
-	i := bytes.Index(uri, []byte("://"))
-	if i <= 0 || bytes.IndexAny(uri[:i], "/?") >= 0 {
-		return 0
-	}
-	return i + len("://")
 }
 
 // equalFoldASCII compares b and s ignoring ASCII case.

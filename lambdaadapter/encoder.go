@@ -103,7 +103,7 @@ func (e *Encoder) AppendEventTrace(dst, trace []byte, req *fasthttp.Request, c *
 func (e *Encoder) appendEvent(dst, trace []byte, req *fasthttp.Request, c *Conn, st *encState) ([]byte, []byte) {
 	st.collectHeaders(req)
 	uri := req.Header.RequestURI()
-	path, query := splitRequestURI(uri)
+	path, query := SplitRequestURI(uri)
 	st.query = appendQuery(st.query[:0], query)
 
 	// The headers the balancer sets (alb.md §3): built into st.extra first,

@@ -100,11 +100,21 @@ func TestSplitRequestURI(t *testing.T) {
 		{"https://h?q", "/", "q"},
 		{"http://h", "/", ""},
 		{"*", "*", ""},
+		{"/a?", "/a", ""},
+		{"?x", "/", "x"},
+		{"HTTPS://host", "/", ""},
+		// Any scheme loses its authority: the balancer's path rules match
+		// this same path, so "GET ftp://h/admin" cannot slip past a rule on
+		// /admin* and still reach the function with path "/admin".
+		{"ftp://h/admin?x=1", "/admin", "x=1"},
+		{"x://h/admin", "/admin", ""},
+		{"ws://h", "/", ""},
+		{"a/b://h/p", "a/b://h/p", ""},
 	}
 	for _, tt := range tests {
-		p, q := splitRequestURI([]byte(tt.uri))
+		p, q := SplitRequestURI([]byte(tt.uri))
 		if string(p) != tt.path || string(q) != tt.query {
-			t.Errorf("splitRequestURI(%q) = %q, %q; want %q, %q", tt.uri, p, q, tt.path, tt.query)
+			t.Errorf("SplitRequestURI(%q) = %q, %q; want %q, %q", tt.uri, p, q, tt.path, tt.query)
 		}
 	}
 }

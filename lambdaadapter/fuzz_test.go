@@ -109,3 +109,49 @@ func FuzzAppendJSONString(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSplitRequestURI: every request target gives a non-empty path, and
+// path and query are cut from it (no bytes invented).
+func FuzzSplitRequestURI(f *testing.F) {
+	for _, s := range []string{"/", "/a?b", "http://h/p?q", "https://h", "?", "#", "*", "ftp://h/admin", "a/b://h/p"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, uri string) {
+		p, q := SplitRequestURI([]byte(uri))
+		if len(p) == 0 {
+			t.Fatalf("empty path for %q", uri)
+		}
+		if len(p)+len(q) > len(uri)+1 {
+			t.Fatalf("path %q query %q longer than %q", p, q, uri)
+		}
+	})
+}
+
+// FuzzNextQueryParam: the parameters of a query are its non-empty
+// '&'-segments, cut at their first '=', in order.
+func FuzzNextQueryParam(f *testing.F) {
+	for _, s := range []string{"a=1&a=2", "&&k", "=v&k=", "a=b=c", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, query string) {
+		var want []string
+		for _, seg := range strings.Split(query, "&") {
+			if seg != "" {
+				k, v, _ := strings.Cut(seg, "=")
+				want = append(want, k+"\x00"+v)
+			}
+		}
+		var got []string
+		for q := []byte(query); ; {
+			k, v, rest, ok := NextQueryParam(q)
+			if !ok {
+				break
+			}
+			got = append(got, string(k)+"\x00"+string(v))
+			q = rest
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("query %q: got %q, want %q", query, got, want)
+		}
+	})
+}

@@ -2,10 +2,15 @@ package lambdaadapter
 
 import "bytes"
 
-// splitRequestURI splits the raw request URI into the path, still
+// SplitRequestURI splits the raw request URI into the path, still
 // percent-encoded (alb.md §1.3), and the raw query without any #fragment.
-// An absolute-form URI (http://host/p) loses its scheme and authority.
-func splitRequestURI(uri []byte) (path, query []byte) {
+// An absolute-form URI (any scheme://authority) loses its scheme and
+// authority; an empty path is "/". It is the one definition of "the path"
+// and "the query": the event carries them, and the balancer's path-pattern
+// and query-string conditions match them, so a request can never be routed
+// by one path and deliver another (e.g. "GET ftp://h/admin" matching no
+// "/admin*" rule while the function sees "/admin"). The results alias uri.
+func SplitRequestURI(uri []byte) (path, query []byte) {
 	if i := bytes.IndexByte(uri, '#'); i >= 0 {
 		uri = uri[:i]
 	}
@@ -14,25 +19,31 @@ func splitRequestURI(uri []byte) (path, query []byte) {
 			rest := uri[i+3:]
 			j := bytes.IndexAny(rest, "/?")
 			if j < 0 {
-				return []byte("/"), nil
+				return slash, nil
 			}
-			uri = rest[j:]
-			if uri[0] == '?' {
-				return []byte("/"), uri[1:]
-			}
+			uri = rest[j:] // "?q" here gets the path "/" below
 		}
 	}
 	if i := bytes.IndexByte(uri, '?'); i >= 0 {
-		return uri[:i], uri[i+1:]
+		path, query = uri[:i], uri[i+1:]
+	} else {
+		path = uri
 	}
-	return uri, nil
+	if len(path) == 0 {
+		path = slash
+	}
+	return path, query
 }
 
-// appendQuery splits a raw query into parameters, appended to dst in client
-// order. Nothing is decoded: '+' stays '+' and %XX stays %XX (alb.md §1.4).
-// Empty segments (a&&b, ?&a) are skipped; "k=" and a bare "k" both give the
-// value "" (the latter UNCONFIRMED); "=v" gives the key "".
-func appendQuery(dst []kv, q []byte) []kv {
+var slash = []byte("/")
+
+// NextQueryParam cuts the first parameter off the raw query q: key and
+// value raw (nothing is decoded: '+' stays '+' and %XX stays %XX, alb.md
+// §1.4), rest the remaining query. Empty segments (a&&b, ?&a) are skipped;
+// "k=" and a bare "k" both give the value "" (the latter UNCONFIRMED); "=v"
+// gives the key "". ok is false when q holds no more parameters. The event
+// and the balancer's query-string conditions both read queries with it.
+func NextQueryParam(q []byte) (key, value, rest []byte, ok bool) {
 	for len(q) > 0 {
 		var seg []byte
 		if i := bytes.IndexByte(q, '&'); i >= 0 {
@@ -44,10 +55,22 @@ func appendQuery(dst []kv, q []byte) []kv {
 			continue
 		}
 		if i := bytes.IndexByte(seg, '='); i >= 0 {
-			dst = append(dst, kv{seg[:i], seg[i+1:]})
-		} else {
-			dst = append(dst, kv{seg, seg[len(seg):]})
+			return seg[:i], seg[i+1:], q, true
 		}
+		return seg, seg[len(seg):], q, true
 	}
-	return dst
+	return nil, nil, nil, false
+}
+
+// appendQuery splits a raw query into parameters, appended to dst in client
+// order (see NextQueryParam).
+func appendQuery(dst []kv, q []byte) []kv {
+	for {
+		k, v, rest, ok := NextQueryParam(q)
+		if !ok {
+			return dst
+		}
+		dst = append(dst, kv{k, v})
+		q = rest
+	}
 }
