@@ -13,11 +13,12 @@ import (
 	"github.com/albedo-lb/albedo/targetgroup/executor/async"
 )
 
-// Ranges of FunctionEventInvokeConfig (lambda.md §6).
+// Ranges of FunctionEventInvokeConfig (lambda.md §6): the queue's own
+// limits, in the API's units.
 const (
-	maxRetryAttempts = 2
-	minEventAge      = 60
-	maxEventAge      = 21600
+	maxRetryAttempts = async.MaxRetryAttempts
+	minEventAge      = int(async.MinEventAge / time.Second)
+	maxEventAge      = int(async.MaxEventAge / time.Second)
 )
 
 type destination struct {
@@ -75,11 +76,11 @@ func (a *API) putEventInvokeConfig(ctx *fasthttp.RequestCtx, requestID, name str
 	}
 	if n := in.MaximumRetryAttempts; n != nil && (*n < 0 || *n > maxRetryAttempts) {
 		return errValidation("Value '" + strconv.Itoa(*n) + "' at 'maximumRetryAttempts' failed to satisfy constraint: " +
-			"Member must have value between 0 and 2")
+			"Member must have value between 0 and " + strconv.Itoa(maxRetryAttempts))
 	}
 	if n := in.MaximumEventAgeInSeconds; n != nil && (*n < minEventAge || *n > maxEventAge) {
 		return errValidation("Value '" + strconv.Itoa(*n) + "' at 'maximumEventAgeInSeconds' failed to satisfy constraint: " +
-			"Member must have value between 60 and 21600")
+			"Member must have value between " + strconv.Itoa(minEventAge) + " and " + strconv.Itoa(maxEventAge))
 	}
 	c := async.DefaultConfig()
 	if merge {
