@@ -27,19 +27,7 @@ func (p *Pool) complete(e *env, inv *invocation, res result, cold bool) Response
 	if res.functionError && res.errorType == "" {
 		p.stats.functionErrors.Add(1)
 	}
-	if res.end.IsZero() {
-		res.end = time.Now()
-	}
-	r := report{
-		RequestID:   inv.id,
-		Duration:    res.end.Sub(inv.start),
-		MemorySize:  e.fn.cfg.MemorySize,
-		MaxMemoryMB: kbToMB(kb),
-		Status:      res.status,
-	}
-	if res.status == "error" {
-		r.ErrorType = res.errorType
-	}
+	r := newReport(e, inv, &res, kb)
 	if cold {
 		e.mu.Lock()
 		r.InitDuration = e.initDuration
@@ -67,20 +55,7 @@ func (p *Pool) finishUnstarted(e *env, inv *invocation, res result) Response {
 	if inv.start.IsZero() {
 		inv.start = res.end
 	}
-	if res.end.IsZero() {
-		res.end = time.Now()
-	}
-	r := report{
-		RequestID:   inv.id,
-		Duration:    res.end.Sub(inv.start),
-		MemorySize:  e.fn.cfg.MemorySize,
-		MaxMemoryMB: kbToMB(e.hwmKB.Load()),
-		Status:      res.status,
-		ErrorType:   res.errorType,
-	}
-	if res.status == "timeout" {
-		r.ErrorType = ""
-	}
+	r := newReport(e, inv, &res, e.hwmKB.Load())
 	line := appendStart(nil, inv.id)
 	p.flog.writeLine(e.fn.cfg.Name, line)
 	if inv.wantTail {
@@ -142,4 +117,24 @@ func waitDead(e *env, d time.Duration) {
 	case <-e.dead:
 	case <-t.C:
 	}
+}
+
+// newReport is the REPORT line of inv ending with res (whose end time it
+// sets to now when unset), with peak memory kb. An error type is reported
+// with Status "error" only.
+func newReport(e *env, inv *invocation, res *result, kb int64) report {
+	if res.end.IsZero() {
+		res.end = time.Now()
+	}
+	r := report{
+		RequestID:   inv.id,
+		Duration:    res.end.Sub(inv.start),
+		MemorySize:  e.fn.cfg.MemorySize,
+		MaxMemoryMB: kbToMB(kb),
+		Status:      res.status,
+	}
+	if res.status == "error" {
+		r.ErrorType = res.errorType
+	}
+	return r
 }
