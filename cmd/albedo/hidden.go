@@ -14,8 +14,4 @@ func init() {
 	for name, fn := range hidden {
 		commands[name] = command{run: func(args []string, _, _ io.Writer) int { return fn(args) }}
 	}
-	commands["bench"] = command{
-		summary: "end-to-end benchmark: albedo vs a plain fasthttp proxy (loopback)",
-		run:     func(args []string, _, _ io.Writer) int { return runBench(args) },
-	}
 }

@@ -36,6 +36,10 @@ var commands = map[string]command{
 	},
 	"validate": {summary: "check a configuration file and print a summary", run: runValidate},
 	"version":  {summary: "print the version", run: runVersion},
+	"bench": {
+		summary: "end-to-end benchmark: albedo vs a plain fasthttp proxy (loopback)",
+		run:     func(args []string, _, _ io.Writer) int { return runBench(args) },
+	},
 }
 
 func main() {
