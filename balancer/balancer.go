@@ -11,6 +11,7 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -36,6 +37,8 @@ var (
 	ErrNoListeners = errors.New("balancer: no listeners")
 	// ErrStarted: Start was called twice.
 	ErrStarted = errors.New("balancer: already started")
+	// ErrClosed: Start was called after Shutdown.
+	ErrClosed = errors.New("balancer: shut down")
 )
 
 // Default server limits (Options zero values).
@@ -76,6 +79,12 @@ type Options struct {
 	IdleTimeout time.Duration
 	// ShutdownTimeout bounds Serve's graceful shutdown. [30s]
 	ShutdownTimeout time.Duration
+	// Listeners are the sockets of the config's listeners, in config order,
+	// already bound (by Listen), so that a caller can bind every socket
+	// before starting anything else. The Balancer owns them from a
+	// successful New on: Shutdown closes them, whether or not Start ran.
+	// nil: Start binds them itself.
+	Listeners []net.Listener
 }
 
 // Balancer serves every listener of a config. Build it with New, then Start
@@ -96,7 +105,8 @@ type Balancer struct {
 
 	mu       sync.Mutex
 	started  bool
-	lns      []net.Listener
+	closed   bool           // Shutdown ran: Start refuses
+	lns      []net.Listener // bound sockets, TLS-wrapped where HTTPS; nil until bound
 	serveWG  sync.WaitGroup
 	errs     chan error
 	closeLog sync.Once
@@ -109,6 +119,9 @@ type Balancer struct {
 func New(cfg *config.Config, groups map[string]Forwarder, opts Options) (*Balancer, error) {
 	if cfg == nil || len(cfg.Listeners) == 0 {
 		return nil, ErrNoListeners
+	}
+	if opts.Listeners != nil && len(opts.Listeners) != len(cfg.Listeners) {
+		return nil, fmt.Errorf("balancer: %d sockets for %d listeners", len(opts.Listeners), len(cfg.Listeners))
 	}
 	b := &Balancer{opts: opts, now: opts.Now, errs: make(chan error, len(cfg.Listeners))}
 	b.log = opts.Logger
@@ -155,6 +168,9 @@ func New(cfg *config.Config, groups map[string]Forwarder, opts Options) (*Balanc
 		b.alog = newAccessLog(opts.AccessLog, config.LoadBalancerName(lb))
 	}
 	b.baseCtx, b.cancel = context.WithCancel(context.Background())
+	if opts.Listeners != nil {
+		b.adopt(opts.Listeners)
+	}
 	return b, nil
 }
 
@@ -238,31 +254,107 @@ func (l *listener) handleReadError(ctx *fasthttp.RequestCtx, err error) {
 	l.writeLog(ctx, &e)
 }
 
-// Start binds every listener and serves each in its own goroutine. If one
-// cannot be bound, the others are closed and the error returned.
+// ListenError is a listener whose socket could not be bound.
+type ListenError struct {
+	Index   int    // position in config.Listeners
+	Address string // the host:port it tried
+	Err     error  // from net.Listen (*net.OpError)
+}
+
+func (e *ListenError) Error() string {
+	return fmt.Sprintf("balancer: %s: %v", e.Setting(), e.Err)
+}
+
+func (e *ListenError) Unwrap() error { return e.Err }
+
+// Setting is the config field to change: listeners[i].address when the
+// address is not one of this machine's (or not resolvable),
+// listeners[i].port otherwise (busy, or privileged).
+func (e *ListenError) Setting() string {
+	var dns *net.DNSError
+	if errors.As(e.Err, &dns) || errors.Is(e.Err, syscall.EADDRNOTAVAIL) {
+		return fmt.Sprintf("listeners[%d].address", e.Index)
+	}
+	return fmt.Sprintf("listeners[%d].port", e.Index)
+}
+
+// Listen binds the TCP socket of every listener of cfg, in config order,
+// and serves nothing. It tries them all: the error joins one *ListenError
+// per listener that failed, and then every socket it did bind is closed
+// again. Pass the sockets to New as Options.Listeners.
+func Listen(cfg *config.Config) ([]net.Listener, error) {
+	addrs := make([]string, len(cfg.Listeners))
+	for i := range cfg.Listeners {
+		addrs[i] = joinHostPort(cfg.Listeners[i].Address, cfg.Listeners[i].Port)
+	}
+	return listenAll(addrs)
+}
+
+// listenAll binds addrs, in order; see Listen.
+func listenAll(addrs []string) ([]net.Listener, error) {
+	var (
+		lc   net.ListenConfig
+		lns  []net.Listener
+		errs []error
+	)
+	for i, addr := range addrs {
+		ln, err := lc.Listen(context.Background(), "tcp", addr)
+		if err != nil {
+			errs = append(errs, &ListenError{Index: i, Address: addr, Err: err})
+			continue
+		}
+		lns = append(lns, ln)
+	}
+	if len(errs) > 0 {
+		for _, ln := range lns {
+			ln.Close()
+		}
+		return nil, errors.Join(errs...)
+	}
+	return lns, nil
+}
+
+// adopt takes bound sockets as the listeners' own: a listener configured
+// with port 0 learns its port, and HTTPS listeners get the TLS layer.
+func (b *Balancer) adopt(lns []net.Listener) {
+	b.lns = make([]net.Listener, len(lns))
+	for i, l := range b.listeners {
+		ln := lns[i]
+		if l.port == 0 {
+			if ta, ok := ln.Addr().(*net.TCPAddr); ok {
+				l.port = ta.Port
+			}
+		}
+		if l.tls != nil {
+			ln = tls.NewListener(ln, l.tls)
+		}
+		b.lns[i] = ln
+	}
+}
+
+// Start serves every listener in its own goroutine, binding them first
+// unless Options.Listeners handed them over. If one cannot be bound, none
+// stays bound and the error (see Listen) is returned. After Shutdown it
+// returns ErrClosed.
 func (b *Balancer) Start() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.started {
 		return ErrStarted
 	}
-	var lc net.ListenConfig
-	for _, l := range b.listeners {
-		ln, err := lc.Listen(context.Background(), "tcp", l.addr)
+	if b.closed {
+		return ErrClosed
+	}
+	if b.lns == nil {
+		addrs := make([]string, len(b.listeners))
+		for i, l := range b.listeners {
+			addrs[i] = l.addr
+		}
+		lns, err := listenAll(addrs)
 		if err != nil {
-			for _, o := range b.lns {
-				o.Close()
-			}
-			b.lns = nil
-			return fmt.Errorf("balancer: listen %s: %w", l.addr, err)
+			return err
 		}
-		if l.port == 0 {
-			l.port = ln.Addr().(*net.TCPAddr).Port
-		}
-		if l.tls != nil {
-			ln = tls.NewListener(ln, l.tls)
-		}
-		b.lns = append(b.lns, ln)
+		b.adopt(lns)
 	}
 	b.started = true
 	for i, l := range b.listeners {
@@ -282,7 +374,7 @@ func (b *Balancer) Start() error {
 }
 
 // Addrs returns the bound address of every listener, in config order (nil
-// before Start).
+// before the sockets are bound: by Start, or handed over to New).
 func (b *Balancer) Addrs() []net.Addr {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -295,15 +387,31 @@ func (b *Balancer) Addrs() []net.Addr {
 
 // Shutdown stops accepting, closes idle connections and waits for
 // in-flight requests to be answered. If ctx ends first, in-flight
-// invocations are cancelled and ctx's error returned.
+// invocations are cancelled and ctx's error returned. It may run before,
+// during or after Start, any number of times; afterwards Start refuses.
 func (b *Balancer) Shutdown(ctx context.Context) error {
+	b.mu.Lock()
+	b.closed = true
+	lns := b.lns
+	b.mu.Unlock()
+	// Close the sockets before asking fasthttp: its shutdown closes only
+	// the listeners its Serve has already registered, so a Serve goroutine
+	// that had not got that far would otherwise serve (and keep serveWG
+	// waiting) forever. On a closed socket Serve returns at once, whenever
+	// it starts.
+	for _, ln := range lns {
+		ln.Close()
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(b.listeners))
 	for i, l := range b.listeners {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = l.server.ShutdownWithContext(ctx)
+			// fasthttp closes the sockets again: that error is expected.
+			if err := l.server.ShutdownWithContext(ctx); !errors.Is(err, net.ErrClosed) {
+				errs[i] = err
+			}
 		}()
 	}
 	wg.Wait()

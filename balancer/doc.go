@@ -17,6 +17,19 @@
 // (fasthttp's ReduceMemoryUsage), so an idle or silent connection costs
 // the server a socket, not 64 KB.
 //
+// # Lifecycle
+//
+// Listen binds every listener's socket without serving, so that a caller
+// (albedo serve) can bind all of its sockets before it builds functions or
+// opens state, and fail fast, naming the listener (*ListenError), when one
+// is busy; New then takes the sockets as Options.Listeners. Without them,
+// Start binds. Start serves each socket in its own goroutine. Shutdown
+// closes the sockets itself before fasthttp's graceful shutdown, because
+// fasthttp only closes listeners its Serve has already registered: that
+// makes Start and Shutdown safe in any order and any interleaving (a
+// Shutdown racing a just-started Serve used to leave it serving forever).
+// After Shutdown, Start returns ErrClosed.
+//
 // # Request path
 //
 //  1. A top-level recover turns a panic into a logged 500; the
