@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
+	"time"
 )
 
 // buildState runs a function's build command at most once successfully.
@@ -22,7 +24,9 @@ type buildState struct {
 // each, in its code directory, with albedo's environment. Output lines go to
 // FunctionLog. A failure is a *BuildError naming the function, the command
 // and its output. Functions without build commands are untouched; no
-// environment starts.
+// environment starts. Cancelling ctx kills each running build with its
+// whole process group; Prepare then returns ctx's error, and that build
+// runs again next time.
 func (p *Pool) Prepare(ctx context.Context) error {
 	var errs []error
 	for _, name := range p.names {
@@ -49,6 +53,15 @@ func (p *Pool) build(ctx context.Context, fn *function) error {
 	cmd := exec.CommandContext(ctx, fn.cfg.Build[0], fn.cfg.Build[1:]...)
 	cmd.Dir = fn.cfg.Code
 	cmd.Env = os.Environ()
+	// A cancelled build (SIGINT during albedo's start-up) dies whole: the
+	// command runs in its own process group and the group is killed, since
+	// a build tool's children (go build's compiler and linker) would
+	// otherwise run on and hold the output pipe, keeping CombinedOutput,
+	// and albedo, waiting. WaitDelay bounds that wait whatever escapes the
+	// group.
+	cmd.SysProcAttr = runtimeProcAttr()
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = time.Second
 	out, err := cmd.CombinedOutput()
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(nil, 1<<20)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/albedo-lb/albedo/targetgroup/executor/exectest"
 )
@@ -82,5 +83,45 @@ func TestBuiltinRuntime(t *testing.T) {
 	}
 	if got := strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00"); len(got) != 3 || got[1] != "run-builtin" || got[2] != "my.handler" {
 		t.Errorf("argv = %q, want BuiltinCommand + handler", got)
+	}
+}
+
+// TestBuildCancel: cancelling Prepare's context (albedo serve got SIGINT
+// during start-up) kills the whole build, children that hold its output
+// pipe included, and Prepare returns at once. Before, only the direct child
+// was killed and Prepare waited for the grandchild (here 60 s).
+func TestBuildCancel(t *testing.T) {
+	t.Parallel()
+	fn := behaveFn(t, "slow")
+	fn.Code = t.TempDir()
+	pidFile := filepath.Join(fn.Code, "sleep.pid")
+	fn.Build = []string{"sh", "-c", "sleep 60 & echo $! > sleep.pid.tmp; mv sleep.pid.tmp sleep.pid; wait"}
+	p, _ := newTestPool(t, Options{}, fn)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- p.Prepare(ctx) }()
+	var pid int
+	for deadline := time.Now().Add(10 * time.Second); pid == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the build did not start its sleep")
+		}
+		if b, err := os.ReadFile(pidFile); err == nil {
+			pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Prepare = %v, want context.Canceled", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Prepare did not return within 5 s of the cancel")
+	}
+	for deadline := time.Now().Add(2 * time.Second); processAlive(pid); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the build's child %d still runs after the cancel", pid)
+		}
 	}
 }
