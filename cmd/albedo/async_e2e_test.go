@@ -84,6 +84,14 @@ type childAlbedo struct {
 // appended to logPath. Cleanup SIGKILLs it if it still runs.
 func startAlbedoChild(t *testing.T, configPath, logPath string) *childAlbedo {
 	t.Helper()
+	return startAlbedo(t, nil, logPath, "serve", "-config", configPath)
+}
+
+// startAlbedo starts `albedo args…` with env added to the test's
+// environment; its output is appended to logPath. Cleanup SIGKILLs it if it
+// still runs.
+func startAlbedo(t *testing.T, env []string, logPath string, args ...string) *childAlbedo {
+	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -93,8 +101,8 @@ func startAlbedoChild(t *testing.T, configPath, logPath string) *childAlbedo {
 		t.Fatal(err)
 	}
 	defer out.Close()
-	cmd := exec.Command(self, "serve", "-config", configPath)
-	cmd.Env = append(os.Environ(), serveChildEnv+"=1")
+	cmd := exec.Command(self, args...)
+	cmd.Env = append(append(os.Environ(), serveChildEnv+"=1"), env...)
 	cmd.Stdout = out
 	cmd.Stderr = out
 	if err := cmd.Start(); err != nil {

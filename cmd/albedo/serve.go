@@ -72,7 +72,13 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	s, err := start(ctx, cfg, log, stderr, alog)
 	if err != nil {
-		fmt.Fprintf(stderr, "albedo: %v\n", err)
+		if ctx.Err() != nil && parent.Err() == nil {
+			fmt.Fprintln(stderr, "albedo: interrupted during start-up")
+			return 1
+		}
+		for _, e := range unwrapAll(err) {
+			fmt.Fprintf(stderr, "albedo: %v\n", e)
+		}
 		return 1
 	}
 	fmt.Fprintf(stdout, "albedo %s serving %s\n", version, source)
@@ -100,7 +106,8 @@ type server struct {
 	queue    *async.Queue
 	groups   map[string]*targetgroup.Group
 	health   *targetgroup.HealthChecker
-	bal      *balancer.Balancer
+	socks    *sockets
+	bal      *balancer.Balancer // nil without listeners
 	admin    *fasthttp.Server
 	adminLn  net.Listener
 }
@@ -115,6 +122,12 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 			_ = s.shutdown(sctx)
 		}
 	}()
+	// Every socket first: a busy port must end start-up before a function
+	// is built or a state file opened.
+	s.socks, err = bind(cfg)
+	if err != nil {
+		return nil, err
+	}
 	self, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find own executable for builtin functions: %w", err)
@@ -163,18 +176,21 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 		return nil, err
 	}
 	s.health = targetgroup.StartHealthChecks(context.Background(), cfg, s.groups, s.pool, log.With("component", "health"))
-	fw := make(map[string]balancer.Forwarder, len(s.groups))
-	for name, g := range s.groups {
-		fw[name] = g
+	if len(cfg.Listeners) > 0 { // else functions only: the Invoke API alone
+		fw := make(map[string]balancer.Forwarder, len(s.groups))
+		for name, g := range s.groups {
+			fw[name] = g
+		}
+		s.bal, err = balancer.New(cfg, fw, balancer.Options{Logger: log, AccessLog: accessLog, Listeners: s.socks.listeners})
+		if err != nil {
+			return nil, err
+		}
+		s.socks.listeners = nil // the balancer's now
+		if err := s.bal.Start(); err != nil {
+			return nil, err
+		}
 	}
-	s.bal, err = balancer.New(cfg, fw, balancer.Options{Logger: log, AccessLog: accessLog})
-	if err != nil {
-		return nil, err
-	}
-	if err := s.bal.Start(); err != nil {
-		return nil, err
-	}
-	if cfg.Admin.Address != "" {
+	if s.socks.admin != nil {
 		api, err := invokeapi.New(invokeapi.Options{
 			Invoker:     s.pool,
 			Queue:       s.queue,
@@ -187,10 +203,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 		if err != nil {
 			return nil, err
 		}
-		s.adminLn, err = net.Listen("tcp", cfg.Admin.Address)
-		if err != nil {
-			return nil, fmt.Errorf("admin listener: %w", err)
-		}
+		s.adminLn = s.socks.admin
 		if ap, perr := netip.ParseAddrPort(s.adminLn.Addr().String()); perr == nil && !ap.Addr().IsLoopback() && cfg.Admin.Credentials == nil {
 			log.Warn("the admin listener (Lambda Invoke and policy API) is reachable beyond this machine without credentials: anyone who reaches it can invoke functions and change their policies; set admin.credentials or a loopback admin.address",
 				"address", s.adminLn.Addr().String())
@@ -211,12 +224,16 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 
 // describe prints the listeners' addresses and the groups' ARNs.
 func (s *server) describe(w io.Writer) {
-	for i, a := range s.bal.Addrs() {
-		scheme := "http"
-		if s.cfg.Listeners[i].Protocol == "HTTPS" {
-			scheme = "https"
+	if s.bal == nil {
+		fmt.Fprintln(w, "  no listeners: functions are served by the Invoke API alone")
+	} else {
+		for i, a := range s.bal.Addrs() {
+			scheme := "http"
+			if s.cfg.Listeners[i].Protocol == "HTTPS" {
+				scheme = "https"
+			}
+			fmt.Fprintf(w, "  listener  %s://%s\n", scheme, a)
 		}
-		fmt.Fprintf(w, "  listener  %s://%s\n", scheme, a)
 	}
 	if s.adminLn != nil {
 		fmt.Fprintf(w, "  admin     http://%s  (Lambda Invoke API)\n", s.adminLn.Addr())
@@ -230,11 +247,19 @@ func (s *server) describe(w io.Writer) {
 // stops the async dispatcher and every function environment.
 func (s *server) shutdown(ctx context.Context) error {
 	var errs []error
+	if s.socks != nil {
+		// Sockets not yet serving; closing the admin socket also ends an
+		// admin Serve that fasthttp's shutdown would miss because it had
+		// not registered the socket yet.
+		s.socks.close()
+	}
 	if s.bal != nil {
 		errs = append(errs, s.bal.Shutdown(ctx))
 	}
 	if s.admin != nil {
-		errs = append(errs, s.admin.ShutdownWithContext(ctx))
+		if err := s.admin.ShutdownWithContext(ctx); !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, err)
+		}
 	}
 	if s.health != nil {
 		s.health.Stop()
