@@ -92,6 +92,13 @@ func startAlbedoChild(t *testing.T, configPath, logPath string) *childAlbedo {
 // still runs.
 func startAlbedo(t *testing.T, env []string, logPath string, args ...string) *childAlbedo {
 	t.Helper()
+	return startAlbedoIn(t, "", env, logPath, args...)
+}
+
+// startAlbedoIn is startAlbedo in the working directory dir ("" = the
+// test's).
+func startAlbedoIn(t *testing.T, dir string, env []string, logPath string, args ...string) *childAlbedo {
+	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -102,6 +109,7 @@ func startAlbedo(t *testing.T, env []string, logPath string, args ...string) *ch
 	}
 	defer out.Close()
 	cmd := exec.Command(self, args...)
+	cmd.Dir = dir
 	cmd.Env = append(append(os.Environ(), serveChildEnv+"=1"), env...)
 	cmd.Stdout = out
 	cmd.Stderr = out

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -31,24 +30,25 @@ import (
 // server (another child) returning the same bytes. CPU and peak RSS are read
 // from /proc for the proxy process only (albedo itself, or the plain proxy),
 // not for the functions or the origin.
-func runBench(args []string) int {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+func runBench(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("bench", "albedo bench [-duration 10s] [-concurrency 1,64]",
+		"End-to-end benchmark on loopback: albedo serve (a child process) forwarding to the\n"+
+			"builtin noop function, then a plain fasthttp reverse proxy as the ceiling.")
 	duration := fs.Duration("duration", 10*time.Second, "load duration per phase")
 	concs := fs.String("concurrency", "1,64", "comma-separated client concurrencies")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if _, code, ok := fs.parse(args, 0, stdout, stderr); !ok {
+		return code
 	}
 	var levels []int
 	for _, s := range strings.Split(*concs, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
-			fmt.Fprintf(os.Stderr, "bench: bad concurrency %q\n", s)
-			return 2
+			return fs.fail(stderr, "bad concurrency %q", s)
 		}
 		levels = append(levels, n)
 	}
-	if err := bench(os.Stdout, *duration, levels); err != nil {
-		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+	if err := bench(stdout, *duration, levels); err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return 1
 	}
 	return 0

@@ -3,9 +3,17 @@
 //
 // Usage:
 //
-//	albedo [serve] [flags]        run the load balancer (the default)
-//	albedo validate [-config FILE] check a configuration and print a summary
-//	albedo version                 print the version
+//	albedo                                  serve ./albedo.yaml, else the embedded default
+//	albedo [serve] [-config FILE | FILE]    run the load balancer (the default command)
+//	albedo validate [-config FILE | FILE]   check a configuration and print a summary
+//	albedo version                          print the version
+//	albedo bench                            end-to-end benchmark on loopback
+//	albedo help [COMMAND]                   the command list, or one command's flags
+//
+// "albedo -h" (also -help, --help) is "albedo help"; "albedo COMMAND -h"
+// prints that command's flags; both exit 0. Anything unexpected (an unknown
+// command or flag, a stray argument, a config path given both as -config
+// and positionally) prints the reason and exits 2.
 //
 // Exit status: 0 on success, 2 for an invalid configuration or bad usage,
 // 1 for other failures.
@@ -26,20 +34,15 @@ type command struct {
 	run     func(args []string, stdout, stderr io.Writer) int
 }
 
-// defaultCommand runs when the first argument is not a command name.
+// defaultCommand runs when there are no arguments or the first one is a
+// flag: `albedo` and `albedo -config FILE` serve.
 const defaultCommand = "serve"
 
 var commands = map[string]command{
-	"serve": {
-		summary: "run the load balancer (default)",
-		run:     func(args []string, _, _ io.Writer) int { return runServe(args) },
-	},
+	"serve":    {summary: "run the load balancer (default)", run: runServe},
 	"validate": {summary: "check a configuration file and print a summary", run: runValidate},
 	"version":  {summary: "print the version", run: runVersion},
-	"bench": {
-		summary: "end-to-end benchmark: albedo vs a plain fasthttp proxy (loopback)",
-		run:     func(args []string, _, _ io.Writer) int { return runBench(args) },
-	},
+	"bench":    {summary: "end-to-end benchmark: albedo vs a plain fasthttp proxy (loopback)", run: runBench},
 }
 
 func main() {
@@ -49,26 +52,52 @@ func main() {
 // run dispatches args (without the program name) to a subcommand and
 // returns the process exit status.
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "help", "-h", "-help", "--help":
+			return runHelp(args[1:], stdout, stderr)
+		}
+	}
 	name := defaultCommand
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
 	}
-	switch name {
-	case "help":
-		usage(stdout)
-		return 0
-	}
 	cmd, ok := commands[name]
 	if !ok {
-		fmt.Fprintf(stderr, "albedo: unknown command %q\n", name)
+		fmt.Fprintf(stderr, "albedo: unknown command %q", name)
+		if strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml") {
+			fmt.Fprintf(stderr, " (to serve that file: albedo serve %s)", name)
+		}
+		fmt.Fprintln(stderr)
 		usage(stderr)
 		return 2
 	}
 	return cmd.run(args, stdout, stderr)
 }
 
+// runHelp is `albedo help [COMMAND]`: the command list, or the command's
+// own -h.
+func runHelp(args []string, stdout, stderr io.Writer) int {
+	switch {
+	case len(args) == 0:
+		usage(stdout)
+		return 0
+	case len(args) > 1:
+		fmt.Fprintf(stderr, "albedo help: unexpected argument %q: help takes one command name\n", args[1])
+		return 2
+	}
+	cmd, ok := commands[args[0]]
+	if !ok || strings.HasPrefix(args[0], "__") {
+		fmt.Fprintf(stderr, "albedo help: unknown command %q\n", args[0])
+		usage(stderr)
+		return 2
+	}
+	return cmd.run([]string{"-h"}, stdout, stderr)
+}
+
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: albedo [command] [flags]")
+	fmt.Fprintln(w, "usage: albedo [command] [flags] [args]")
+	fmt.Fprintln(w, "  with no command, albedo serves ./albedo.yaml, else the embedded default config")
 	fmt.Fprintln(w, "commands:")
 	names := make([]string, 0, len(commands))
 	for n := range commands {
@@ -81,5 +110,5 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(w, "run 'albedo <command> -h' for a command's flags")
+	fmt.Fprintln(w, "run 'albedo help <command>' or 'albedo <command> -h' for a command's flags")
 }

@@ -59,11 +59,41 @@ func TestRun(t *testing.T) {
 			code:   0,
 			stdout: []string{"config: embedded default (no ./albedo.yaml)", "listener HTTP 127.0.0.1:8080", "path_pattern /echo*"},
 		},
-		{name: "validate stray argument", args: []string{"validate", "x"}, code: 2, stderr: []string{"usage: albedo validate"}},
-		{name: "validate bad flag", args: []string{"validate", "-nope"}, code: 2, stderr: []string{"flag provided but not defined"}},
+		{name: "validate positional", args: []string{"validate", example}, code: 0, stdout: []string{"config: " + example, "ok: 2 listeners"}},
+		{name: "validate positional invalid", args: []string{"validate", invalid}, code: 2, stderr: []string{"rule_priority_duplicate.yaml:12:19: "}, stderrLines: 1},
+		{name: "validate flag after positional", args: []string{"validate", example, "-config", example}, code: 2, stderr: []string{"albedo validate: config file given twice", "usage: albedo validate"}},
+		{name: "validate both", args: []string{"validate", "-config", example, invalid}, code: 2, stderr: []string{"config file given twice"}},
+		{name: "validate two paths", args: []string{"validate", example, invalid}, code: 2, stderr: []string{`unexpected argument "` + invalid + `"`, "usage: albedo validate"}},
+		{name: "validate stdin path", args: []string{"validate", "-"}, code: 2, stderr: []string{`invalid config path "-"`}},
+		{name: "validate bad flag", args: []string{"validate", "-nope"}, code: 2, stderr: []string{"albedo validate: flag provided but not defined: -nope", "usage: albedo validate"}},
+		{name: "validate -h", args: []string{"validate", "-h"}, code: 0, stdout: []string{"usage: albedo validate [-config FILE | FILE]", "-config string"}},
 		{name: "version", args: []string{"version"}, code: 0, stdout: []string{"albedo dev ("}},
+		{name: "version stray argument", args: []string{"version", "x"}, code: 2, stderr: []string{`unexpected argument "x": version takes none`}},
+		{name: "version -h", args: []string{"version", "-h"}, code: 0, stdout: []string{"usage: albedo version"}},
 		{name: "unknown command", args: []string{"frobnicate"}, code: 2, stderr: []string{`unknown command "frobnicate"`, "validate"}},
-		{name: "help", args: []string{"help"}, code: 0, stdout: []string{"usage: albedo", "serve", "validate", "version"}},
+		{name: "config as command", args: []string{"other.yaml"}, code: 2, stderr: []string{`unknown command "other.yaml" (to serve that file: albedo serve other.yaml)`}},
+		{name: "help", args: []string{"help"}, code: 0, stdout: []string{"usage: albedo", "serve", "validate", "version", "bench"}},
+		{name: "-h", args: []string{"-h"}, code: 0, stdout: []string{"usage: albedo", "serve", "validate"}},
+		{name: "-help", args: []string{"-help"}, code: 0, stdout: []string{"usage: albedo", "serve", "validate"}},
+		{name: "--help", args: []string{"--help"}, code: 0, stdout: []string{"usage: albedo", "serve", "validate"}},
+		{name: "help serve", args: []string{"help", "serve"}, code: 0, stdout: []string{"usage: albedo serve [-config FILE | FILE]", "-access-log string", "-config string"}},
+		{name: "help unknown", args: []string{"help", "nope"}, code: 2, stderr: []string{`albedo help: unknown command "nope"`}},
+		{name: "help hidden", args: []string{"help", builtinSubcommand}, code: 2, stderr: []string{"unknown command"}},
+		{name: "help two", args: []string{"help", "serve", "validate"}, code: 2, stderr: []string{`unexpected argument "validate"`}},
+		{name: "serve -h", args: []string{"serve", "-h"}, code: 0, stdout: []string{"usage: albedo serve", "-access-log string", "-config string"}},
+		{name: "serve --help", args: []string{"serve", "--help"}, code: 0, stdout: []string{"usage: albedo serve"}},
+		{name: "serve bad flag", args: []string{"serve", "-nope"}, code: 2, stderr: []string{"albedo serve: flag provided but not defined: -nope", "usage: albedo serve"}},
+		{name: "serve two paths", args: []string{"serve", example, invalid}, code: 2, stderr: []string{`albedo serve: unexpected argument "` + invalid + `"`}},
+		{name: "serve both", args: []string{"serve", "-config", example, invalid}, code: 2, stderr: []string{"albedo serve: config file given twice"}},
+		// The positional path is served: this one is invalid, so serve
+		// exits 2 with its errors (it used to be ignored, and the embedded
+		// default served on 8080).
+		{name: "serve positional", args: []string{"serve", invalid}, code: 2, stderr: []string{"rule_priority_duplicate.yaml:12:19: "}, stderrLines: 1},
+		{name: "flags before the path", args: []string{"-access-log", "-", invalid}, code: 2, stderr: []string{"rule_priority_duplicate.yaml:12:19: "}, stderrLines: 1},
+		{name: "serve flag after the path", args: []string{"serve", invalid, "-access-log"}, code: 2, stderr: []string{"flag needs an argument: -access-log"}},
+		{name: "bench -h", args: []string{"bench", "-h"}, code: 0, stdout: []string{"usage: albedo bench", "-concurrency string", "-duration duration"}},
+		{name: "bench bad concurrency", args: []string{"bench", "-concurrency", "0"}, code: 2, stderr: []string{`albedo bench: bad concurrency "0"`}},
+		{name: "bench stray argument", args: []string{"bench", "x"}, code: 2, stderr: []string{`unexpected argument "x": bench takes none`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,6 +107,9 @@ func TestRun(t *testing.T) {
 				if !strings.Contains(stdout.String(), s) {
 					t.Errorf("stdout lacks %q:\n%s", s, &stdout)
 				}
+			}
+			if tt.code == 0 && stderr.Len() > 0 {
+				t.Errorf("stderr not empty:\n%s", &stderr)
 			}
 			for _, s := range tt.stderr {
 				if !strings.Contains(stderr.String(), s) {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,22 +31,26 @@ const shutdownGrace = 30 * time.Second
 // asyncWorkers caps concurrent asynchronous deliveries.
 const asyncWorkers = 64
 
-// runServe is `albedo serve [-config FILE]`.
-func runServe(args []string) int {
-	return serve(context.Background(), args, os.Stdout, os.Stderr)
+// runServe is `albedo serve [-config FILE | FILE] [-access-log FILE|-]`.
+func runServe(args []string, stdout, stderr io.Writer) int {
+	return serve(context.Background(), args, stdout, stderr)
 }
 
 // serve runs albedo until ctx is done or a signal arrives. It is separate
 // from runServe so tests can run the real server in-process.
 func serve(parent context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("serve", "albedo serve [-config FILE | FILE] [-access-log FILE|-]",
+		"Serve the config FILE (the same as -config FILE), else ./albedo.yaml, else the embedded\n"+
+			"default, until SIGINT or SIGTERM. Every listener and the admin address are bound\n"+
+			"before anything else starts. Exit status: 0 after a signal, 1 if start-up fails,\n"+
+			"2 for an invalid configuration or bad usage.")
 	path := fs.String("config", "", "config file [./albedo.yaml if present, else the embedded default]")
 	accessLog := fs.String("access-log", "", "write ALB access-log lines (one per request, with error_reason) to this file; - = stdout")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	file, code, ok := fs.parseConfig(args, path, stdout, stderr)
+	if !ok {
+		return code
 	}
-	cfg, source, err := loadConfig(*path)
+	cfg, source, err := loadConfig(file)
 	if err != nil {
 		printConfigError(stderr, err)
 		return 2

@@ -224,3 +224,44 @@ functions:
 		t.Errorf("exit status %d after SIGTERM, want 0:\n%s", got, logTail(logPath))
 	}
 }
+
+// TestNoArgumentsServes: plain `albedo`, the README's first command, serves
+// ./albedo.yaml (here on test ports; without the file it is the embedded
+// default on 127.0.0.1:8080, which tests must not take).
+func TestNoArgumentsServes(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	addr := freeLoopbackAddr(t)
+	cfg := fmt.Sprintf(`
+admin: {address: %q}
+listeners:
+  - port: %s
+    address: 127.0.0.1
+    default_action:
+      fixed_response: {status_code: 200, content_type: text/plain, message_body: "from ./albedo.yaml"}
+`, freeLoopbackAddr(t), portOf(addr))
+	if err := os.WriteFile(filepath.Join(dir, "albedo.yaml"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(t.TempDir(), "albedo.log")
+	c := startAlbedoIn(t, dir, nil, logPath)
+	c.waitListening(t, addr, logPath)
+	resp, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != "from ./albedo.yaml" {
+		t.Errorf("GET: %d %q", resp.StatusCode, body)
+	}
+	if out := logTail(logPath); !strings.Contains(out, "serving albedo.yaml") {
+		t.Errorf("start-up line does not name ./albedo.yaml:\n%s", out)
+	}
+	if err := c.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.exitCode(t, 30*time.Second, logPath); got != 0 {
+		t.Errorf("exit status %d after SIGINT, want 0:\n%s", got, logTail(logPath))
+	}
+}

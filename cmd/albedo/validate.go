@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -42,24 +41,17 @@ func printConfigError(w io.Writer, err error) {
 }
 
 func runValidate(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("validate", "albedo validate [-config FILE | FILE]",
+		"Check a configuration the way AWS would and print a summary: FILE (the same as\n"+
+			"-config FILE), else ./albedo.yaml, else the embedded default. Every problem is\n"+
+			"printed as file:line:col: path: message. Exit status: 0 valid, 2 invalid or bad\n"+
+			"usage, 1 when the file cannot be read.")
 	path := fs.String("config", "", "configuration file (default ./albedo.yaml, or the embedded default if it does not exist)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: albedo validate [-config FILE]")
-		fs.PrintDefaults()
+	file, code, ok := fs.parseConfig(args, path, stdout, stderr)
+	if !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return 2
-	}
-	cfg, source, err := loadConfig(*path)
+	cfg, source, err := loadConfig(file)
 	if err != nil {
 		printConfigError(stderr, err)
 		if errors.Is(err, config.ErrInvalid) {

@@ -22,9 +22,9 @@ func versionString() string {
 }
 
 func runVersion(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 {
-		fmt.Fprintln(stderr, "usage: albedo version")
-		return 2
+	fs := newFlags("version", "albedo version", "Print albedo's version, the Go version and the platform.")
+	if _, code, ok := fs.parse(args, 0, stdout, stderr); !ok {
+		return code
 	}
 	fmt.Fprintln(stdout, versionString())
 	return 0
