@@ -61,7 +61,16 @@
 //     name or as an unqualified ARN of the config's region and account;
 //     qualified ARNs (versions, aliases) are refused for now.
 //   - A config with neither listeners nor functions is refused; one with
-//     functions only is fine (the Lambda service alone).
+//     functions only is fine (the Lambda service alone, reached through
+//     the Invoke API), unless admin.address is "": then nothing would be
+//     served, and that is refused too.
+//   - Two listen addresses clash when they would bind one socket, whatever
+//     the spelling: "", "0.0.0.0", "::" and "[::]" are every interface
+//     (Go listens dual-stack on each) and clash with anything on the port;
+//     "localhost" is 127.0.0.1 and ::1; IP literals compare by value
+//     ("[::1]" = "::1", "::ffff:127.0.0.1" = "127.0.0.1"); other host names
+//     compare as written, never resolved. This holds between listeners and
+//     between a listener and admin.address.
 //   - validate never runs build commands: a provided.* handler must exist
 //     unless build is set.
 package config

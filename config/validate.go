@@ -92,8 +92,13 @@ func (v *validator) validate() {
 	if c.MemoryBudget != 0 && c.MemoryBudget < 128 {
 		v.errorf("memory_budget", "must be 0 (the machine's RAM) or at least 128 MB, got %d", c.MemoryBudget)
 	}
-	if len(c.Listeners) == 0 && len(c.Functions) == 0 {
+	switch {
+	case len(c.Listeners) == 0 && len(c.Functions) == 0:
 		v.errorf("", "nothing to serve: define at least one listener or function")
+	case len(c.Listeners) == 0 && c.Admin.Address == "":
+		// Functions only: the Invoke API on the admin address is their
+		// one way in, and "" turned it off.
+		v.errorf("admin.address", `"" disables the Invoke API, and there are no listeners: nothing would be served; set admin.address (default 127.0.0.1:9001) or add a listener`)
 	}
 	v.listeners()
 	v.targetGroups()

@@ -3,6 +3,7 @@ package config
 import (
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/netip"
@@ -31,9 +32,6 @@ const (
 
 var hostnameRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$`)
 
-// anyAddress reports whether a listen address means every interface.
-func anyAddress(a string) bool { return a == "" || a == "0.0.0.0" || a == "::" || a == "[::]" }
-
 func (v *validator) listeners() {
 	c := v.cfg
 	if len(c.Listeners) > maxListeners {
@@ -48,7 +46,7 @@ func (v *validator) listeners() {
 		} else {
 			portOK = v.intRange(p+".port", l.Port, 1, 65535)
 		}
-		if l.Address != "" && !anyAddress(l.Address) {
+		if !listenHost(l.Address).any {
 			if _, err := netip.ParseAddr(strings.Trim(l.Address, "[]")); err != nil && !hostnameRE.MatchString(l.Address) {
 				v.errorf(p+".address", "invalid address %q: want an IP address or host name", l.Address)
 			}
@@ -56,14 +54,18 @@ func (v *validator) listeners() {
 		if portOK {
 			for j := range i {
 				o := &c.Listeners[j]
-				if o.Port == l.Port && (anyAddress(o.Address) || anyAddress(l.Address) || o.Address == l.Address) {
-					v.errorf(p+".port", "port %d is already used by listeners[%d]", l.Port, j)
+				if o.Port != l.Port {
+					continue
+				}
+				if clash, why := hostsClash(l.Address, o.Address); clash {
+					v.errorf(p+".port", "%s", portClash(l.Port, fmt.Sprintf("listeners[%d]", j), why))
 					break
 				}
 			}
-			if host, port, err := splitHostPort(c.Admin.Address); err == "" && port == l.Port &&
-				(anyAddress(host) || anyAddress(l.Address) || host == l.Address) {
-				v.errorf(p+".port", "port %d is already used by admin.address", l.Port)
+			if host, port, err := splitHostPort(c.Admin.Address); err == "" && port == l.Port {
+				if clash, why := hostsClash(l.Address, host); clash {
+					v.errorf(p+".port", "%s", portClash(l.Port, fmt.Sprintf("admin.address %q", c.Admin.Address), why))
+				}
 			}
 		}
 		switch l.Protocol {
