@@ -1,9 +1,11 @@
 package config_test
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/albedo-lb/albedo/config"
@@ -35,9 +37,14 @@ func FuzzParse(f *testing.F) {
 		if !errors.As(err, &errs) || len(errs) == 0 {
 			t.Fatalf("error is not a non-empty config.Errors: %v", err)
 		}
+		lines := bytes.Count(data, []byte("\n")) + 1
 		for _, e := range errs {
 			if e.Msg == "" {
 				t.Fatalf("empty message in %v", err)
+			}
+			// Syntax errors have a position inside the document.
+			if strings.HasPrefix(e.Msg, "invalid YAML:") && (e.Line < 1 || e.Line > lines || e.Column < 1) {
+				t.Fatalf("syntax error outside the %d-line document: %v", lines, e)
 			}
 		}
 	})

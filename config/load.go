@@ -8,8 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
-	"strconv"
 
 	"gopkg.in/yaml.v3"
 )
@@ -49,7 +47,7 @@ func Parse(data []byte, file string) (*Config, error) {
 	d := newDecoder(file)
 	root, err := parseYAML(data)
 	if err != nil {
-		e := yamlError(err)
+		e := syntaxError(data, err)
 		e.File = file
 		return nil, Errors{e}
 	}
@@ -91,14 +89,11 @@ func parseYAML(data []byte) (root *yaml.Node, err error) {
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		line := extra.Line
-		if len(extra.Content) > 0 {
-			line = extra.Content[0].Line
-		}
 		if err != nil {
 			return nil, err
 		}
-		return nil, fmt.Errorf("yaml: line %d: more than one YAML document (only one is allowed)", line)
+		// The second document's start: its "---", or its first node.
+		return nil, &Error{Line: extra.Line, Column: extra.Column, Msg: "invalid YAML: more than one YAML document (only one is allowed)"}
 	}
 	if doc.Kind == yaml.DocumentNode {
 		if len(doc.Content) == 0 {
@@ -107,19 +102,4 @@ func parseYAML(data []byte) (root *yaml.Node, err error) {
 		return doc.Content[0], nil
 	}
 	return &doc, nil
-}
-
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// yamlError turns a yaml.v3 syntax error into an *Error with its line.
-func yamlError(err error) *Error {
-	msg := err.Error()
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Error{Line: line, Msg: "invalid YAML: " + m[2]}
-	}
-	if len(msg) > 6 && msg[:6] == "yaml: " {
-		msg = msg[6:]
-	}
-	return &Error{Msg: "invalid YAML: " + msg}
 }
