@@ -13,8 +13,9 @@ import (
 var ErrInvalid = errors.New("config: invalid configuration")
 
 // Error is one problem found in a configuration file. Line and Column are
-// 1-based positions of the offending YAML node (0 when unknown, e.g. for some
-// YAML syntax errors); Path is the field path such as
+// the 1-based position of the offending YAML node, or for a syntax error of
+// the character where parsing fails (1:1 for an empty document); Path is
+// the field path such as
 // "listeners[0].rules[2].priority" ("" for problems with the document as a
 // whole).
 type Error struct {

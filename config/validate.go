@@ -39,14 +39,15 @@ func (v *validator) errorf(path, format string, args ...any) {
 	v.d.errs = append(v.d.errs, &Error{File: v.d.file, Line: line, Column: col, Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
-// at is the position of path, or of its nearest written ancestor.
+// at is the position of path, or of its nearest written ancestor; the
+// document's start when nothing is written (an empty document).
 func (v *validator) at(path string) (line, col int) {
 	for p := path; ; p = parentPath(p) {
 		if pos, ok := v.d.pos[p]; ok {
 			return pos.line, pos.col
 		}
 		if p == "" {
-			return 0, 0
+			return 1, 1
 		}
 	}
 }
