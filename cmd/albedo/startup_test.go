@@ -114,7 +114,7 @@ func TestServeBusyPort(t *testing.T) {
 				t.Fatal(err)
 			}
 			logPath := filepath.Join(dir, "albedo.log")
-			c := startAlbedo(t, nil, logPath, "serve", "-config", cfgPath)
+			c := startAlbedo(t, nil, logPath, "serve", cfgPath)
 			if got := c.exitCode(t, 2*time.Second, logPath); got != 1 {
 				t.Errorf("exit status %d, want 1", got)
 			}
