@@ -35,7 +35,7 @@ type Config struct {
 	Functions    []Function    `yaml:"functions"`
 }
 
-// Admin configures the admin listener (Invoke API, policy API, metrics).
+// Admin configures the admin listener (Invoke API, policy API).
 type Admin struct {
 	// Address is host:port [127.0.0.1:9001]; "" disables the admin listener.
 	Address string `yaml:"address"`
