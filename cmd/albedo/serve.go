@@ -115,7 +115,9 @@ type server struct {
 	adminLn  net.Listener
 }
 
-// start builds and starts every part; on error it stops what it started.
+// start binds every socket (bind), then builds and starts every part; on
+// error it stops what it started. Without listeners there is no balancer:
+// the functions are served by the Invoke API alone.
 func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLog, accessLog io.Writer) (_ *server, err error) {
 	s := &server{cfg: cfg}
 	defer func() {
