@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
-	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/albedo-lb/albedo/balancer"
 	"github.com/albedo-lb/albedo/config"
@@ -23,6 +22,7 @@ import (
 	"github.com/albedo-lb/albedo/targetgroup/executor"
 	"github.com/albedo-lb/albedo/targetgroup/executor/async"
 	"github.com/albedo-lb/albedo/targetgroup/executor/invokeapi"
+	"github.com/albedo-lb/albedo/targetgroup/executor/policy"
 )
 
 // shutdownGrace is how long in-flight requests may take to finish after
@@ -96,7 +96,7 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) int 
 type server struct {
 	cfg      *config.Config
 	pool     *executor.Pool
-	policies *invokeapi.PolicyStore
+	policies *policy.Store
 	queue    *async.Queue
 	groups   map[string]*targetgroup.Group
 	health   *targetgroup.HealthChecker
@@ -135,8 +135,8 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 	if err := s.pool.Prepare(ctx); err != nil {
 		return nil, err
 	}
-	s.policies, err = invokeapi.OpenPolicyStore(cfg.StateDir, cfg.Region, cfg.AccountID, cfg.Functions)
-	if errors.Is(err, bolterrors.ErrTimeout) {
+	s.policies, err = policy.Open(cfg.StateDir, cfg.Region, cfg.AccountID, cfg.Functions)
+	if errors.Is(err, policy.ErrLocked) {
 		return nil, fmt.Errorf("state_dir %s is locked by another albedo process (run one albedo per state_dir, or set state_dir): %w", cfg.StateDir, err)
 	}
 	if err != nil {
