@@ -35,6 +35,7 @@ var commands = map[string]command{
 		run:     func(args []string, _, _ io.Writer) int { return runServe(args) },
 	},
 	"validate": {summary: "check a configuration file and print a summary", run: runValidate},
+	"state":    {summary: "check or salvage the state files (async queue, policies): state check|salvage", run: runState},
 	"version":  {summary: "print the version", run: runVersion},
 	"bench": {
 		summary: "end-to-end benchmark: albedo vs a plain fasthttp proxy (loopback)",

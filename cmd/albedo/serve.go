@@ -136,11 +136,8 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 		return nil, err
 	}
 	s.policies, err = policy.Open(cfg.StateDir, cfg.Region, cfg.AccountID, cfg.Functions)
-	if errors.Is(err, policy.ErrLocked) {
-		return nil, fmt.Errorf("state_dir %s is locked by another albedo process (run one albedo per state_dir, or set state_dir): %w", cfg.StateDir, err)
-	}
 	if err != nil {
-		return nil, err
+		return nil, stateOpenError(cfg.StateDir, err)
 	}
 	s.queue, err = async.Open(async.Options{
 		Dir:     cfg.StateDir,
@@ -151,7 +148,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 		Logger:  log,
 	}, s.pool)
 	if err != nil {
-		return nil, err
+		return nil, stateOpenError(cfg.StateDir, err)
 	}
 	s.queue.Start()
 	s.groups, err = targetgroup.New(cfg, targetgroup.Options{

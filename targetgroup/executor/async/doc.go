@@ -26,6 +26,16 @@
 // deliveries that ran but whose completion had not been committed.
 // Keys are bucket sequence numbers, so inserts append to the B+tree.
 //
+// # Damage
+//
+// Open hands queue.db to statefile.Open (StateFile describes it), which
+// checks the whole file before bbolt reads it and runs bbolt's own check
+// after: a damaged file is a *statefile.DamagedError, never a panic, and
+// the queue does not start; `albedo state salvage` keeps every readable
+// event. Each stored event carries a CRC-32C of its encoding, so damage
+// inside a value (which the page structure cannot show) is found too. One
+// process at a time holds the file: Open waits 5 s, then ErrLocked.
+//
 // # Semantics (lambda.md §6)
 //
 //   - A function error (Response.FunctionError, including timeouts and

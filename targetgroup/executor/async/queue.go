@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,6 +14,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/albedo-lb/albedo/targetgroup/executor"
+	"github.com/albedo-lb/albedo/targetgroup/executor/statefile"
 )
 
 // MaxPayloadSize is Lambda's asynchronous (Event) payload limit, 1 MB.
@@ -111,7 +111,9 @@ type Queue struct {
 
 // Open opens (or creates) Dir/queue.db and recovers every stored event,
 // including those in flight when the previous process died: they are
-// delivered again after Start (at-least-once).
+// delivered again after Start (at-least-once). The file is checked first
+// (statefile.Open): a damaged one is a *statefile.DamagedError, one held
+// by another process ErrLocked, both wrapped.
 func Open(opts Options, inv Invoker) (*Queue, error) {
 	opts.setDefaults()
 	for name, c := range opts.Configs {
@@ -125,7 +127,7 @@ func Open(opts Options, inv Invoker) (*Queue, error) {
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("async: state dir: %w", err)
 	}
-	db, err := bolt.Open(filepath.Join(opts.Dir, "queue.db"), 0o600, &bolt.Options{
+	db, err := statefile.Open(opts.Dir, StateFile, bolt.Options{
 		Timeout:      5 * time.Second, // another albedo holding the lock
 		FreelistType: bolt.FreelistMapType,
 		// The freelist is rebuilt by a scan on Open instead of being

@@ -32,5 +32,8 @@
 // caches key on it.
 //
 // One process at a time holds policy.db: Open waits 2 s for the lock, then
-// fails with ErrLocked (another albedo serving the same state_dir).
+// fails with ErrLocked (another albedo serving the same state_dir). Open
+// hands the file to statefile.Open (StateFile describes it), so a damaged
+// policy.db is a *statefile.DamagedError, never a panic, and `albedo state
+// salvage` keeps every readable record.
 package policy

@@ -3,6 +3,8 @@ package policy
 import (
 	"errors"
 	"fmt"
+
+	"github.com/albedo-lb/albedo/targetgroup/executor/statefile"
 )
 
 // Sentinel errors returned (wrapped) by Store; callers branch on them with
@@ -21,9 +23,10 @@ var (
 	ErrTooLarge = errors.New("policy: policy too large")
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("policy: store closed")
-	// ErrLocked: another process (another albedo on the same state_dir)
-	// holds policy.db.
-	ErrLocked = errors.New("policy: policy.db is locked by another process")
+	// ErrLocked: another process (another albedo serving the same
+	// state_dir) holds policy.db. It is statefile.ErrLocked, as
+	// os.ErrNotExist is fs.ErrNotExist.
+	ErrLocked = statefile.ErrLocked
 )
 
 // TooLargeError reports a policy document over Lambda's 20 KB limit.

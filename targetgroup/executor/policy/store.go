@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,10 +13,10 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/albedo-lb/albedo/config"
 	"github.com/albedo-lb/albedo/targetgroup/executor"
+	"github.com/albedo-lb/albedo/targetgroup/executor/statefile"
 )
 
 // File is the bbolt database a Store keeps in its directory.
@@ -69,19 +68,17 @@ type policyRecord struct {
 // for fns. For each function, persisted API changes are kept
 // only while the config file's statements for it are unchanged since they
 // were persisted; otherwise the config wins and the record is deleted, as
-// are records of functions no longer configured. It fails with ErrLocked
-// (wrapped) when another process holds the database.
+// are records of functions no longer configured. The file is checked first
+// (statefile.Open): a damaged one is a *statefile.DamagedError, one held by
+// another process ErrLocked, both wrapped.
 func Open(dir string, region, account string, fns []config.Function) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("policy: state dir: %w", err)
 	}
 	path := filepath.Join(dir, File)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
-	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("policy: open %s: %w", path, ErrLocked)
-	}
+	db, err := statefile.Open(dir, StateFile, bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
-		return nil, fmt.Errorf("policy: open %s: %w", path, err)
+		return nil, fmt.Errorf("policy: open store: %w", err)
 	}
 	s := &Store{
 		db:      db,
