@@ -135,6 +135,11 @@ func runState(args []string, stdout, stderr io.Writer) int {
 // use it.
 func checkStateFile(dir string, spec statefile.Spec) (line string, fine bool) {
 	rep, err := statefile.Check(dir, spec, stateLockWait)
+	return describeCheck(dir, spec, rep, err)
+}
+
+// describeCheck renders the outcome of statefile.Check.
+func describeCheck(dir string, spec statefile.Spec, rep statefile.Report, err error) (line string, fine bool) {
 	var d *statefile.DamagedError
 	switch {
 	case errors.Is(err, statefile.ErrLocked):
@@ -152,9 +157,13 @@ func checkStateFile(dir string, spec statefile.Spec) (line string, fine bool) {
 
 // salvageStateFile salvages one file when it is damaged.
 func salvageStateFile(dir string, spec statefile.Spec) (line string, fine bool) {
-	line, fine = checkStateFile(dir, spec)
-	if fine {
-		return line + "; left as it is", true
+	checked, err := statefile.Check(dir, spec, stateLockWait)
+	if !errors.Is(err, statefile.ErrDamaged) {
+		line, fine = describeCheck(dir, spec, checked, err)
+		if fine {
+			line += "; left as it is"
+		}
+		return line, fine
 	}
 	rep, err := statefile.Salvage(dir, spec, stateLockWait, time.Now())
 	switch {
