@@ -142,4 +142,16 @@
 //
 // HTTPS listeners terminate TLS with crypto/tls; the certificate is chosen
 // by SNI among the listener's certificates, the first being the default.
+//
+// # Dependencies
+//
+// balancer imports config (the listeners and rules it compiles),
+// targetgroup (only its errors, which status.go maps to statuses) and
+// lambdaadapter: the Forwarder's Conn, the ALB's body limit and UTF-8
+// check applied before any rule runs, and the one reading of path and
+// query (SplitRequestURI, NextQueryParam) that the rules share with the
+// event encoder, so a rule matches exactly what the function will see. It
+// never imports the Lambda service (targetgroup/executor and below), and
+// nothing but cmd imports balancer. The whole set of rules is in the
+// README's "Layout" and is enforced by cmd/albedo's TestImportRules.
 package balancer

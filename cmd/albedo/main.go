@@ -41,6 +41,7 @@ const defaultCommand = "serve"
 var commands = map[string]command{
 	"serve":    {summary: "run the load balancer (default)", run: runServe},
 	"validate": {summary: "check a configuration file and print a summary", run: runValidate},
+	"state":    {summary: "check or salvage the state files (async queue, policies): state check|salvage", run: runState},
 	"version":  {summary: "print the version", run: runVersion},
 	"bench":    {summary: "end-to-end benchmark: albedo vs a plain fasthttp proxy (loopback)", run: runBench},
 }

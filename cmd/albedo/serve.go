@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
-	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/albedo-lb/albedo/balancer"
 	"github.com/albedo-lb/albedo/config"
@@ -22,6 +21,7 @@ import (
 	"github.com/albedo-lb/albedo/targetgroup/executor"
 	"github.com/albedo-lb/albedo/targetgroup/executor/async"
 	"github.com/albedo-lb/albedo/targetgroup/executor/invokeapi"
+	"github.com/albedo-lb/albedo/targetgroup/executor/policy"
 )
 
 // shutdownGrace is how long in-flight requests may take to finish after
@@ -105,7 +105,7 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) int 
 type server struct {
 	cfg      *config.Config
 	pool     *executor.Pool
-	policies *invokeapi.PolicyStore
+	policies *policy.Store
 	queue    *async.Queue
 	groups   map[string]*targetgroup.Group
 	health   *targetgroup.HealthChecker
@@ -150,15 +150,11 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 	if err != nil {
 		return nil, err
 	}
-	if err := s.pool.Prepare(ctx); err != nil {
-		return nil, err
-	}
-	s.policies, err = invokeapi.OpenPolicyStore(cfg.StateDir, cfg.Region, cfg.AccountID, cfg.Functions)
-	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("state_dir %s is locked by another albedo process (run one albedo per state_dir, or set state_dir): %w", cfg.StateDir, err)
-	}
+	// State next, before any build: a damaged or locked state file ends
+	// start-up at once rather than after a long build.
+	s.policies, err = policy.Open(cfg.StateDir, cfg.Region, cfg.AccountID, cfg.Functions)
 	if err != nil {
-		return nil, err
+		return nil, stateOpenError(cfg.StateDir, err)
 	}
 	s.queue, err = async.Open(async.Options{
 		Dir:     cfg.StateDir,
@@ -169,6 +165,9 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 		Logger:  log,
 	}, s.pool)
 	if err != nil {
+		return nil, stateOpenError(cfg.StateDir, err)
+	}
+	if err := s.pool.Prepare(ctx); err != nil {
 		return nil, err
 	}
 	s.queue.Start()

@@ -1,6 +1,10 @@
 package async
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/albedo-lb/albedo/targetgroup/executor/statefile"
+)
 
 // Sentinel errors callers branch on with errors.Is. Enqueue and PutConfig
 // also return executor.ErrFunctionNotFound (wrapped) for an unknown function
@@ -17,4 +21,8 @@ var (
 	ErrNoConfig = errors.New("async: function has no event invoke config")
 	// ErrCorruptEvent: a stored event could not be decoded.
 	ErrCorruptEvent = errors.New("async: corrupt stored event")
+	// ErrLocked: another process (another albedo serving the same
+	// state_dir) holds queue.db. It is statefile.ErrLocked, as
+	// os.ErrNotExist is fs.ErrNotExist.
+	ErrLocked = statefile.ErrLocked
 )

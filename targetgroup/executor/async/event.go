@@ -3,6 +3,7 @@ package async
 import (
 	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -37,15 +38,27 @@ type event struct {
 	Payload           []byte
 }
 
-const eventVersion = 1
+// Encoding versions. Version 2 adds a CRC-32C of the rest of the value, so
+// that damage inside a value (which bbolt's page structure cannot reveal)
+// is found at Open and by `albedo state check`, and salvage keeps only
+// intact events. Version 1 values (written before) are still read.
+const (
+	eventVersion1 = 1
+	eventVersion  = 2
+)
+
+// castagnoli is CRC-32C, computed in hardware on amd64 and arm64.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // appendEvent appends ev's binary encoding to b:
 //
-//	version(1) enqueued(8) next(8) invokes throttles laststatus (uvarints)
+//	version(1)=2 crc32c(4, big endian, of everything after it)
+//	enqueued(8) next(8) invokes throttles laststatus (uvarints)
 //	requestID function arn lastFunctionError lastResponse (uvarint length + bytes)
 //	payload (the rest)
 func appendEvent(b []byte, ev *event) []byte {
-	b = append(b, eventVersion)
+	b = append(b, eventVersion, 0, 0, 0, 0)
+	start := len(b)
 	b = binary.BigEndian.AppendUint64(b, uint64(ev.Enqueued.UnixNano()))
 	b = binary.BigEndian.AppendUint64(b, uint64(ev.Next.UnixNano()))
 	b = binary.AppendUvarint(b, uint64(ev.Invokes))
@@ -56,7 +69,9 @@ func appendEvent(b []byte, ev *event) []byte {
 	b = appendBytes(b, []byte(ev.FunctionARN))
 	b = appendBytes(b, []byte(ev.LastFunctionError))
 	b = appendBytes(b, ev.LastResponse)
-	return append(b, ev.Payload...)
+	b = append(b, ev.Payload...)
+	binary.BigEndian.PutUint32(b[start-4:start], crc32.Checksum(b[start:], castagnoli))
+	return b
 }
 
 func appendBytes(b, s []byte) []byte {
@@ -64,11 +79,20 @@ func appendBytes(b, s []byte) []byte {
 	return append(b, s...)
 }
 
-// decodeEvent parses an encoding made by appendEvent. The returned event
-// does not alias b (bbolt values are only valid inside their transaction).
+// decodeEvent parses an encoding made by appendEvent (or by its version 1).
+// The returned event does not alias b (bbolt values are only valid inside
+// their transaction).
 func decodeEvent(key uint64, b []byte) (*event, error) {
 	d := decoder{b: b}
-	if v := d.byte(); v != eventVersion {
+	switch v := d.byte(); v {
+	case eventVersion1:
+	case eventVersion:
+		sum := d.b
+		if len(sum) < 4 || binary.BigEndian.Uint32(sum) != crc32.Checksum(sum[4:], castagnoli) {
+			return nil, fmt.Errorf("%w %d: checksum mismatch", ErrCorruptEvent, key)
+		}
+		d.b = sum[4:]
+	default:
 		return nil, fmt.Errorf("%w %d: version %d", ErrCorruptEvent, key, v)
 	}
 	ev := &event{Key: key}

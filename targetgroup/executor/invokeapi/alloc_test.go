@@ -31,12 +31,3 @@ func TestInvokeAllocs(t *testing.T) {
 		t.Errorf("%v allocs per Invoke, want <= 3", allocs)
 	}
 }
-
-// TestStatementsAllocs: the balancer's per-request policy read is free.
-func TestStatementsAllocs(t *testing.T) {
-	s := mustOpen(t, t.TempDir(), storeFunctions(albStatement))
-	defer s.Close()
-	if n := testing.AllocsPerRun(1000, func() { s.Statements("web") }); n != 0 {
-		t.Errorf("%v allocs", n)
-	}
-}

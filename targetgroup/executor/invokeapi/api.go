@@ -35,6 +35,19 @@ type Queue interface {
 	DeleteConfig(function string) error
 }
 
+// Policies holds the functions' resource-based policies and their changes.
+// It is implemented by *policy.Store; its errors are policy's sentinels.
+type Policies interface {
+	// Get returns the statements and the RevisionId.
+	Get(function string) ([]config.Statement, string, error)
+	// ARN returns the function ARN used in policy documents.
+	ARN(function string) string
+	// Add and Remove change the policy; revisionID, when not empty, must
+	// be the current RevisionId. They return the new RevisionId.
+	Add(function string, st config.Statement, revisionID string) (string, error)
+	Remove(function, sid, revisionID string) (string, error)
+}
+
 // Options configures an API. Invoker is required.
 type Options struct {
 	Invoker Invoker
@@ -44,7 +57,7 @@ type Options struct {
 	Queue Queue
 	// Policies serves the policy API. nil: the policy endpoints answer 500
 	// ServiceException.
-	Policies *PolicyStore
+	Policies Policies
 	// Credentials, when set, make every request require a valid SigV4
 	// signature made with them (403 AccessDeniedException otherwise). nil:
 	// no authentication; signed requests are accepted unchecked.
@@ -65,7 +78,7 @@ type Options struct {
 type API struct {
 	inv      Invoker
 	queue    Queue
-	policies *PolicyStore
+	policies Policies
 	auth     *sigV4Verifier // nil = no authentication
 	region   string
 	account  string

@@ -24,6 +24,7 @@ import (
 	"github.com/albedo-lb/albedo/config"
 	"github.com/albedo-lb/albedo/targetgroup/executor"
 	"github.com/albedo-lb/albedo/targetgroup/executor/async"
+	"github.com/albedo-lb/albedo/targetgroup/executor/policy"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -87,8 +88,6 @@ func (f *fakeInvoker) Invoke(_ context.Context, req executor.Request) (executor.
 		return executor.Response{}, errors.New("executor: instance exploded")
 	case "ctx":
 		resp.Payload = []byte(strconv.Quote(req.ClientContext))
-	case "alb":
-		resp.Payload = []byte(`{"statusCode":200,"body":"ok"}`)
 	default:
 		resp.Payload = req.Payload
 	}
@@ -171,7 +170,7 @@ type testEnv struct {
 	api    *API
 	inv    *fakeInvoker
 	queue  *fakeQueue
-	store  *PolicyStore
+	store  *policy.Store
 	addr   string
 	client *lambda.Client
 }
@@ -201,7 +200,7 @@ func newTestEnv(t testing.TB, opts ...envOption) *testEnv {
 	for _, opt := range opts {
 		opt(&o, &fns)
 	}
-	store, err := OpenPolicyStore(t.TempDir(), testRegion, testAccount, fns)
+	store, err := policy.Open(t.TempDir(), testRegion, testAccount, fns)
 	if err != nil {
 		t.Fatal(err)
 	}

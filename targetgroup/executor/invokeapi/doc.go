@@ -10,7 +10,8 @@
 //     after the checks). InvokeAsync (POST /2014-11-13/…/invoke-async/) is
 //     an Event invocation.
 //   - ListFunctions, GetFunction, GetFunctionConfiguration.
-//   - AddPermission, GetPolicy, RemovePermission, backed by PolicyStore.
+//   - AddPermission, GetPolicy, RemovePermission, over Options.Policies
+//     (a *policy.Store, which also keeps and persists the policies).
 //   - Put/Update/Get/Delete/ListFunctionEventInvokeConfig(s), delegated to
 //     Queue.
 //
@@ -22,13 +23,10 @@
 //
 // # Concurrency
 //
-// API and PolicyStore are safe for concurrent use. Handle copies the
-// payload out of the fasthttp request before it reaches the Invoker or the
-// Queue and retains nothing of the RequestCtx. PolicyStore.Statements reads
-// an immutable snapshot through an atomic pointer (no locks, no
-// allocation); changes are serialised, written to bbolt and synced before
-// the new snapshot is published, so a change is visible to the balancer's
-// next request and survives a crash once the API has answered.
+// API is safe for concurrent use. Handle copies the payload out of the
+// fasthttp request before it reaches the Invoker or the Queue and retains
+// nothing of the RequestCtx. A policy change is answered once the Policies
+// implementation has made it durable and visible (package policy).
 //
 // # Design decisions
 //
@@ -95,13 +93,8 @@
 //     StringEquals. GetPolicy on an empty policy is 404. RevisionId
 //     preconditions are 412 PreconditionFailedException. Documents are
 //     limited to 20 KB (PolicyLengthExceededException).
-//   - Persistence: PolicyStore keeps API changes in dir/policy.db, each
-//     with a hash of the config file's statements for the function. On open
-//     a record is kept only while that hash still matches; otherwise the
-//     config file wins and the record is deleted. A config-only policy has
-//     a RevisionId derived from that hash, so it is stable across restarts.
-//     The revision number returned by Statements is process-local and
-//     changes on every change; permission caches key on it.
+//   - Persistence of policy changes, and their precedence over the config
+//     file, belong to package policy.
 //   - GetFunction reports LastModified as the API's start time, Version
 //     $LATEST, State Active, Architectures of the host, Code as
 //     {"RepositoryType":"Local","Location":"file://DIR"} and the reserved
@@ -111,8 +104,10 @@
 //
 // The tests drive every operation with aws-sdk-go-v2's Lambda client
 // against Handle served on 127.0.0.1, over fake Invoker and Queue values,
-// and end to end over a real executor.Pool and async.Queue running
-// aws-lambda-go functions. internal/clientctx (reports the client context
-// it received) and internal/albok (a minimal ALB response, for comparing
-// the Invoke API with a listener) are built by the tests with go build.
+// and end to end over a real executor.Pool and async.Queue running the
+// aws-lambda-go functions of ../testfunctions (built by exectest). Like the
+// package, they import nothing of the target groups, the balancer or the
+// ALB codec: the tests that combine the API with those (a policy change
+// reaching a target group; the Invoke API against a listener) live in
+// cmd/albedo.
 package invokeapi

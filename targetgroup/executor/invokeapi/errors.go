@@ -8,23 +8,8 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// Sentinel errors returned (wrapped) by PolicyStore.
-var (
-	// ErrUnknownFunction: the function is not one the store was opened with.
-	ErrUnknownFunction = errors.New("invokeapi: unknown function")
-	// ErrDuplicateStatement: a statement with this Sid already exists.
-	ErrDuplicateStatement = errors.New("invokeapi: statement id already exists")
-	// ErrStatementNotFound: no statement has this Sid.
-	ErrStatementNotFound = errors.New("invokeapi: statement not found")
-	// ErrNoPolicy: the function's policy has no statements.
-	ErrNoPolicy = errors.New("invokeapi: function has no policy")
-	// ErrRevisionMismatch: the caller's RevisionId is not the current one.
-	ErrRevisionMismatch = errors.New("invokeapi: revision id does not match")
-	// ErrPolicyTooLarge: the policy document would exceed 20 KB.
-	ErrPolicyTooLarge = errors.New("invokeapi: policy too large")
-	// ErrStoreClosed: the store was closed.
-	ErrStoreClosed = errors.New("invokeapi: policy store closed")
-)
+// ErrNoPolicy: GetPolicy on a function whose policy has no statements.
+var ErrNoPolicy = errors.New("invokeapi: function has no policy")
 
 // Lambda exception names sent in X-Amzn-ErrorType (lambda.md §5.3, §7).
 const (
@@ -49,7 +34,6 @@ const (
 	maxQualifierLen           = 128
 	maxFunctionNameInputLen   = 170
 	maxClientContextLen       = 3583
-	maxPolicyDocumentLen      = 20 * 1024
 	defaultListFunctionsItems = 50
 	maxListFunctionsItems     = 10000
 )

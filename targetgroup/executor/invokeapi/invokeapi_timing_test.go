@@ -71,38 +71,6 @@ func BenchmarkInvokeSyncSigned(b *testing.B) {
 	})
 }
 
-func BenchmarkPolicyStatements(b *testing.B) {
-	s, err := OpenPolicyStore(b.TempDir(), testRegion, testAccount, storeFunctions(albStatement))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	b.ReportAllocs()
-	for b.Loop() {
-		if stmts, _ := s.Statements("web"); len(stmts) != 1 {
-			b.Fatal("lost statement")
-		}
-	}
-}
-
-func BenchmarkPolicyAdd(b *testing.B) {
-	s, err := OpenPolicyStore(b.TempDir(), testRegion, testAccount, storeFunctions())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	st := config.Statement{Sid: "x", Principal: "s3.amazonaws.com", Action: "lambda:*"}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := s.Add("web", st, ""); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := s.Remove("web", "x", ""); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
 // echoInvoker is a minimal Invoker for benchmarks: it echoes and records
 // nothing.
 type echoInvoker struct{ *fakeInvoker }

@@ -1,5 +1,7 @@
 package invokeapi
 
+import "github.com/albedo-lb/albedo/targetgroup/executor/policy"
+
 // latest is the only qualifier a local function has.
 const latest = "$LATEST"
 
@@ -69,7 +71,7 @@ func splitFunctionName(s string) (functionRef, bool) {
 		ref.Region = parts[0]
 		i = 1
 	}
-	if i < len(parts)-1 && isAccount(parts[i]) {
+	if i < len(parts)-1 && policy.IsAccountID(parts[i]) {
 		ref.Account = parts[i]
 		i++
 	}
@@ -159,19 +161,6 @@ func isRegion(s string) bool {
 }
 
 func isLower(c byte) bool { return c >= 'a' && c <= 'z' }
-
-// isAccount matches \d{12}.
-func isAccount(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
 
 // isName matches [a-zA-Z0-9-_\.]+.
 func isName(s string) bool {

@@ -8,6 +8,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/albedo-lb/albedo/config"
+	"github.com/albedo-lb/albedo/targetgroup/executor/policy"
 )
 
 // addPermissionInput is AddPermission's body.
@@ -63,7 +64,7 @@ func (a *API) addPermission(ctx *fasthttp.RequestCtx, requestID, name string) *a
 	}
 	body, _ := json.Marshal(struct {
 		Statement string `json:"Statement"`
-	}{string(statementJSON(a.policies.ARN(fn), st))})
+	}{string(policy.StatementJSON(a.policies.ARN(fn), st))})
 	writeJSON(ctx, fasthttp.StatusCreated, requestID, body)
 	return nil
 }
@@ -83,7 +84,7 @@ func validateAddPermission(in *addPermissionInput) *apiError {
 	case in.Principal == "" || containsSpace(in.Principal):
 		return errValidation("Value '" + in.Principal + "' at 'principal' failed to satisfy constraint: " +
 			"Member must satisfy regular expression pattern: [^\\s]+")
-	case in.SourceAccount != "" && !isAccount(in.SourceAccount):
+	case in.SourceAccount != "" && !policy.IsAccountID(in.SourceAccount):
 		return errValidation("Value '" + in.SourceAccount + "' at 'sourceAccount' failed to satisfy constraint: " +
 			"Member must satisfy regular expression pattern: \\d{12}")
 	case in.EventSourceToken != "" || in.PrincipalOrgID != "" || in.FunctionURLAuthType != "" || in.InvokedViaFunctionURL != nil:
@@ -147,7 +148,7 @@ func (a *API) getPolicy(ctx *fasthttp.RequestCtx, requestID, name string) *apiEr
 	body, _ := json.Marshal(struct {
 		Policy     string `json:"Policy"`
 		RevisionID string `json:"RevisionId"`
-	}{string(policyDocument(a.policies.ARN(fn), stmts)), rev})
+	}{string(policy.Document(a.policies.ARN(fn), stmts)), rev})
 	writeJSON(ctx, fasthttp.StatusOK, requestID, body)
 	return nil
 }
@@ -169,20 +170,20 @@ func (a *API) removePermission(ctx *fasthttp.RequestCtx, requestID, name, sid st
 	return nil
 }
 
-// policyError maps a PolicyStore error to Lambda's.
+// policyError maps a policy error to Lambda's.
 func (a *API) policyError(fn string, err error) *apiError {
-	var tl *PolicyTooLargeError
+	var tl *policy.TooLargeError
 	switch {
-	case errors.Is(err, ErrDuplicateStatement):
+	case errors.Is(err, policy.ErrDuplicateStatement):
 		return newError(fasthttp.StatusConflict, excResourceConflict,
 			"The statement id provided already exists. Please provide a new statement id, or remove the existing statement.")
-	case errors.Is(err, ErrStatementNotFound):
+	case errors.Is(err, policy.ErrStatementNotFound):
 		return errNotFound("Statement is not found in resource policy.")
 	case errors.Is(err, ErrNoPolicy):
 		return errNotFound("The resource you requested does not exist.")
-	case errors.Is(err, ErrUnknownFunction):
+	case errors.Is(err, policy.ErrUnknownFunction):
 		return errNotFound("Function not found: " + functionARN(a.region, a.account, fn))
-	case errors.Is(err, ErrRevisionMismatch):
+	case errors.Is(err, policy.ErrRevisionMismatch):
 		return newError(fasthttp.StatusPreconditionFailed, excPreconditionFailed,
 			"The Revision Id provided does not match the latest Revision Id. Call the GetPolicy API to retrieve the latest Revision Id")
 	case errors.As(err, &tl):

@@ -1,4 +1,4 @@
-package invokeapi
+package policy
 
 import (
 	"encoding/json"
@@ -35,7 +35,7 @@ func principal(p string) any {
 	switch {
 	case p == "*":
 		return "*"
-	case isAccount(p):
+	case IsAccountID(p):
 		return map[string]string{"AWS": "arn:aws:iam::" + p + ":root"}
 	case strings.HasPrefix(p, "arn:"):
 		return map[string]string{"AWS": p}
@@ -63,8 +63,12 @@ func toPolicyStatement(arn string, st config.Statement) policyStatement {
 	return ps
 }
 
-// policyDocument renders stmts as the document GetPolicy returns.
-func policyDocument(arn string, stmts []config.Statement) []byte {
+// MaxDocumentSize is Lambda's limit on a function policy document, 20 KB.
+const MaxDocumentSize = 20 * 1024
+
+// Document renders stmts of the function arn as the document GetPolicy
+// returns.
+func Document(arn string, stmts []config.Statement) []byte {
 	d := policyDoc{Version: "2012-10-17", ID: "default", Statement: make([]policyStatement, len(stmts))}
 	for i, st := range stmts {
 		d.Statement[i] = toPolicyStatement(arn, st)
@@ -73,8 +77,22 @@ func policyDocument(arn string, stmts []config.Statement) []byte {
 	return b
 }
 
-// statementJSON renders one statement as AddPermission returns it.
-func statementJSON(arn string, st config.Statement) []byte {
+// StatementJSON renders one statement as AddPermission returns it.
+func StatementJSON(arn string, st config.Statement) []byte {
 	b, _ := json.Marshal(toPolicyStatement(arn, st))
 	return b
+}
+
+// IsAccountID reports whether s is an AWS account id, \d{12}: the form of
+// a principal Lambda renders as an IAM root ARN and of SourceAccount.
+func IsAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

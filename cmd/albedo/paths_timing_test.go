@@ -1,7 +1,13 @@
-package invokeapi
+package main
+
+// These benchmarks compare the paths to one warm function: the pool
+// directly, the Invoke API, an ALB listener and target group, and Event
+// invocations into the durable queue. They live here because only cmd may
+// combine the Lambda service with the target groups and the balancer.
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"testing"
 	"time"
@@ -14,13 +20,23 @@ import (
 	"github.com/albedo-lb/albedo/targetgroup/executor"
 	"github.com/albedo-lb/albedo/targetgroup/executor/async"
 	"github.com/albedo-lb/albedo/targetgroup/executor/exectest"
+	"github.com/albedo-lb/albedo/targetgroup/executor/invokeapi"
+)
+
+const (
+	benchRegion  = "us-east-1"
+	benchAccount = "123456789012"
+	benchPayload = `{"path":"/hello","httpMethod":"GET","headers":{"accept":"*/*"},"body":""}`
 )
 
 // benchPool is a Pool running testfunctions/noop.
 func benchPool(b *testing.B) *executor.Pool {
 	b.Helper()
+	fn := executor.Function{Name: "noop", ARN: config.FunctionARN(benchRegion, benchAccount, "noop"),
+		Runtime: "provided.al2023", Handler: "bootstrap", Code: exectest.Build(b, "noop"),
+		MemorySize: 128, Timeout: 5 * time.Second, Reserved: -1, Region: benchRegion}
 	pool, err := executor.New(executor.Options{MaxConcurrency: 4, Logger: slog.New(slog.DiscardHandler),
-		FunctionLog: discardWriter{}}, []executor.Function{realFunction("noop", exectest.Build(b, "noop"), -1)})
+		FunctionLog: io.Discard}, []executor.Function{fn})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -81,11 +97,11 @@ func BenchmarkRealPoolDirect(b *testing.B) {
 // loopback HTTP (one keep-alive connection).
 func BenchmarkRealInvokeAPI(b *testing.B) {
 	pool := benchPool(b)
-	api, err := New(Options{Invoker: pool})
+	api, err := invokeapi.New(invokeapi.Options{Invoker: pool})
 	if err != nil {
 		b.Fatal(err)
 	}
-	addr := serve(b, api.Handle)
+	addr := serveHandler(b, api.Handle)
 	benchPost(b, "http://"+addr+"/2015-03-31/functions/noop/invocations", benchPayload, 200)
 }
 
@@ -96,7 +112,7 @@ func BenchmarkRealListener(b *testing.B) {
 	const groupARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef"
 	one := 1
 	cfg := &config.Config{
-		Region: testRegion, AccountID: testAccount,
+		Region: benchRegion, AccountID: benchAccount,
 		Listeners: []config.Listener{{Address: "127.0.0.1", Protocol: "HTTP", DefaultAction: &config.Action{
 			Forward: &config.Forward{TargetGroups: []config.WeightedGroup{{Name: "web", Weight: &one}}}}}},
 		TargetGroups: []config.TargetGroup{{Name: "web", ARN: groupARN, Function: "noop"}},
@@ -137,11 +153,11 @@ func BenchmarkRealEventAccept(b *testing.B) {
 		defer cancel()
 		_ = q.Close(ctx)
 	})
-	api, err := New(Options{Invoker: pool, Queue: q})
+	api, err := invokeapi.New(invokeapi.Options{Invoker: pool, Queue: q})
 	if err != nil {
 		b.Fatal(err)
 	}
-	addr := serve(b, api.Handle)
+	addr := serveHandler(b, api.Handle)
 	c := &fasthttp.HostClient{Addr: addr, MaxConns: 64}
 	b.ReportAllocs()
 	b.SetParallelism(32) // x GOMAXPROCS concurrent clients, as in async.BenchmarkEnqueueParallel

@@ -1,4 +1,4 @@
-package invokeapi
+package policy
 
 import (
 	"crypto/rand"
@@ -14,22 +14,22 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/albedo-lb/albedo/targetgroup/executor"
-
 	"github.com/albedo-lb/albedo/config"
+	"github.com/albedo-lb/albedo/targetgroup/executor"
+	"github.com/albedo-lb/albedo/targetgroup/executor/statefile"
 )
 
-// PolicyFile is the bbolt database PolicyStore keeps in its directory.
-const PolicyFile = "policy.db"
+// File is the bbolt database a Store keeps in its directory.
+const File = "policy.db"
 
 // policyBucket holds one record per function changed through the API.
 var policyBucket = []byte("policies")
 
-// PolicyStore holds every function's resource-based policy: the config
-// file's statements, overlaid with changes made through the policy API and
+// Store holds every function's resource-based policy: the config file's
+// statements, overlaid with changes made through the policy API and
 // persisted in dir/policy.db. Statements is lock-free; changes are
 // serialised, written and synced before they become visible.
-type PolicyStore struct {
+type Store struct {
 	db      *bolt.DB
 	region  string
 	account string
@@ -64,21 +64,23 @@ type policyRecord struct {
 	Statements []config.Statement `json:"statements"`
 }
 
-// OpenPolicyStore opens (creating dir and the database if missing) the
-// policy store for fns. For each function, persisted API changes are kept
+// Open opens (creating dir and the database if missing) the policy store
+// for fns. For each function, persisted API changes are kept
 // only while the config file's statements for it are unchanged since they
 // were persisted; otherwise the config wins and the record is deleted, as
-// are records of functions no longer configured.
-func OpenPolicyStore(dir string, region, account string, fns []config.Function) (*PolicyStore, error) {
+// are records of functions no longer configured. The file is checked first
+// (statefile.Open): a damaged one is a *statefile.DamagedError, one held by
+// another process ErrLocked, both wrapped.
+func Open(dir string, region, account string, fns []config.Function) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("invokeapi: policy store: %w", err)
+		return nil, fmt.Errorf("policy: state dir: %w", err)
 	}
-	path := filepath.Join(dir, PolicyFile)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	path := filepath.Join(dir, File)
+	db, err := statefile.Open(dir, StateFile, bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
-		return nil, fmt.Errorf("invokeapi: open %s: %w", path, err)
+		return nil, fmt.Errorf("policy: open store: %w", err)
 	}
-	s := &PolicyStore{
+	s := &Store{
 		db:      db,
 		region:  region,
 		account: account,
@@ -94,7 +96,7 @@ func OpenPolicyStore(dir string, region, account string, fns []config.Function) 
 		for _, fn := range fns {
 			arn := fn.ARN
 			if arn == "" {
-				arn = functionARN(region, account, fn.Name)
+				arn = config.FunctionARN(region, account, fn.Name)
 			}
 			h := statementsHash(fn.Policy)
 			s.arns[fn.Name] = arn
@@ -133,7 +135,7 @@ func OpenPolicyStore(dir string, region, account string, fns []config.Function) 
 	})
 	if err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("invokeapi: load %s: %w", path, err)
+		return nil, fmt.Errorf("policy: load %s: %w", path, err)
 	}
 	s.snap.Store(snap)
 	return s, nil
@@ -159,7 +161,7 @@ func configRevisionID(name, hash string) string {
 // Statements returns the function's current statements and a revision
 // that changes on every change (0 for an unknown function). The slice must
 // not be modified. Lock-free.
-func (s *PolicyStore) Statements(function string) ([]config.Statement, uint64) {
+func (s *Store) Statements(function string) ([]config.Statement, uint64) {
 	p := s.snap.Load().fns[function]
 	if p == nil {
 		return nil, 0
@@ -169,7 +171,7 @@ func (s *PolicyStore) Statements(function string) ([]config.Statement, uint64) {
 
 // Get returns the function's statements and RevisionId. The slice must not
 // be modified.
-func (s *PolicyStore) Get(function string) ([]config.Statement, string, error) {
+func (s *Store) Get(function string) ([]config.Statement, string, error) {
 	p := s.snap.Load().fns[function]
 	if p == nil {
 		return nil, "", fmt.Errorf("get policy of %s: %w", function, ErrUnknownFunction)
@@ -179,11 +181,11 @@ func (s *PolicyStore) Get(function string) ([]config.Statement, string, error) {
 
 // ARN returns the function ARN the store uses in documents ("" when
 // unknown).
-func (s *PolicyStore) ARN(function string) string { return s.arns[function] }
+func (s *Store) ARN(function string) string { return s.arns[function] }
 
 // Add appends st to the function's policy. revisionID, when not empty,
 // must be the current RevisionId. It returns the new RevisionId.
-func (s *PolicyStore) Add(function string, st config.Statement, revisionID string) (string, error) {
+func (s *Store) Add(function string, st config.Statement, revisionID string) (string, error) {
 	return s.change(function, revisionID, func(stmts []config.Statement) ([]config.Statement, error) {
 		for _, x := range stmts {
 			if x.Sid == st.Sid {
@@ -191,8 +193,8 @@ func (s *PolicyStore) Add(function string, st config.Statement, revisionID strin
 			}
 		}
 		next := append(slices.Clip(stmts), st)
-		if n := len(policyDocument(s.arns[function], next)); n > maxPolicyDocumentLen {
-			return nil, &PolicyTooLargeError{Size: n, Limit: maxPolicyDocumentLen}
+		if n := len(Document(s.arns[function], next)); n > MaxDocumentSize {
+			return nil, &TooLargeError{Size: n, Limit: MaxDocumentSize}
 		}
 		return next, nil
 	})
@@ -200,7 +202,7 @@ func (s *PolicyStore) Add(function string, st config.Statement, revisionID strin
 
 // Remove deletes the statement with sid. revisionID, when not empty, must
 // be the current RevisionId.
-func (s *PolicyStore) Remove(function, sid, revisionID string) (string, error) {
+func (s *Store) Remove(function, sid, revisionID string) (string, error) {
 	return s.change(function, revisionID, func(stmts []config.Statement) ([]config.Statement, error) {
 		i := slices.IndexFunc(stmts, func(x config.Statement) bool { return x.Sid == sid })
 		if i < 0 {
@@ -210,26 +212,13 @@ func (s *PolicyStore) Remove(function, sid, revisionID string) (string, error) {
 	})
 }
 
-// PolicyTooLargeError reports a policy document over Lambda's 20 KB limit.
-// errors.Is(err, ErrPolicyTooLarge) is true for it.
-type PolicyTooLargeError struct {
-	Size, Limit int
-}
-
-func (e *PolicyTooLargeError) Error() string {
-	return fmt.Sprintf("invokeapi: policy size %d exceeds %d", e.Size, e.Limit)
-}
-
-// Is makes errors.Is(err, ErrPolicyTooLarge) true.
-func (e *PolicyTooLargeError) Is(target error) bool { return target == ErrPolicyTooLarge }
-
 // change applies edit under the writer lock, persists the result with a
 // new RevisionId (synced), then publishes a new snapshot.
-func (s *PolicyStore) change(function, revisionID string, edit func([]config.Statement) ([]config.Statement, error)) (string, error) {
+func (s *Store) change(function, revisionID string, edit func([]config.Statement) ([]config.Statement, error)) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.db == nil {
-		return "", ErrStoreClosed
+		return "", ErrClosed
 	}
 	old := s.snap.Load()
 	cur := old.fns[function]
@@ -266,8 +255,8 @@ func (s *PolicyStore) change(function, revisionID string, edit func([]config.Sta
 }
 
 // Close closes the database. Statements and Get keep answering from the
-// last snapshot; changes fail with ErrStoreClosed.
-func (s *PolicyStore) Close() error {
+// last snapshot; changes fail with ErrClosed.
+func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.db == nil {
@@ -276,7 +265,7 @@ func (s *PolicyStore) Close() error {
 	err := s.db.Close()
 	s.db = nil
 	if err != nil {
-		return fmt.Errorf("invokeapi: close policy store: %w", err)
+		return fmt.Errorf("policy: close store: %w", err)
 	}
 	return nil
 }

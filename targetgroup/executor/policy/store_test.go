@@ -1,4 +1,4 @@
-package invokeapi
+package policy
 
 import (
 	"errors"
@@ -7,6 +7,11 @@ import (
 	"testing"
 
 	"github.com/albedo-lb/albedo/config"
+)
+
+const (
+	testRegion  = "us-east-1"
+	testAccount = "123456789012"
 )
 
 var albStatement = config.Statement{
@@ -18,16 +23,16 @@ func storeFunctions(stmts ...config.Statement) []config.Function {
 	return []config.Function{{Name: "web", Policy: stmts}, {Name: "other"}}
 }
 
-func mustOpen(t *testing.T, dir string, fns []config.Function) *PolicyStore {
+func mustOpen(t testing.TB, dir string, fns []config.Function) *Store {
 	t.Helper()
-	s, err := OpenPolicyStore(dir, testRegion, testAccount, fns)
+	s, err := Open(dir, testRegion, testAccount, fns)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
-func TestPolicyStoreChanges(t *testing.T) {
+func TestStoreChanges(t *testing.T) {
 	s := mustOpen(t, t.TempDir(), storeFunctions(albStatement))
 	defer s.Close()
 
@@ -59,7 +64,7 @@ func TestPolicyStoreChanges(t *testing.T) {
 		{"stale revision", ErrRevisionMismatch, func() error { _, err := s.Add("web", config.Statement{Sid: "x"}, revID0); return err }},
 		{"unknown function", ErrUnknownFunction, func() error { _, err := s.Add("missing", s3, ""); return err }},
 		{"remove missing", ErrStatementNotFound, func() error { _, err := s.Remove("web", "nope", ""); return err }},
-		{"too large", ErrPolicyTooLarge, func() error {
+		{"too large", ErrTooLarge, func() error {
 			big := config.Statement{Sid: "big", Principal: "s3.amazonaws.com", Action: "lambda:InvokeFunction",
 				SourceARN: string(make([]byte, 21000))}
 			_, err := s.Add("web", big, "")
@@ -86,7 +91,7 @@ func TestPolicyStoreChanges(t *testing.T) {
 	}
 }
 
-func TestPolicyStorePersistence(t *testing.T) {
+func TestStorePersistence(t *testing.T) {
 	s3 := config.Statement{Sid: "s3", Principal: "s3.amazonaws.com", Action: "lambda:InvokeFunction"}
 	tests := []struct {
 		name   string
@@ -112,7 +117,7 @@ func TestPolicyStorePersistence(t *testing.T) {
 			if err := s.Close(); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.Add("web", albStatement, ""); !errors.Is(err, ErrStoreClosed) {
+			if _, err := s.Add("web", albStatement, ""); !errors.Is(err, ErrClosed) {
 				t.Errorf("add after close: %v", err)
 			}
 
@@ -136,7 +141,7 @@ func TestPolicyStorePersistence(t *testing.T) {
 	}
 }
 
-func TestPolicyStoreDropsRemovedFunctions(t *testing.T) {
+func TestStoreDropsRemovedFunctions(t *testing.T) {
 	dir := t.TempDir()
 	s := mustOpen(t, dir, storeFunctions(albStatement))
 	if _, err := s.Add("other", albStatement, ""); err != nil {
@@ -152,7 +157,7 @@ func TestPolicyStoreDropsRemovedFunctions(t *testing.T) {
 	}
 }
 
-func TestPolicyStoreConfigRevisionStable(t *testing.T) {
+func TestStoreConfigRevisionStable(t *testing.T) {
 	dir := t.TempDir()
 	s := mustOpen(t, dir, storeFunctions(albStatement))
 	_, a, _ := s.Get("web")
@@ -165,8 +170,8 @@ func TestPolicyStoreConfigRevisionStable(t *testing.T) {
 	}
 }
 
-// TestPolicyStoreConcurrent races readers against writers (run with -race).
-func TestPolicyStoreConcurrent(t *testing.T) {
+// TestStoreConcurrent races readers against writers (run with -race).
+func TestStoreConcurrent(t *testing.T) {
 	s := mustOpen(t, t.TempDir(), storeFunctions(albStatement))
 	defer s.Close()
 	var wg sync.WaitGroup

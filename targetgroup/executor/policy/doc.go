@@ -1,0 +1,39 @@
+// Package policy keeps every local function's resource-based policy: the
+// statements of the config file, overlaid with the changes made through
+// the policy API (AddPermission, RemovePermission), persisted in the state
+// directory's policy.db. It also renders a policy as the JSON document
+// Lambda returns (Document, StatementJSON), because Lambda's 20 KB limit
+// applies to that document.
+//
+// It is part of the local Lambda service's state, beside the async queue,
+// and imports only config and executor: the target groups (which check the
+// ALB's permission on every request through their Policies interface) and
+// the Invoke API (which serves the policy operations) consume a *Store;
+// neither is known here.
+//
+// # Concurrency
+//
+// A Store is safe for concurrent use. Statements reads an immutable
+// snapshot through an atomic pointer (no locks, no allocation); changes are
+// serialised, written to bbolt and synced before the new snapshot is
+// published, so a change is visible to the balancer's next request and
+// survives a crash once the API has answered. The returned statement
+// slices must not be modified.
+//
+// # Persistence
+//
+// API changes live in dir/policy.db, one record per changed function, each
+// with a hash of the config file's statements for the function. On Open a
+// record is kept only while that hash still matches; otherwise the config
+// file wins and the record is deleted, as are records of functions no
+// longer configured. A config-only policy has a RevisionId derived from
+// that hash, so it is stable across restarts. The revision number returned
+// by Statements is process-local and changes on every change; permission
+// caches key on it.
+//
+// One process at a time holds policy.db: Open waits 2 s for the lock, then
+// fails with ErrLocked (another albedo serving the same state_dir). Open
+// hands the file to statefile.Open (StateFile describes it), so a damaged
+// policy.db is a *statefile.DamagedError, never a panic, and `albedo state
+// salvage` keeps every readable record.
+package policy
