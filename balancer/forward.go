@@ -25,8 +25,8 @@ type weightedTarget struct {
 	arn      string // for the access log; "" when unknown
 	function string // the group's target function, for logs; "" when unknown
 	fwd      Forwarder
-	weight int
-	upTo   int
+	weight   int
+	upTo     int
 }
 
 // pick chooses a group index in proportion to the weights, or -1 when every
