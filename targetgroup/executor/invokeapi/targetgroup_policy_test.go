@@ -34,7 +34,7 @@ func TestPolicyChangeReachesTargetGroup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := newClient("http://"+serve(t, api.Handle), testKeyID, testSecret)
+	client := newClient("http://"+serve(t, api), testKeyID, testSecret)
 	groups, err := targetgroup.New(&config.Config{Region: testRegion, AccountID: testAccount, Functions: fns,
 		TargetGroups: []config.TargetGroup{{Name: "web", ARN: groupARN, Function: "alb"}}},
 		targetgroup.Options{Invoker: inv, Policies: store})
