@@ -80,9 +80,9 @@ type childAlbedo struct {
 	err  error         // cmd.Wait's result, valid after done
 }
 
-// startAlbedoChild starts albedo serve -config configPath; its output is
-// appended to logPath. Cleanup SIGKILLs it if it still runs.
-func startAlbedoChild(t *testing.T, configPath, logPath string) *childAlbedo {
+// startAlbedoChild starts albedo serve -config configPath [extra...]; its
+// output is appended to logPath. Cleanup SIGKILLs it if it still runs.
+func startAlbedoChild(t *testing.T, configPath, logPath string, extra ...string) *childAlbedo {
 	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
@@ -93,7 +93,7 @@ func startAlbedoChild(t *testing.T, configPath, logPath string) *childAlbedo {
 		t.Fatal(err)
 	}
 	defer out.Close()
-	cmd := exec.Command(self, "serve", "-config", configPath)
+	cmd := exec.Command(self, append([]string{"serve", "-config", configPath}, extra...)...)
 	cmd.Env = append(os.Environ(), serveChildEnv+"=1")
 	cmd.Stdout = out
 	cmd.Stderr = out
