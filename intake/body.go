@@ -35,25 +35,30 @@ const (
 	pooledClasses = 5 // 4 KB to 64 KB
 )
 
-var bufPools [pooledClasses]sync.Pool
+var bufPools [pooledClasses]sync.Pool // of *[]byte
 
-// getBuf returns an empty buffer of capacity c, pooled when c is one of the
-// pooled sizes.
-func getBuf(c int) []byte {
-	if i := poolClass(c); i >= 0 {
-		if p, ok := bufPools[i].Get().(*[]byte); ok {
-			return (*p)[:0]
-		}
+// getBuf returns an empty buffer of capacity c, with the pointer that
+// carries it through its pool (nil when c is not a pooled size).
+func getBuf(c int) ([]byte, *[]byte) {
+	i := poolClass(c)
+	if i < 0 {
+		return make([]byte, 0, c), nil
 	}
-	return make([]byte, 0, c)
+	if p, ok := bufPools[i].Get().(*[]byte); ok {
+		return (*p)[:0], p
+	}
+	b := make([]byte, 0, c)
+	return b, &b
 }
 
-// putBuf returns b to its pool, if it has a pooled size.
-func putBuf(b []byte) {
-	if i := poolClass(cap(b)); i >= 0 {
-		b = b[:0]
-		bufPools[i].Put(&b)
+// putBuf returns b, carried by p (from getBuf), to its pool; a nil p
+// (not a pooled size) leaves b to the collector.
+func putBuf(b []byte, p *[]byte) {
+	if p == nil {
+		return
 	}
+	*p = b[:0]
+	bufPools[poolClass(cap(b))].Put(p)
 }
 
 func poolClass(c int) int {
@@ -69,8 +74,9 @@ func poolClass(c int) int {
 // the handler's stack: Read, use the request body, then Release. It is not
 // safe for concurrent use.
 type Body struct {
-	buf    []byte // the body; its capacity is reserved from budget
-	held   int    // bytes reserved from budget
+	buf    []byte  // the body; its capacity is reserved from budget
+	ptr    *[]byte // carries buf through its pool; nil when not pooled
+	held   int     // bytes reserved from budget
 	budget *Budget
 	// installed: Read set the buffer as the request's body.
 	installed bool
@@ -109,7 +115,7 @@ func (b *Body) Read(req *fasthttp.Request, limit int, budget *Budget) error {
 		return ErrBudget
 	}
 	b.held = minBuffer
-	buf := getBuf(minBuffer)
+	buf, ptr := getBuf(minBuffer)
 	want := limit + 1 // a chunked body is read until it proves too large
 	if cl > 0 {
 		want = cl
@@ -122,12 +128,13 @@ func (b *Body) Read(req *fasthttp.Request, limit int, budget *Budget) error {
 				grown = min(grown, want)
 			}
 			if !budget.reserve(grown - cap(buf)) {
-				return b.fail(buf, ErrBudget)
+				return b.fail(buf, ptr, ErrBudget)
 			}
 			b.held += grown - cap(buf)
-			old := buf
-			buf = append(getBuf(grown), buf...)
-			putBuf(old)
+			grownBuf, grownPtr := getBuf(grown)
+			grownBuf = append(grownBuf, buf...)
+			putBuf(buf, ptr)
+			buf, ptr = grownBuf, grownPtr
 		}
 		n, err := stream.Read(buf[len(buf):min(cap(buf), want)])
 		buf = buf[:len(buf)+n]
@@ -135,23 +142,23 @@ func (b *Body) Read(req *fasthttp.Request, limit int, budget *Budget) error {
 			break
 		}
 		if err != nil {
-			return b.fail(buf, fmt.Errorf("intake: read body: %w", err))
+			return b.fail(buf, ptr, fmt.Errorf("intake: read body: %w", err))
 		}
 		if idle = idle + 1; n > 0 {
 			idle = 0
 		} else if idle > 100 {
-			return b.fail(buf, fmt.Errorf("intake: read body: %w", io.ErrNoProgress))
+			return b.fail(buf, ptr, fmt.Errorf("intake: read body: %w", io.ErrNoProgress))
 		}
 	}
 	switch {
 	case len(buf) > limit:
-		return b.fail(buf, ErrTooLarge)
+		return b.fail(buf, ptr, ErrTooLarge)
 	case cl > 0 && len(buf) < cl:
 		// fasthttp's request stream reports a client that hung up
 		// before Content-Length bytes as a plain EOF.
-		return b.fail(buf, fmt.Errorf("intake: read body: %w", io.ErrUnexpectedEOF))
+		return b.fail(buf, ptr, fmt.Errorf("intake: read body: %w", io.ErrUnexpectedEOF))
 	}
-	b.buf = buf
+	b.buf, b.ptr = buf, ptr
 	b.installed = true
 	req.SetBodyRaw(buf)
 	return nil
@@ -159,8 +166,8 @@ func (b *Body) Read(req *fasthttp.Request, limit int, budget *Budget) error {
 
 // fail keeps buf for Release (which gives back its reservation) and
 // returns err.
-func (b *Body) fail(buf []byte, err error) error {
-	b.buf = buf[:0]
+func (b *Body) fail(buf []byte, ptr *[]byte, err error) error {
+	b.buf, b.ptr = buf[:0], ptr
 	return err
 }
 
@@ -178,7 +185,7 @@ func (b *Body) Release(req *fasthttp.Request) {
 	b.budget.release(b.held)
 	b.held = 0
 	if b.buf != nil {
-		putBuf(b.buf)
-		b.buf = nil
+		putBuf(b.buf, b.ptr)
+		b.buf, b.ptr = nil, nil
 	}
 }
