@@ -15,7 +15,8 @@ const (
 	lingerMax     = 64 << 20
 )
 
-// Linger sends ctx.Response (with "Connection: close") to a client whose body the handler refused
+// Linger sends ctx.Response (with "Connection: close" and, when a reset
+// response lost fasthttp's default, "Server: albedo") to a client whose body the handler refused
 // unread, then shuts down the sending side and reads and drops what the
 // client still sends, for up to LingerTimeout, before closing.
 //
@@ -27,6 +28,9 @@ const (
 func Linger(ctx *fasthttp.RequestCtx) {
 	resp := &ctx.Response
 	resp.SetConnectionClose()
+	if len(resp.Header.Server()) == 0 {
+		resp.Header.SetServer("albedo")
+	}
 	out := []byte(resp.String())
 	conn := ctx.Conn()
 	// fasthttp writes no response and applies none of its closing rules
