@@ -25,8 +25,9 @@
 // holds no read buffer (fasthttp's ReduceMemoryUsage); from its first
 // request until it closes it holds its 64 KB one (fasthttp keeps it with
 // streamed bodies), so an idle keep-alive connection costs 64 KB until the
-// 60 s idle timeout. A request that declares a body and sends none of it
-// is a slow client: answered 408 at the read timeout.
+// 60 s idle timeout, as much as a connection sending its head slowly
+// always could. A request that declares a body and sends none of it is a
+// slow client: answered 408 at the read timeout.
 //
 // # Request path
 //

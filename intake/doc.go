@@ -23,12 +23,14 @@
 // server answers 503 (listeners) or 429 (admin API).
 //
 // What a connection costs otherwise: its fasthttp read buffer (64 KB on
-// listeners, 16 KB on the admin API) while a request is read; with
-// StreamRequestBody, fasthttp v1.78 keeps that buffer from the connection's
-// first request until it closes (it cannot tell whether a stream still
-// reads from it), so an idle keep-alive connection holds it too, until the
-// idle timeout closes the connection. A connection that never sent a
-// request holds none.
+// listeners, 16 KB on the admin API). With StreamRequestBody, fasthttp
+// v1.78 keeps it from the connection's first request until the connection
+// closes (it cannot tell whether a stream still reads from it), so an idle
+// keep-alive connection holds it until the idle timeout; without
+// streaming it was given back between requests. That adds no new cost per
+// connection: a client could already pin the same buffer for the read
+// timeout by sending one byte of a head. A connection that never sent a
+// byte holds none.
 //
 // # Bare LF
 //
