@@ -71,7 +71,11 @@
 //     getsockopt, through TLS) is logged with elb_status_code 460 (ALB's
 //     code, alb.md §2.6), target_status_code the function's status if it
 //     answered, sent_bytes 0; the invocation itself ran to its end, as
-//     on AWS.
+//     on AWS. The answer is still written, and the connection closed. A
+//     client that only shut down its sending side after the request (an
+//     HTTP/1.0-style half-close) cannot be told apart and is logged 460
+//     too, as nginx logs 499. The check costs one getsockopt per forward
+//     (about 1 µs, no allocation: intake's BenchmarkPeerGone).
 //
 // Every response carries "Server: albedo", function responses included
 // (ALB sets its own Server header the same way). Errors albedo generates
