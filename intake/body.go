@@ -144,9 +144,11 @@ func (b *Body) Read(req *fasthttp.Request, limit int, budget *Budget) error {
 		if err != nil {
 			return b.fail(buf, ptr, fmt.Errorf("intake: read body: %w", err))
 		}
-		if idle = idle + 1; n > 0 {
+		// A reader that keeps returning nothing and no error would
+		// otherwise spin here.
+		if n > 0 {
 			idle = 0
-		} else if idle > 100 {
+		} else if idle++; idle > 100 {
 			return b.fail(buf, ptr, fmt.Errorf("intake: read body: %w", io.ErrNoProgress))
 		}
 	}
@@ -170,9 +172,6 @@ func (b *Body) fail(buf []byte, ptr *[]byte, err error) error {
 	b.buf, b.ptr = buf[:0], ptr
 	return err
 }
-
-// Len is the number of body bytes Read installed.
-func (b *Body) Len() int { return len(b.buf) }
 
 // Release gives the body's reservation back to its budget and its buffer
 // to the pool, and detaches it from req. Call it once the handler no
