@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/albedo-lb/albedo/internal/intake"
 )
 
 // ruleNone marks a request that never reached rule evaluation (TRACE,
@@ -23,9 +25,15 @@ type logEntry struct {
 	groupARN     string // forwarded group's ARN
 	targetStatus int    // the function's status; 0 = "-"
 	reason       string // error_reason
+	clientGone   bool   // the client hung up before the answer: 460
 	dispatched   time.Time
 	answered     time.Time
 }
+
+// StatusClientClosed is the elb_status_code ALB logs for a client that
+// closed its connection before the answer (alb.md §2.6); the client never
+// receives it.
+const StatusClientClosed = 460
 
 // accessLog writes one ALB-format line (alb.md §7.2) per request into a
 // buffered writer, flushed every second and at Close. Lines are formatted
@@ -100,16 +108,17 @@ func (a *accessLog) writeLine(line []byte) {
 // appendLogLine appends the 30 fields of alb.md §7.2 and a newline.
 //
 // Approximations (documented in doc.go): request_processing_time starts
-// when the handler is called (the body is already read); sent_bytes counts
-// the response head as serialised before fasthttp adds Date, plus the
-// body; trace_id is the client's X-Amzn-Trace-Id ("-" when none) since the
+// when the handler is called (after the head; a forward reads the body
+// within it); received_bytes leaves out a body never read; sent_bytes
+// counts the response head as serialised before fasthttp adds Date, plus
+// the body (0 for a client that hung up, 460); trace_id is the client's X-Amzn-Trace-Id ("-" when none) since the
 // id albedo generates is made inside the target group; conn_trace_id is
 // "TID_" and the connection number in hex (format UNCONFIRMED).
 func appendLogLine(dst []byte, elb string, l *listener, ctx *fasthttp.RequestCtx, e *logEntry, now time.Time) []byte {
 	req, resp := &ctx.Request, &ctx.Response
 	var tlsState tls.ConnectionState
 	isTLS := false
-	if tc, ok := ctx.Conn().(*tls.Conn); ok {
+	if tc := intake.TLS(ctx.Conn()); tc != nil {
 		tlsState, isTLS = tc.ConnectionState(), true
 	}
 
@@ -135,7 +144,11 @@ func appendLogLine(dst []byte, elb string, l *listener, ctx *fasthttp.RequestCtx
 		dst = appendSeconds(dst, e.answered.Sub(e.dispatched))
 		dst = appendSeconds(dst, now.Sub(e.answered))
 	}
-	dst = strconv.AppendInt(dst, int64(resp.StatusCode()), 10) // 9 elb_status_code
+	status := resp.StatusCode() // 9 elb_status_code
+	if e.clientGone {
+		status = StatusClientClosed
+	}
+	dst = strconv.AppendInt(dst, int64(status), 10)
 	dst = append(dst, ' ')
 	if e.targetStatus > 0 { // 10 target_status_code
 		dst = strconv.AppendInt(dst, int64(e.targetStatus), 10)
@@ -144,13 +157,17 @@ func appendLogLine(dst []byte, elb string, l *listener, ctx *fasthttp.RequestCtx
 	}
 	dst = append(dst, ' ')
 	h := &req.Header
-	received := len(h.Method()) + 1 + len(h.RequestURI()) + 1 + len(h.Protocol()) + 2 + len(h.RawHeaders()) + len(req.Body())
+	received := len(h.Method()) + 1 + len(h.RequestURI()) + 1 + len(h.Protocol()) + 2 + len(h.RawHeaders()) + bodyLen(req)
 	dst = strconv.AppendInt(dst, int64(received), 10) // 11 received_bytes
 	dst = append(dst, ' ')
-	// ResponseHeader.AppendBytes writes from dst[:0]; hand it the spare
-	// capacity after the line so far, only to measure the head's size.
-	head := resp.Header.AppendBytes(dst[len(dst):])
-	sent := len(head) + len(resp.Body())
+	sent := 0
+	if !e.clientGone {
+		// ResponseHeader.AppendBytes writes from dst[:0]; hand it the
+		// spare capacity after the line so far, only to measure the
+		// head's size.
+		head := resp.Header.AppendBytes(dst[len(dst):])
+		sent = len(head) + len(resp.Body())
+	}
 	dst = strconv.AppendInt(dst, int64(sent), 10) // 12 sent_bytes
 	dst = append(dst, ` "`...)                    // 13 request
 	dst = appendEscaped(dst, h.Method())
@@ -215,6 +232,16 @@ func appendLogLine(dst []byte, elb string, l *listener, ctx *fasthttp.RequestCtx
 	dst = append(dst, ` "-" "-" "-" "-" TID_`...)
 	dst = strconv.AppendUint(dst, ctx.ConnID(), 16) // 30 conn_trace_id
 	return append(dst, '\n')
+}
+
+// bodyLen is the length of the body read so far: 0 while it is an unread
+// stream (a refused or ignored body), whose bytes were never held;
+// Request.Body would read all of it.
+func bodyLen(req *fasthttp.Request) int {
+	if req.IsBodyStream() {
+		return 0
+	}
+	return len(req.Body())
 }
 
 // appendISOTime appends t as 2018-07-02T22:23:00.186641Z.

@@ -131,7 +131,7 @@ func TestAccessLogReadError(t *testing.T) {
 	if err := b.Start(); err != nil {
 		t.Fatal(err)
 	}
-	rawExchange(t, b.Addrs()[0].String(), "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999\r\n\r\n")
+	rawExchange(t, b.Addrs()[0].String(), "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999\r\n\r\nx")
 	if err := b.Shutdown(context.Background()); err != nil && !errors.Is(err, context.Canceled) {
 		t.Fatal(err)
 	}

@@ -15,6 +15,10 @@ var ErrInvalidAction = errors.New("balancer: invalid action")
 // is not in the groups map given to New.
 var ErrUnknownTargetGroup = errors.New("balancer: unknown target group")
 
+// functionNamer is implemented by Forwarders that know their target
+// function (targetgroup.Group); the name goes into failure logs.
+type functionNamer interface{ Function() string }
+
 type actionKind uint8
 
 const (
@@ -116,7 +120,11 @@ func compileForward(f *config.Forward, id string, groups map[string]Forwarder, a
 			return nil, fmt.Errorf("%w: target group %q weight %d not in 0-999", ErrInvalidAction, e.Name, w)
 		}
 		fa.total += w
-		fa.groups = append(fa.groups, weightedTarget{name: e.Name, arn: arns[e.Name], fwd: fwd, weight: w, upTo: fa.total})
+		var function string
+		if f, ok := fwd.(functionNamer); ok {
+			function = f.Function()
+		}
+		fa.groups = append(fa.groups, weightedTarget{name: e.Name, arn: arns[e.Name], function: function, fwd: fwd, weight: w, upTo: fa.total})
 	}
 	if s := f.Stickiness; s != nil && s.Enabled {
 		d := s.Duration

@@ -17,6 +17,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/albedo-lb/albedo/config"
+	"github.com/albedo-lb/albedo/internal/intake"
 	"github.com/albedo-lb/albedo/lambdaadapter"
 )
 
@@ -85,6 +86,10 @@ type Options struct {
 	// successful New on: Shutdown closes them, whether or not Start ran.
 	// nil: Start binds them itself.
 	Listeners []net.Listener
+	// BodyBudget caps the bytes held for request bodies, shared with the
+	// process's other servers; a body beyond it gets 503
+	// (ReasonBodyBudgetExceeded). nil: no cap.
+	BodyBudget *intake.Budget
 }
 
 // Balancer serves every listener of a config. Build it with New, then Start
@@ -182,19 +187,24 @@ func orDefault(d, def time.Duration) time.Duration {
 }
 
 // newServer builds the fasthttp server of one listener with explicit
-// limits: headers up to 64 KB, bodies up to the Lambda limit + 1 so that an
-// over-size body is detected (413) rather than truncated.
+// limits: headers up to 64 KB; bodies streamed to the handler, which reads
+// them itself (intake.Body: memory follows the bytes that arrive, the 1 MB
+// Lambda limit and the body budget are enforced there), after a 1-byte
+// prefetch.
 func (b *Balancer) newServer(l *listener) *fasthttp.Server {
 	return &fasthttp.Server{
-		Handler:                      l.handle,
-		ErrorHandler:                 l.handleReadError,
-		ExpectHandler:                l.expect,
-		Name:                         serverName,
-		ReadBufferSize:               MaxHeaderSize,
-		MaxRequestBodySize:           lambdaadapter.MaxRequestBodySize + 1,
-		ReadTimeout:                  orDefault(b.opts.ReadTimeout, DefaultReadTimeout),
-		WriteTimeout:                 orDefault(b.opts.WriteTimeout, DefaultWriteTimeout),
-		IdleTimeout:                  orDefault(b.opts.IdleTimeout, DefaultIdleTimeout),
+		Handler:            l.handle,
+		ErrorHandler:       l.handleReadError,
+		ExpectHandler:      l.expect,
+		Name:               serverName,
+		ReadBufferSize:     MaxHeaderSize,
+		StreamRequestBody:  true,
+		MaxRequestBodySize: intake.PrefetchSize,
+		ReadTimeout:        orDefault(b.opts.ReadTimeout, DefaultReadTimeout),
+		WriteTimeout:       orDefault(b.opts.WriteTimeout, DefaultWriteTimeout),
+		IdleTimeout:        orDefault(b.opts.IdleTimeout, DefaultIdleTimeout),
+		// Multipart bodies stay bytes for the event; parsing them would
+		// also read the body behind the handler's back.
 		DisablePreParseMultipartForm: true,
 		NoDefaultContentType:         true,
 		// Read errors are then fasthttp's sentinels (statusForReadError
@@ -203,7 +213,8 @@ func (b *Balancer) newServer(l *listener) *fasthttp.Server {
 		// Without it every open connection holds a ReadBufferSize (64 KB)
 		// reader from the moment it is accepted, so a client pins 64 KB
 		// per connection it opens and keeps silent; with it the reader is
-		// taken when a request starts and returned while idle.
+		// taken when the first request starts (and, with a streamed body,
+		// kept until the connection closes: see intake).
 		ReduceMemoryUsage: true,
 		Logger:            fasthttpLogger{l.log},
 	}
@@ -363,7 +374,7 @@ func (b *Balancer) Start() error {
 		b.serveWG.Add(1)
 		go func() {
 			defer b.serveWG.Done()
-			if err := l.server.Serve(ln); err != nil {
+			if err := l.serve(ln); err != nil {
 				err = fmt.Errorf("balancer: serve %s: %w", ln.Addr(), err)
 				b.log.Error("listener stopped", slog.Any("err", err))
 				b.errs <- err // buffered: one slot per listener

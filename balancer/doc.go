@@ -12,10 +12,22 @@
 // Forwarder.Forward synchronously. Nothing retains a *fasthttp.RequestCtx
 // or any byte slice obtained from it past the handler. Every invocation
 // gets a context derived from the balancer's base context, which is
-// cancelled only when a graceful shutdown runs out of time. A connection
-// holds its 64 KB read buffer only while a request is being read
-// (fasthttp's ReduceMemoryUsage), so an idle or silent connection costs
-// the server a socket, not 64 KB.
+// cancelled only when a graceful shutdown runs out of time.
+//
+// # Memory
+//
+// Memory follows the bytes that arrive, never a declared Content-Length:
+// bodies are streamed (fasthttp's StreamRequestBody, 1 byte prefetched)
+// and only a forward reads one, with intake.Body, into a buffer that
+// doubles as bytes arrive, each growth reserved from Options.BodyBudget,
+// the process-wide body_memory_budget shared with the admin API, and held
+// until the request is answered. A connection that never sent a request
+// holds no read buffer (fasthttp's ReduceMemoryUsage); from its first
+// request until it closes it holds its 64 KB one (fasthttp keeps it with
+// streamed bodies), so an idle keep-alive connection costs 64 KB until the
+// 60 s idle timeout, as much as a connection sending its head slowly
+// always could. A request that declares a body and sends none of it is a
+// slow client: answered 408 at the read timeout.
 //
 // # Lifecycle
 //
@@ -43,20 +55,40 @@
 //     fasthttp while reading and answered 501 by the error handler.
 //  3. The first rule (lowest priority number) whose conditions all hold
 //     wins; the default action is the last, condition-less rule.
-//  4. Forward only: "Upgrade: websocket" gives 400
-//     (LambdaWebsocketNotSupported), a body over
-//     lambdaadapter.MaxRequestBodySize 413 (LambdaRequestTooLarge), and a
-//     request target, header or text body that is not UTF-8 502
-//     (LambdaBadRequest; status UNCONFIRMED), all without invoking
-//     anything. The server reads bodies up to the
-//     limit + 1 so that this check sees the over-size; anything larger is
-//     refused by fasthttp and answered 413 by the server's error handler.
-//     A request with "Expect: 100-continue" announcing an over-size body
-//     for a forward rule gets the 413 (page and access-log line included)
-//     instead of 100, so the client never sends a body the server would
-//     have to cut off.
+//  4. Forward only, after picking the group: "Upgrade: websocket" gives
+//     400 (LambdaWebsocketNotSupported); a body over
+//     lambdaadapter.MaxRequestBodySize gives 413 (LambdaRequestTooLarge),
+//     from its Content-Length before any of it is read, or as soon as a
+//     chunked body passes the limit; a body that would exceed the body
+//     budget gives 503 (error_reason BodyMemoryBudgetExceeded, albedo's
+//     own; counted in the budget's Stats); a request target, header or
+//     text body that is not UTF-8 gives 502 (LambdaBadRequest; status
+//     UNCONFIRMED); all without invoking anything. The 413 and 503 are
+//     sent while the client may still be sending, which then has 2 s to
+//     stop before the connection closes (intake.Linger), so that it reads
+//     the answer rather than a reset. A request with
+//     "Expect: 100-continue" announcing an over-size body for a forward
+//     rule gets the 413 (page and access-log line included) instead of
+//     100, so the client never sends the body. Other actions never read
+//     the body; fasthttp drops up to 256 KB of it after the answer, or
+//     closes the connection.
 //  5. Failures from Forward go through statusFor (status.go), the only
-//     place a target failure becomes a status.
+//     place a target failure becomes a status. Every failed forward logs
+//     one line, "forward failed", at Warn (Error for
+//     LambdaUnhandledException, albedo's own failure) with the listener,
+//     rule, target_group, function, status and error_reason, and the
+//     function's error_type and error_message for a function error
+//     (targetgroup.FunctionError) or err otherwise.
+//  6. A client that closed its connection while its request was at the
+//     function (intake.PeerGone, checked when Forward returns: one
+//     getsockopt, through TLS) is logged with elb_status_code 460 (ALB's
+//     code, alb.md §2.6), target_status_code the function's status if it
+//     answered, sent_bytes 0; the invocation itself ran to its end, as
+//     on AWS. The answer is still written, and the connection closed. A
+//     client that only shut down its sending side after the request (an
+//     HTTP/1.0-style half-close) cannot be told apart and is logged 460
+//     too, as nginx logs 499. The check costs one getsockopt per forward
+//     (about 1 µs, no allocation: intake's BenchmarkPeerGone).
 //
 // Every response carries "Server: albedo", function responses included
 // (ALB sets its own Server header the same way). Errors albedo generates
@@ -122,9 +154,11 @@
 // LambdaConnectionTimeout; an event over Lambda's invoke payload limit
 // (a body within 1 MB that JSON escaping grew past 6 MB) is 413
 // LambdaRequestTooLarge; any error that fits no row is 502
-// LambdaUnhandledException. Requests fasthttp cannot read get 413 (body
-// too large), 501 (unsupported Transfer-Encoding), 408 (read timeout) or
-// 400 (malformed, headers over 64 KB).
+// LambdaUnhandledException. Requests fasthttp cannot read get 501
+// (unsupported Transfer-Encoding), 408 (read timeout) or 400 (malformed,
+// headers over 64 KB, a body that ends early); a header block that ends
+// with a bare LF instead of CRLF CRLF gets 400 at once (RFC 9112 §2.2
+// allows refusing it; fasthttp alone would wait for the read timeout).
 //
 // # Access log
 //
@@ -132,8 +166,10 @@
 // before a rule ran, gets one line with the 30 fields of alb.md §7.2,
 // formatted without allocating into pooled buffers and written through a
 // 64 KB buffer flushed every second and at Shutdown. Approximations:
-// request_processing_time starts when the handler is called (the body is
-// already read); sent_bytes counts the response head as fasthttp would
+// request_processing_time starts when the handler is called (after the
+// head, and includes reading a forwarded body, as on ALB); received_bytes
+// counts the head and the body bytes read (none for a body refused or
+// ignored unread); sent_bytes counts the response head as fasthttp would
 // serialise it plus the body; trace_id is the client's X-Amzn-Trace-Id, as
 // the id albedo generates is made inside the target group; ssl_cipher uses
 // Go's (IANA) suite names; conn_trace_id is "TID_" and the connection

@@ -21,11 +21,12 @@ type forwardAction struct {
 // [upTo-weight, upTo) of the weight line; a weight-0 group owns nothing and
 // is never picked.
 type weightedTarget struct {
-	name   string
-	arn    string // for the access log; "" when unknown
-	fwd    Forwarder
-	weight int
-	upTo   int
+	name     string
+	arn      string // for the access log; "" when unknown
+	function string // the group's target function, for logs; "" when unknown
+	fwd      Forwarder
+	weight   int
+	upTo     int
 }
 
 // pick chooses a group index in proportion to the weights, or -1 when every

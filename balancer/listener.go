@@ -3,8 +3,10 @@ package balancer
 import (
 	"bytes"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -13,7 +15,9 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/albedo-lb/albedo/config"
+	"github.com/albedo-lb/albedo/internal/intake"
 	"github.com/albedo-lb/albedo/lambdaadapter"
+	"github.com/albedo-lb/albedo/targetgroup"
 )
 
 // rule is one compiled listener rule: all conditions must match (AND).
@@ -112,11 +116,18 @@ func (l *listener) match(req *request) *rule {
 	return &l.rules[len(l.rules)-1] // unreachable: the default rule matches
 }
 
+// serve serves ln until the server shuts down, every connection through
+// intake's wrapper (bare-LF check, the client's TCP state).
+func (l *listener) serve(ln net.Listener) error {
+	return l.server.Serve(intake.Listen(ln))
+}
+
 // handle is the listener's fasthttp handler.
 func (l *listener) handle(ctx *fasthttp.RequestCtx) {
 	var e logEntry
+	var body intake.Body
 	e.rule = ruleNone
-	defer l.finish(ctx, &e)
+	defer l.finish(ctx, &e, &body)
 	if status := protocolStatus(&ctx.Request.Header); status != 0 {
 		writeError(&ctx.Response, status)
 		ctx.SetConnectionClose()
@@ -137,7 +148,7 @@ func (l *listener) handle(ctx *fasthttp.RequestCtx) {
 	switch r.action.kind {
 	case actForward:
 		e.action = "forward"
-		l.forward(ctx, &req, r.action.forward, &e)
+		l.forward(ctx, &req, r.action.forward, &e, &body)
 	case actRedirect:
 		e.action = "redirect"
 		l.redirect(ctx, &req, r.action.redirect)
@@ -153,13 +164,16 @@ func (l *listener) handle(ctx *fasthttp.RequestCtx) {
 }
 
 // finish runs deferred at the end of every request: it turns a panic into
-// a logged 500 and writes the access-log line.
-func (l *listener) finish(ctx *fasthttp.RequestCtx, e *logEntry) {
+// a logged 500, writes the access-log line, then gives the body's memory
+// back and tells the connection the request is over.
+func (l *listener) finish(ctx *fasthttp.RequestCtx, e *logEntry, body *intake.Body) {
 	if p := recover(); p != nil {
 		l.panicked(ctx, p)
 		e.targetStatus = 0
 	}
 	l.writeLog(ctx, e)
+	body.Release(&ctx.Request)
+	intake.Done(ctx)
 }
 
 // writeLog writes the access-log line of a finished request, if there is
@@ -202,27 +216,17 @@ func (l *listener) redirect(ctx *fasthttp.RequestCtx, req *request, ra *redirect
 	ctx.Response.Header.SetBytesV(fasthttp.HeaderLocation, loc)
 }
 
-// forward runs the Lambda-target checks, picks a group and forwards.
-func (l *listener) forward(ctx *fasthttp.RequestCtx, req *request, fa *forwardAction, e *logEntry) {
-	if isWebSocket(&ctx.Request.Header) {
-		// The client expects the connection to change protocol; close it.
-		e.reason = ReasonWebsocketNotSupported
-		l.fail(ctx, fasthttp.StatusBadRequest, e.reason, nil)
-		ctx.SetConnectionClose()
-		return
-	}
-	if len(ctx.Request.Body()) > lambdaadapter.MaxRequestBodySize {
-		e.reason = ReasonRequestTooLarge
-		l.fail(ctx, fasthttp.StatusRequestEntityTooLarge, e.reason, nil)
-		return
-	}
-	if !lambdaadapter.ValidUTF8(&ctx.Request) {
-		// Client status UNCONFIRMED; 502 as for the other Lambda user
-		// errors (alb.md §9.1).
-		e.reason = ReasonBadRequest
-		l.fail(ctx, fasthttp.StatusBadGateway, e.reason, nil)
-		return
-	}
+// Failures the balancer detects itself, for the log line of a failed
+// forward (their status and error_reason are set where they are found).
+var (
+	errWebSocket  = errors.New("balancer: WebSocket upgrade requested; Lambda targets do not support WebSockets")
+	errNotUTF8    = errors.New("balancer: request target, a header or the text body is not valid UTF-8")
+	errAllWeight0 = errors.New("balancer: every target group of the forward action has weight 0")
+)
+
+// forward picks a group, runs the Lambda-target checks, reads the body and
+// forwards.
+func (l *listener) forward(ctx *fasthttp.RequestCtx, req *request, fa *forwardAction, e *logEntry, body *intake.Body) {
 	now := l.b.now()
 	gi := -1
 	if fa.sticky {
@@ -237,31 +241,81 @@ func (l *listener) forward(ctx *fasthttp.RequestCtx, req *request, fa *forwardAc
 	if gi < 0 {
 		// Every weight is 0 (UNCONFIRMED): nothing can be chosen, as if
 		// the group had no target.
-		l.fail(ctx, fasthttp.StatusServiceUnavailable, "", nil)
+		l.fail(ctx, fasthttp.StatusServiceUnavailable, e, nil, errAllWeight0)
 		return
 	}
 	g := &fa.groups[gi]
+	e.groupARN = g.arn
+	if isWebSocket(&ctx.Request.Header) {
+		// The client expects the connection to change protocol; close it.
+		e.reason = ReasonWebsocketNotSupported
+		l.fail(ctx, fasthttp.StatusBadRequest, e, g, errWebSocket)
+		ctx.SetConnectionClose()
+		return
+	}
+	if err := body.Read(&ctx.Request, lambdaadapter.MaxRequestBodySize, l.b.opts.BodyBudget); err != nil {
+		l.refuseBody(ctx, e, g, err)
+		return
+	}
+	if !lambdaadapter.ValidUTF8(&ctx.Request) {
+		// Client status UNCONFIRMED; 502 as for the other Lambda user
+		// errors (alb.md §9.1).
+		e.reason = ReasonBadRequest
+		l.fail(ctx, fasthttp.StatusBadGateway, e, g, errNotUTF8)
+		return
+	}
 	conn := lambdaadapter.Conn{
 		ClientIP:     req.peer.Addr(),
 		ClientPort:   int(req.peer.Port()),
 		ListenerPort: l.port,
 		Scheme:       l.scheme,
 	}
-	e.groupARN = g.arn
 	if l.b.alog != nil {
 		e.dispatched = time.Now()
 		defer func() { e.answered = time.Now() }()
 	}
-	if err := g.fwd.Forward(l.b.baseCtx, &ctx.Request, conn, &ctx.Response); err != nil {
+	err := g.fwd.Forward(l.b.baseCtx, &ctx.Request, conn, &ctx.Response)
+	// The function ran to its end whatever the client did (as on AWS);
+	// a client that left meanwhile is logged 460 (alb.md §2.6).
+	if intake.PeerGone(ctx.Conn()) {
+		e.clientGone = true
+		ctx.SetConnectionClose()
+	}
+	if err != nil {
 		status, reason := statusFor(err)
 		e.reason = reason
-		l.fail(ctx, status, reason, err)
+		l.fail(ctx, status, e, g, err)
 		return
 	}
 	e.targetStatus = ctx.Response.StatusCode()
 	ctx.Response.Header.SetServer(serverName)
 	if fa.sticky {
 		l.setStickyCookies(&ctx.Response, fa, g.name, now)
+	}
+}
+
+// refuseBody answers a body Body.Read refused: 413 over the Lambda limit
+// and 503 over the body budget, both answered while the client may still
+// be sending (intake.Linger), or the status of the connection's read
+// error (408 too slow, 400 gone; the connection is closed).
+func (l *listener) refuseBody(ctx *fasthttp.RequestCtx, e *logEntry, g *weightedTarget, err error) {
+	linger := true
+	status := fasthttp.StatusRequestEntityTooLarge
+	switch {
+	case errors.Is(err, intake.ErrTooLarge):
+		e.reason = ReasonRequestTooLarge
+		err = fmt.Errorf("request body over %d bytes: %w", lambdaadapter.MaxRequestBodySize, err)
+	case errors.Is(err, intake.ErrBudget):
+		status, e.reason = fasthttp.StatusServiceUnavailable, ReasonBodyBudgetExceeded
+	default:
+		linger = false
+		status, e.reason = statusForReadError(err)
+	}
+	l.fail(ctx, status, e, g, err)
+	if linger {
+		intake.Linger(ctx)
+	} else {
+		ctx.SetConnectionClose()
 	}
 }
 
@@ -283,20 +337,32 @@ func (l *listener) setStickyCookies(resp *fasthttp.Response, fa *forwardAction, 
 	resp.Header.SetCookie(c)
 }
 
-// fail answers an ALB-generated error. err is the Forward failure, if any.
-func (l *listener) fail(ctx *fasthttp.RequestCtx, status int, reason string, err error) {
+// fail answers an ALB-generated error for a forward and logs why, one
+// line at Warn (Error for albedo's own failures): the request failed for
+// a reason the developer must see without turning on debug logs. g is the
+// group picked, nil when none could be.
+func (l *listener) fail(ctx *fasthttp.RequestCtx, status int, e *logEntry, g *weightedTarget, err error) {
 	writeError(&ctx.Response, status)
-	if err == nil {
-		return
-	}
-	level := slog.LevelDebug
-	if reason == ReasonUnhandledException {
+	level := slog.LevelWarn
+	if e.reason == ReasonUnhandledException {
 		level = slog.LevelError
 	}
-	if l.log.Enabled(l.b.baseCtx, level) {
-		l.log.LogAttrs(l.b.baseCtx, level, "forward failed",
-			slog.Int("status", status), slog.String("error_reason", reason), slog.Any("err", err))
+	if !l.log.Enabled(l.b.baseCtx, level) {
+		return
 	}
+	attrs := make([]slog.Attr, 0, 8)
+	attrs = append(attrs, slog.Int("rule", e.rule))
+	if g != nil {
+		attrs = append(attrs, slog.String("target_group", g.name), slog.String("function", g.function))
+	}
+	attrs = append(attrs, slog.Int("status", status), slog.String("error_reason", e.reason))
+	var fe *targetgroup.FunctionError
+	if errors.As(err, &fe) {
+		attrs = append(attrs, slog.String("error_type", fe.Type), slog.String("error_message", fe.Message))
+	} else if err != nil {
+		attrs = append(attrs, slog.String("err", err.Error()))
+	}
+	l.log.LogAttrs(l.b.baseCtx, level, "forward failed", attrs...)
 }
 
 // isWebSocket reports an "Upgrade: websocket" request.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/albedo-lb/albedo/internal/intake"
 	"github.com/albedo-lb/albedo/lambdaadapter"
 	"github.com/albedo-lb/albedo/targetgroup"
 )
@@ -25,6 +26,10 @@ const (
 	ReasonRequestTooLarge       = "LambdaRequestTooLarge"
 	ReasonWebsocketNotSupported = "LambdaWebsocketNotSupported"
 	ReasonBadRequest            = lambdaadapter.ReasonBadRequest
+	// ReasonBodyBudgetExceeded is albedo's own (ALB has no such limit):
+	// the request body would take the process past body_memory_budget;
+	// the client receives 503.
+	ReasonBodyBudgetExceeded = "BodyMemoryBudgetExceeded"
 )
 
 // statusFor maps a Forward failure to the status the client receives and
@@ -69,21 +74,25 @@ func statusFor(err error) (status int, reason string) {
 	}
 }
 
-// statusForReadError maps an error fasthttp hit while reading a request
-// (Server.ErrorHandler) to the client status: 413 for a body over the
-// limit, 501 for a Transfer-Encoding other than chunked or identity (also
-// for any Transfer-Encoding on HTTP/1.0, which fasthttp reports the same
-// way), 408 for a client too slow to send, 400 otherwise (including
-// headers over 64 KB, as ALB answers). The server runs with
-// SecureErrorLogMessage so that fasthttp returns its sentinels unwrapped
-// by request contents.
+// statusForReadError maps an error met while reading a request (by
+// fasthttp, Server.ErrorHandler, or by the handler reading the body) to
+// the client status: 413 for a body over the limit, 501 for a
+// Transfer-Encoding other than chunked or identity (also for any
+// Transfer-Encoding on HTTP/1.0, which fasthttp reports the same way), 408
+// for a client too slow to send, 400 otherwise: a header block ending with
+// a bare LF (intake.ErrBareLF, answered at once), a client gone before the
+// end of its body, headers over 64 KB (as ALB answers). The server runs
+// with SecureErrorLogMessage so that fasthttp returns its sentinels
+// unwrapped by request contents.
 func statusForReadError(err error) (status int, reason string) {
 	var ne net.Error
 	switch {
-	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+	case errors.Is(err, fasthttp.ErrBodyTooLarge), errors.Is(err, intake.ErrTooLarge):
 		return fasthttp.StatusRequestEntityTooLarge, ReasonRequestTooLarge
 	case errors.Is(err, fasthttp.ErrUnsupportedTransferEncoding):
 		return fasthttp.StatusNotImplemented, ""
+	case errors.Is(err, intake.ErrBareLF):
+		return fasthttp.StatusBadRequest, ""
 	case errors.As(err, &ne) && ne.Timeout():
 		return fasthttp.StatusRequestTimeout, ""
 	default:

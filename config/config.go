@@ -26,6 +26,11 @@ type Config struct {
 	// MemoryBudget caps the sum of memory_size (MB) of live environments;
 	// 0 in the file means the machine's RAM.
 	MemoryBudget int `yaml:"memory_budget"`
+	// BodyMemoryBudget caps the memory (MB) held at once for request
+	// bodies by every listener and the admin API together [256], 16-65536;
+	// beyond it new bodies are refused (503 on listeners, 429 on the
+	// admin API).
+	BodyMemoryBudget int `yaml:"body_memory_budget"`
 	// StateDir holds durable state (async event queue, policy changes)
 	// [.albedo next to the config file].
 	StateDir string `yaml:"state_dir"`

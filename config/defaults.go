@@ -15,13 +15,15 @@ const (
 	DefaultAdminAddress   = "127.0.0.1:9001"
 	DefaultMaxConcurrency = 1000
 	DefaultIdleTimeout    = 5 * time.Minute
-	DefaultStateDir       = ".albedo"
-	DefaultHandler        = "bootstrap"
-	DefaultMemorySize     = 128
-	DefaultTimeout        = 3
-	DefaultStickiness     = 3600
-	DefaultRetryAttempts  = 2
-	DefaultMaxEventAge    = 21600
+	// DefaultBodyMemoryBudget is body_memory_budget's default, in MB.
+	DefaultBodyMemoryBudget = 256
+	DefaultStateDir         = ".albedo"
+	DefaultHandler          = "bootstrap"
+	DefaultMemorySize       = 128
+	DefaultTimeout          = 3
+	DefaultStickiness       = 3600
+	DefaultRetryAttempts    = 2
+	DefaultMaxEventAge      = 21600
 )
 
 // applyDefaults fills every unset field and normalizes the forms the file
@@ -46,6 +48,9 @@ func applyDefaults(c *Config, d *decoder, dir string) {
 	}
 	if !d.isSet("idle_timeout") {
 		c.IdleTimeout = Duration{DefaultIdleTimeout}
+	}
+	if !d.isSet("body_memory_budget") {
+		c.BodyMemoryBudget = DefaultBodyMemoryBudget
 	}
 	if c.StateDir == "" {
 		c.StateDir = DefaultStateDir

@@ -93,6 +93,9 @@ func (v *validator) validate() {
 	if c.MemoryBudget != 0 && c.MemoryBudget < 128 {
 		v.errorf("memory_budget", "must be 0 (the machine's RAM) or at least 128 MB, got %d", c.MemoryBudget)
 	}
+	if v.d.isSet("body_memory_budget") {
+		v.intRange("body_memory_budget", c.BodyMemoryBudget, 16, 65536)
+	}
 	switch {
 	case len(c.Listeners) == 0 && len(c.Functions) == 0:
 		v.errorf("", "nothing to serve: define at least one listener or function")

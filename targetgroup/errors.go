@@ -34,9 +34,10 @@ var (
 type FunctionError struct {
 	Function string
 	// Type is the errorType: the function's own, or a platform one such as
-	// "Sandbox.Timedout" or "Runtime.ExitError".
+	// "Sandbox.Timedout" or "Runtime.ExitError"; at most 256 bytes.
 	Type string
-	// Message is the errorMessage, for logs.
+	// Message is the errorMessage, for logs; at most 2 KB (longer ones
+	// are cut, ending in "…"; an error payload over 1 MB is not parsed).
 	Message string
 }
 

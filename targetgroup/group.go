@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
 
@@ -141,6 +143,15 @@ func eventSizeHint(req *fasthttp.Request) int {
 	return 1024 + len(req.Header.RequestURI()) + h + h/4 + n + n/3
 }
 
+// Bounds of what a FunctionError takes from the function's error payload
+// (it goes into log lines): a payload over maxErrorPayload is not parsed,
+// and errorType and errorMessage are cut to their maximum.
+const (
+	maxErrorPayload = 1 << 20
+	maxErrorType    = 256
+	maxErrorMessage = 2048
+)
+
 // functionError turns an error payload ({"errorType","errorMessage"}) into
 // a *FunctionError.
 func functionError(function string, out executor.Response) error {
@@ -148,12 +159,29 @@ func functionError(function string, out executor.Response) error {
 		Type    string `json:"errorType"`
 		Message string `json:"errorMessage"`
 	}
-	_ = json.Unmarshal(out.Payload, &body) // a malformed error body still is an error
+	if len(out.Payload) <= maxErrorPayload {
+		_ = json.Unmarshal(out.Payload, &body) // a malformed error body still is an error
+	} else {
+		body.Message = "(error payload of " + strconv.Itoa(len(out.Payload)) + " bytes, not read)"
+	}
 	if out.ErrorType != "" {
 		body.Type = out.ErrorType
 	}
 	if body.Type == "" {
 		body.Type = out.FunctionError
 	}
-	return &FunctionError{Function: function, Type: body.Type, Message: body.Message}
+	return &FunctionError{Function: function, Type: truncate(body.Type, maxErrorType), Message: truncate(body.Message, maxErrorMessage)}
+}
+
+// truncate cuts s to at most n bytes, at a character boundary, marking the
+// cut with "…".
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

@@ -106,6 +106,7 @@ func TestForward(t *testing.T) {
 		err      error
 		wantErr  error
 		wantFE   string // FunctionError.Type
+		wantMsg  string // FunctionError.Message, when set
 		wantCode int
 	}{
 		{name: "ok", group: "api", resp: ok, wantCode: 201},
@@ -114,6 +115,12 @@ func TestForward(t *testing.T) {
 		{name: "not found", group: "api", err: executor.ErrFunctionNotFound, wantErr: ErrFunctionNotFound},
 		{name: "function error", group: "api", resp: executor.Response{FunctionError: "Unhandled", Payload: []byte(`{"errorMessage":"boom","errorType":"errorString"}`)}, wantFE: "errorString"},
 		{name: "timeout", group: "api", resp: executor.Response{FunctionError: "Unhandled", ErrorType: "Sandbox.Timedout", Payload: []byte(`{"errorMessage":"Task timed out after 3.00 seconds"}`)}, wantFE: "Sandbox.Timedout"},
+		// What goes into log lines is bounded: errorType 256 bytes,
+		// errorMessage 2 KB, cut at a character boundary.
+		{name: "huge error", group: "api", resp: executor.Response{FunctionError: "Unhandled", Payload: []byte(`{"errorType":"` + strings.Repeat("T", 300) + `","errorMessage":"` + strings.Repeat("é", 3000) + `"}`)},
+			wantFE: strings.Repeat("T", 253) + "…", wantMsg: strings.Repeat("é", 1022) + "…"},
+		{name: "error payload over 1 MB", group: "api", resp: executor.Response{FunctionError: "Unhandled", Payload: []byte(`{"errorType":"Big","errorMessage":"` + strings.Repeat("x", 1<<20) + `"}`)},
+			wantFE: "Unhandled", wantMsg: "(error payload of 1048613 bytes, not read)"},
 		{name: "invalid response", group: "api", resp: executor.Response{Payload: []byte(`{"statusCode":"200"}`)}, wantErr: lambdaadapter.ErrInvalidResponse},
 		// A response over Lambda's 6 MB limit never reaches DecodeResponse:
 		// the executor fails it as Function.ResponseSizeTooLarge. For the
@@ -140,7 +147,10 @@ func TestForward(t *testing.T) {
 			case tt.wantFE != "":
 				var fe *FunctionError
 				if !errors.As(err, &fe) || fe.Type != tt.wantFE {
-					t.Fatalf("err = %v, want FunctionError %s", err, tt.wantFE)
+					t.Fatalf("err = %.300v, want FunctionError %s", err, tt.wantFE)
+				}
+				if tt.wantMsg != "" && fe.Message != tt.wantMsg {
+					t.Fatalf("message %.300q (%d bytes), want %.300q", fe.Message, len(fe.Message), tt.wantMsg)
 				}
 			default:
 				if err != nil {

@@ -80,11 +80,11 @@ type childAlbedo struct {
 	err  error         // cmd.Wait's result, valid after done
 }
 
-// startAlbedoChild starts albedo serve -config configPath; its output is
-// appended to logPath. Cleanup SIGKILLs it if it still runs.
-func startAlbedoChild(t *testing.T, configPath, logPath string) *childAlbedo {
+// startAlbedoChild starts albedo serve -config configPath [extra...]; its
+// output is appended to logPath. Cleanup SIGKILLs it if it still runs.
+func startAlbedoChild(t *testing.T, configPath, logPath string, extra ...string) *childAlbedo {
 	t.Helper()
-	return startAlbedo(t, nil, logPath, "serve", "-config", configPath)
+	return startAlbedo(t, nil, logPath, append([]string{"serve", "-config", configPath}, extra...)...)
 }
 
 // startAlbedo starts `albedo args…` with env added to the test's

@@ -101,7 +101,7 @@ func BenchmarkRealInvokeAPI(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	addr := serveHandler(b, api.Handle)
+	addr := serveAPI(b, api)
 	benchPost(b, "http://"+addr+"/2015-03-31/functions/noop/invocations", benchPayload, 200)
 }
 
@@ -157,7 +157,7 @@ func BenchmarkRealEventAccept(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	addr := serveHandler(b, api.Handle)
+	addr := serveAPI(b, api)
 	c := &fasthttp.HostClient{Addr: addr, MaxConns: 64}
 	b.ReportAllocs()
 	b.SetParallelism(32) // x GOMAXPROCS concurrent clients, as in async.BenchmarkEnqueueParallel

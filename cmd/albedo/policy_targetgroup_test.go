@@ -44,22 +44,24 @@ func (albInvoker) Function(name string) (executor.Function, bool) {
 
 func (albInvoker) Functions() []executor.Function { return []executor.Function{albFunction} }
 
-// serveHandler runs h on a loopback listener until the test ends and
-// returns its address.
-func serveHandler(t testing.TB, h fasthttp.RequestHandler) string {
+// serveAPI runs api's own admin server on a loopback listener until the
+// test ends and returns its address.
+func serveAPI(t testing.TB, api *invokeapi.API) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &fasthttp.Server{Handler: h, MaxRequestBodySize: invokeapi.MaxRequestBodySize, ReadBufferSize: invokeapi.ReadBufferSize}
+	srv := api.NewServer()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		_ = srv.Serve(ln)
 	}()
 	t.Cleanup(func() {
-		_ = srv.Shutdown()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.ShutdownWithContext(ctx)
 		_ = ln.Close() // Serve returns even if Shutdown came first
 		<-done
 	})
@@ -88,7 +90,7 @@ func TestPolicyChangeReachesTargetGroup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := lambdaClient("http://" + serveHandler(t, api.Handle))
+	client := lambdaClient("http://" + serveAPI(t, api))
 	groups, err := targetgroup.New(&config.Config{Region: region, AccountID: account, Functions: fns,
 		TargetGroups: []config.TargetGroup{{Name: "web", ARN: groupARN, Function: "alb"}}},
 		targetgroup.Options{Invoker: inv, Policies: store})

@@ -13,10 +13,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/valyala/fasthttp"
-
 	"github.com/albedo-lb/albedo/balancer"
 	"github.com/albedo-lb/albedo/config"
+	"github.com/albedo-lb/albedo/internal/intake"
 	"github.com/albedo-lb/albedo/targetgroup"
 	"github.com/albedo-lb/albedo/targetgroup/executor"
 	"github.com/albedo-lb/albedo/targetgroup/executor/async"
@@ -111,15 +110,18 @@ type server struct {
 	health   *targetgroup.HealthChecker
 	socks    *sockets
 	bal      *balancer.Balancer // nil without listeners
-	admin    *fasthttp.Server
+	admin    *invokeapi.Server
 	adminLn  net.Listener
+	// bodies is the body_memory_budget shared by the listeners and the
+	// admin API (Stats: bytes held, bodies refused).
+	bodies *intake.Budget
 }
 
 // start binds every socket (bind), then builds and starts every part; on
 // error it stops what it started. Without listeners there is no balancer:
 // the functions are served by the Invoke API alone.
 func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLog, accessLog io.Writer) (_ *server, err error) {
-	s := &server{cfg: cfg}
+	s := &server{cfg: cfg, bodies: intake.NewBudget(int64(cfg.BodyMemoryBudget) << 20)}
 	defer func() {
 		if err != nil {
 			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -185,7 +187,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 		for name, g := range s.groups {
 			fw[name] = g
 		}
-		s.bal, err = balancer.New(cfg, fw, balancer.Options{Logger: log, AccessLog: accessLog, Listeners: s.socks.listeners})
+		s.bal, err = balancer.New(cfg, fw, balancer.Options{Logger: log, AccessLog: accessLog, Listeners: s.socks.listeners, BodyBudget: s.bodies})
 		if err != nil {
 			return nil, err
 		}
@@ -200,6 +202,8 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 			Queue:       s.queue,
 			Policies:    s.policies,
 			Credentials: cfg.Admin.Credentials,
+			Address:     cfg.Admin.Address,
+			BodyBudget:  s.bodies,
 			Region:      cfg.Region,
 			AccountID:   cfg.AccountID,
 			Logger:      log,
@@ -212,15 +216,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 			log.Warn("the admin listener (Lambda Invoke and policy API) is reachable beyond this machine without credentials: anyone who reaches it can invoke functions and change their policies; set admin.credentials or a loopback admin.address",
 				"address", s.adminLn.Addr().String())
 		}
-		s.admin = &fasthttp.Server{
-			Handler:            api.Handle,
-			Name:               "albedo",
-			ReadTimeout:        time.Minute,
-			WriteTimeout:       20 * time.Minute,
-			IdleTimeout:        2 * time.Minute,
-			MaxRequestBodySize: invokeapi.MaxRequestBodySize,
-			ReadBufferSize:     invokeapi.ReadBufferSize,
-		}
+		s.admin = api.NewServer()
 		go func() { _ = s.admin.Serve(s.adminLn) }()
 	}
 	return s, nil

@@ -79,7 +79,8 @@ func printSummary(w io.Writer, c *config.Config, source string) {
 	if c.MemoryBudget > 0 {
 		budget = strconv.Itoa(c.MemoryBudget) + " MB"
 	}
-	fmt.Fprintf(w, "limits: max_concurrency %d, idle_timeout %s, memory_budget %s\n", c.MaxConcurrency, c.IdleTimeout, budget)
+	fmt.Fprintf(w, "limits: max_concurrency %d, idle_timeout %s, memory_budget %s, body_memory_budget %d MB\n",
+		c.MaxConcurrency, c.IdleTimeout, budget, c.BodyMemoryBudget)
 	fmt.Fprintf(w, "state_dir: %s\n", c.StateDir)
 
 	for _, l := range c.Listeners {

@@ -21,6 +21,7 @@ func TestInvokeAllocs(t *testing.T) {
 		ctx.Response.Reset()
 		ctx.Request.Header.SetMethod("POST")
 		ctx.Request.SetRequestURI("/2015-03-31/functions/echo/invocations")
+		ctx.Request.Header.SetHost("localhost")
 		ctx.Request.SetBodyString(benchPayload)
 		api.Handle(&ctx)
 	})

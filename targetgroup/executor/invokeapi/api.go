@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/albedo-lb/albedo/config"
+	"github.com/albedo-lb/albedo/internal/intake"
 	"github.com/albedo-lb/albedo/targetgroup/executor"
 	"github.com/albedo-lb/albedo/targetgroup/executor/async"
 )
@@ -59,9 +61,19 @@ type Options struct {
 	// ServiceException.
 	Policies Policies
 	// Credentials, when set, make every request require a valid SigV4
-	// signature made with them (403 AccessDeniedException otherwise). nil:
-	// no authentication; signed requests are accepted unchecked.
+	// signature made with them, scoped to service lambda and Region (403
+	// AccessDeniedException otherwise). nil: no authentication; signed
+	// requests are accepted unchecked, and only requests whose Host is
+	// loopback or Address's host, without Origin, are served.
 	Credentials *config.Credentials
+	// Address is the admin listener's configured host:port; its host is
+	// accepted in Host without credentials, besides localhost and
+	// loopback addresses.
+	Address string
+	// BodyBudget caps the bytes held for request bodies, shared with the
+	// process's listeners; a body beyond it gets 429
+	// TooManyRequestsException. nil: no cap.
+	BodyBudget *intake.Budget
 	// Region and AccountID build function ARNs [us-east-1, 123456789012].
 	Region, AccountID string
 	// Logger receives albedo's own records (component=invokeapi). [discard]
@@ -76,16 +88,18 @@ type Options struct {
 // API is the Lambda control- and data-plane subset albedo serves on its
 // admin listener. It is safe for concurrent use.
 type API struct {
-	inv      Invoker
-	queue    Queue
-	policies Policies
-	auth     *sigV4Verifier // nil = no authentication
-	region   string
-	account  string
-	log      *slog.Logger
-	now      func() time.Time
-	baseCtx  context.Context
-	started  time.Time // LastModified of every function
+	inv       Invoker
+	queue     Queue
+	policies  Policies
+	auth      *sigV4Verifier // nil = no authentication
+	adminHost string         // Options.Address's host
+	budget    *intake.Budget
+	region    string
+	account   string
+	log       *slog.Logger
+	now       func() time.Time
+	baseCtx   context.Context
+	started   time.Time // LastModified of every function
 }
 
 // ErrNoInvoker is returned by New without Options.Invoker.
@@ -126,7 +140,11 @@ func New(opts Options) (*API, error) {
 		if c.AccessKeyID == "" || c.SecretAccessKey == "" {
 			return nil, fmt.Errorf("invokeapi: credentials: %w", errEmptyCredentials)
 		}
-		a.auth = newSigV4Verifier(c.AccessKeyID, c.SecretAccessKey, a.now)
+		a.auth = newSigV4Verifier(c.AccessKeyID, c.SecretAccessKey, a.region, a.now)
+	}
+	a.budget = opts.BodyBudget
+	if h, _, err := net.SplitHostPort(opts.Address); err == nil {
+		a.adminHost = h
 	}
 	a.started = a.now()
 	return a, nil
@@ -144,24 +162,29 @@ const (
 // Handle serves one admin request. It recovers from panics (500
 // ServiceException) and answers unknown paths with 404
 // UnknownOperationException.
+//
+// The head is checked first (checkHead: Host, Origin, the SigV4 header),
+// then the declared size against the operation's limit, and only then is
+// the body read, within the body budget; a signature is finished over the
+// body before the operation runs. A request refused with its body unread
+// is answered while the client may still be sending it (intake.Linger).
 func (a *API) Handle(ctx *fasthttp.RequestCtx) {
 	requestID := executor.NewRequestID()
+	var body intake.Body
 	defer func() {
 		if p := recover(); p != nil {
 			a.log.LogAttrs(context.Background(), slog.LevelError, "panic serving admin request",
 				slog.String("request_id", requestID), slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
 			writeError(ctx, errService("An internal error occurred."), requestID)
 		}
+		body.Release(&ctx.Request)
+		intake.Done(ctx)
 	}()
-	if a.auth != nil {
-		if e := a.auth.verify(ctx); e != nil {
-			writeError(ctx, e, requestID)
-			return
+	if e := a.admit(ctx, &body); e != nil {
+		writeError(ctx, e, requestID)
+		if bodyPending(&ctx.Request) {
+			intake.Linger(ctx)
 		}
-	} else if len(ctx.Request.Header.Peek("Origin")) > 0 {
-		// Unauthenticated, a browser's request for some web page would
-		// get through: cross-site "simple" POSTs need no preflight.
-		writeError(ctx, errAccessDenied("Requests from web browsers (with an Origin header) are refused unless admin credentials are configured."), requestID)
 		return
 	}
 	if e := a.route(ctx, requestID); e != nil {
@@ -172,6 +195,42 @@ func (a *API) Handle(ctx *fasthttp.RequestCtx) {
 		}
 		writeError(ctx, e, requestID)
 	}
+}
+
+// admit runs every check that precedes an operation: the head, the
+// declared size, reading the body, the signature over it.
+func (a *API) admit(ctx *fasthttp.RequestCtx, body *intake.Body) *apiError {
+	head, e := a.checkHead(ctx)
+	if e != nil {
+		return e
+	}
+	limit, op := bodyLimit(ctx)
+	if err := body.Read(&ctx.Request, limit, a.budget); err != nil {
+		return bodyError(err, limit, op)
+	}
+	if a.auth != nil {
+		return a.auth.verifyBody(ctx, head)
+	}
+	return nil
+}
+
+// bodyError is the answer to a body Body.Read refused: 413 over the
+// operation's limit, 429 over the body budget, 400 or 408 when the client
+// failed to send it.
+func bodyError(err error, limit int, op string) *apiError {
+	var ne net.Error
+	switch {
+	case errors.Is(err, intake.ErrTooLarge):
+		return errTooLarge(0, limit, op)
+	case errors.Is(err, intake.ErrBudget):
+		e := newError(fasthttp.StatusTooManyRequests, excTooManyRequests,
+			"Too many request bodies are being received at once (albedo's body_memory_budget is in use); retry later.")
+		e.Reason = reasonCallerRateLimit
+		return e
+	case errors.As(err, &ne) && ne.Timeout():
+		return newError(fasthttp.StatusRequestTimeout, excInvalidRequestContent, "The request body was not received in time.")
+	}
+	return newError(fasthttp.StatusBadRequest, excInvalidRequestContent, "The request body could not be read: the client stopped sending it.")
 }
 
 // route dispatches by path and method. A handler returns an *apiError to

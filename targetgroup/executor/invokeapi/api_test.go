@@ -19,7 +19,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/valyala/fasthttp"
 
 	"github.com/albedo-lb/albedo/config"
 	"github.com/albedo-lb/albedo/targetgroup/executor"
@@ -210,26 +209,29 @@ func newTestEnv(t testing.TB, opts ...envOption) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := serve(t, api.Handle)
+	addr := serve(t, api)
 	return &testEnv{api: api, inv: inv, queue: q, store: store, addr: addr,
 		client: newClient("http://"+addr, testKeyID, testSecret)}
 }
 
-// serve runs h on a loopback listener until the test ends.
-func serve(t testing.TB, h fasthttp.RequestHandler) string {
+// serve runs api's admin server on a loopback listener until the test
+// ends.
+func serve(t testing.TB, api *API) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &fasthttp.Server{Handler: h, MaxRequestBodySize: MaxRequestBodySize, ReadBufferSize: ReadBufferSize, ReadTimeout: 10 * time.Second}
+	srv := api.NewServer()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		_ = srv.Serve(ln)
 	}()
 	t.Cleanup(func() {
-		_ = srv.Shutdown()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.ShutdownWithContext(ctx)
 		// Shutdown before Serve registered the listener returns at once;
 		// closing it ourselves makes Serve return in every order.
 		_ = ln.Close()

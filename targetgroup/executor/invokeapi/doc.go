@@ -23,7 +23,7 @@
 //
 // # Concurrency
 //
-// API is safe for concurrent use. Handle copies the payload out of the
+// API and Server are safe for concurrent use. Handle copies the payload out of the
 // fasthttp request before it reaches the Invoker or the Queue and retains
 // nothing of the RequestCtx. A policy change is answered once the Policies
 // implementation has made it durable and visible (package policy).
@@ -37,10 +37,27 @@
 //     "Function not found: ARN". Malformed names are 400 ValidationException.
 //     The policy and event-invoke-config operations treat $LATEST as the
 //     unqualified function (one policy and one config per function).
+//   - The admin server is API.NewServer: bodies are streamed (intake,
+//     StreamRequestBody with a 1-byte prefetch) and read by Handle only
+//     after the head was admitted, into a buffer that grows with the
+//     bytes that arrive, within the process's body budget
+//     (Options.BodyBudget, body_memory_budget, shared with the
+//     listeners); a body beyond it is 429 TooManyRequestsException,
+//     Reason CallerRateLimitExceeded (the SDKs retry it), counted in the
+//     budget's Stats. Headers may fill ReadBufferSize (16 KB). A header
+//     block ending with a bare LF is 400 at once (fasthttp alone waits
+//     60 s for a CRLF CRLF); other requests fasthttp cannot read are 400
+//     (408 when too slow), all in Lambda's error shape.
 //   - Payload limits: 6 MB synchronous and DryRun, 1 MB Event (the current
-//     limit; it was 256 KB until 2025) → 413 RequestTooLargeException. The
-//     admin fasthttp.Server must allow MaxRequestBodySize bytes so that the
-//     413 is Lambda's own, and use ReadBufferSize so long headers fit. A non-JSON payload is 400
+//     limit; it was 256 KB until 2025), 1 MB for the other operations →
+//     413 RequestTooLargeException, decided from Content-Length before
+//     any of the body is read (as soon as a chunked body passes the
+//     limit), at any size. With "Expect: 100-continue" (curl sends it for
+//     large bodies) the 413 replaces "100 Continue"; without it (the AWS
+//     SDKs and CLI never send it for Lambda) the 413 is sent while the
+//     client is still sending, and the connection is drained for up to
+//     2 s before it is closed, so the client reads the 413 rather than a
+//     reset (intake.Linger). A non-JSON payload is 400
 //     InvalidRequestContentException. An empty payload is allowed and the
 //     function receives "{}" (UNCONFIRMED: believed to be Lambda's behaviour).
 //   - X-Amz-Client-Context must be at most 3583 bytes of base64 that decode
@@ -57,21 +74,29 @@
 //     answer 500 ServiceException. Policies nil: the policy endpoints do.
 //   - Authentication: with Options.Credentials every request (including
 //     unknown paths) must carry a header-signed SigV4 request for that
-//     access key, within 15 minutes of the server clock; it is verified by
-//     re-signing a copy of the request with the SDK's own signer. Any
-//     failure is 403 AccessDeniedException, as the issue specifies (AWS
-//     itself uses UnrecognizedClientException / InvalidSignatureException
-//     for some of these; the message texts follow AWS's). Any region and
-//     service in the credential scope are accepted. The signature must
-//     cover the body's SHA-256 (X-Amz-Content-Sha256: UNSIGNED-PAYLOAD is
-//     refused, as Lambda, unlike S3, does not honour it). Presigned (query)
-//     signatures are not supported, nor are clients that sign a header the
-//     SDK signer never signs (User-Agent, Expect, X-Amzn-Trace-Id,
-//     Transfer-Encoding; the AWS SDKs and CLI do not). Without Credentials,
-//     Authorization is ignored, and a request carrying Origin (a browser
-//     acting for some web page: cross-site "simple" POSTs need no CORS
-//     preflight) is 403 AccessDeniedException; the SDKs and CLI never
-//     send Origin.
+//     access key, scoped to service "lambda" and Options.Region (a
+//     signature made for s3 or another region is refused, with AWS's
+//     messages), within 15 minutes of the server clock. Everything but
+//     the payload hash is checked from the head, before any of the body
+//     is read (and before "100 Continue"); then the body's SHA-256 and
+//     the signature, recomputed by re-signing a copy of the request with
+//     the SDK's own signer. Any failure is 403 AccessDeniedException, as
+//     the issue specifies (AWS itself uses UnrecognizedClientException /
+//     InvalidSignatureException for some of these; the message texts
+//     follow AWS's). The signature must cover the body's SHA-256
+//     (X-Amz-Content-Sha256: UNSIGNED-PAYLOAD is refused, as Lambda,
+//     unlike S3, does not honour it). Presigned (query) signatures are not
+//     supported, nor are clients that sign a header the SDK signer never
+//     signs (User-Agent, Expect, X-Amzn-Trace-Id, Transfer-Encoding; the
+//     AWS SDKs and CLI do not). Without Credentials, Authorization is
+//     ignored, and two kinds of browser request are 403
+//     AccessDeniedException: one whose Host is not localhost, a loopback
+//     address (127.0.0.0/8, ::1; with or without port) or the host of
+//     Options.Address (a page whose DNS name was re-pointed at this
+//     address, DNS rebinding, is same-origin and sends no Origin on a
+//     GET), and one carrying Origin (a browser acting for some web page:
+//     cross-site "simple" POSTs need no CORS preflight); the SDKs and CLI
+//     send the endpoint's host and never Origin.
 //   - Response header names are written in fasthttp's canonical case
 //     (X-Amzn-Requestid); the admin server must keep header-name
 //     normalising on, since request headers are looked up by their

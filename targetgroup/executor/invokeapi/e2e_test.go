@@ -82,7 +82,7 @@ func newRealEnv(t *testing.T, fns []executor.Function, configs map[string]async.
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := serve(t, api.Handle)
+	addr := serve(t, api)
 	return &realEnv{client: newClient("http://"+addr, testKeyID, testSecret), addr: addr, pool: pool, queue: q}
 }
 

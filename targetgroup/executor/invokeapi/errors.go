@@ -47,6 +47,10 @@ type apiError struct {
 	Reason  string // TooManyRequestsException only
 }
 
+// reasonCallerRateLimit is the TooManyRequestsException Reason of a body
+// refused by the body budget.
+const reasonCallerRateLimit = "CallerRateLimitExceeded"
+
 func (e *apiError) Error() string {
 	return "invokeapi: " + strconv.Itoa(e.Status) + " " + e.Code + ": " + e.Message
 }

@@ -52,15 +52,15 @@ func FuzzHandle(f *testing.F) {
 		f.Fatal(err)
 	}
 	seeds := []string{
-		"POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}",
-		"POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: x\r\nX-Amz-Invocation-Type: Event\r\nContent-Length: 1\r\n\r\n1",
-		"POST /2015-03-31/functions/echo%3A%24LATEST/invocations?Qualifier=1 HTTP/1.1\r\nHost: x\r\n\r\n",
-		"POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: x\r\nX-Amz-Client-Context: e30=\r\nX-Amz-Log-Type: Tail\r\n\r\n",
-		"GET /2015-03-31/functions/?MaxItems=1&Marker=a HTTP/1.1\r\nHost: x\r\n\r\n",
-		"PUT /2019-09-25/functions/echo/event-invoke-config HTTP/1.1\r\nHost: x\r\nContent-Length: 28\r\n\r\n{\"MaximumRetryAttempts\":1}  ",
-		"POST /2015-03-31/functions/echo/policy HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}",
-		"DELETE /2015-03-31/functions/echo/policy/x HTTP/1.1\r\nHost: x\r\n\r\n",
-		"GET /../../x HTTP/1.1\r\nHost: x\r\n\r\n",
+		"POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: localhost:9001\r\nContent-Length: 2\r\n\r\n{}",
+		"POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: localhost:9001\r\nX-Amz-Invocation-Type: Event\r\nContent-Length: 1\r\n\r\n1",
+		"POST /2015-03-31/functions/echo%3A%24LATEST/invocations?Qualifier=1 HTTP/1.1\r\nHost: localhost:9001\r\n\r\n",
+		"POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: localhost:9001\r\nX-Amz-Client-Context: e30=\r\nX-Amz-Log-Type: Tail\r\n\r\n",
+		"GET /2015-03-31/functions/?MaxItems=1&Marker=a HTTP/1.1\r\nHost: localhost:9001\r\n\r\n",
+		"PUT /2019-09-25/functions/echo/event-invoke-config HTTP/1.1\r\nHost: localhost:9001\r\nContent-Length: 28\r\n\r\n{\"MaximumRetryAttempts\":1}  ",
+		"POST /2015-03-31/functions/echo/policy HTTP/1.1\r\nHost: localhost:9001\r\nContent-Length: 2\r\n\r\n{}",
+		"DELETE /2015-03-31/functions/echo/policy/x HTTP/1.1\r\nHost: localhost:9001\r\n\r\n",
+		"GET /../../x HTTP/1.1\r\nHost: localhost:9001\r\n\r\n",
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))

@@ -25,11 +25,7 @@ const (
 const (
 	MaxSyncPayload  = executor.MaxPayloadSize
 	MaxAsyncPayload = async.MaxPayloadSize
-	// MaxRequestBodySize is the smallest fasthttp.Server.MaxRequestBodySize
-	// that lets every limit above be answered with Lambda's own 413: a
-	// body a little over the limit must reach the handler.
-	MaxRequestBodySize = MaxSyncPayload + 1024*1024
-	// ReadBufferSize is the smallest fasthttp.Server.ReadBufferSize that
+	// ReadBufferSize is the admin server's fasthttp ReadBufferSize: it
 	// holds a request with a maximal X-Amz-Client-Context and SigV4
 	// headers (fasthttp answers 431 when the headers do not fit).
 	ReadBufferSize = 16 * 1024
@@ -217,8 +213,11 @@ func isJSONObject(b []byte) bool {
 }
 
 func errTooLarge(got, limit int, op string) *apiError {
-	return newError(fasthttp.StatusRequestEntityTooLarge, excRequestTooLarge,
-		"Request must be smaller than "+strconv.Itoa(limit)+" bytes for the "+op+" operation")
+	msg := "Request must be smaller than " + strconv.Itoa(limit) + " bytes"
+	if op != "" {
+		msg += " for the " + op + " operation"
+	}
+	return newError(fasthttp.StatusRequestEntityTooLarge, excRequestTooLarge, msg)
 }
 
 // invokeError maps an executor error to Lambda's invocation error.

@@ -29,13 +29,18 @@ const (
 // signer, and comparing signatures in constant time.
 type sigV4Verifier struct {
 	creds  aws.Credentials
+	region string // the only region a credential scope may name
 	signer *v4.Signer
 	now    func() time.Time
 }
 
-func newSigV4Verifier(accessKeyID, secret string, now func() time.Time) *sigV4Verifier {
+// signingService is the only service a credential scope may name.
+const signingService = "lambda"
+
+func newSigV4Verifier(accessKeyID, secret, region string, now func() time.Time) *sigV4Verifier {
 	return &sigV4Verifier{
 		creds:  aws.Credentials{AccessKeyID: accessKeyID, SecretAccessKey: secret},
+		region: region,
 		signer: v4.NewSigner(),
 		now:    now,
 	}
@@ -88,49 +93,74 @@ func errAccessDenied(msg string) *apiError {
 	return newError(fasthttp.StatusForbidden, excAccessDenied, msg)
 }
 
-// verify returns nil when ctx carries a valid signature for the configured
-// credentials, and a 403 AccessDeniedException otherwise.
-func (v *sigV4Verifier) verify(ctx *fasthttp.RequestCtx) *apiError {
+// signedHead is what verifyHead learnt of a request, for verifyBody.
+type signedHead struct {
+	auth authorization
+	at   time.Time // X-Amz-Date
+}
+
+// verifyHead checks everything of a signed request its body is not needed
+// for, so that a request that cannot be valid is refused before any of
+// its body is read: an Authorization header for the configured access
+// key, scoped to service lambda and the configured region, an X-Amz-Date
+// within 15 minutes, and no UNSIGNED-PAYLOAD claim. Failures are 403
+// AccessDeniedException.
+func (v *sigV4Verifier) verifyHead(ctx *fasthttp.RequestCtx) (signedHead, *apiError) {
 	h := &ctx.Request.Header
 	raw := string(h.Peek("Authorization"))
 	if raw == "" {
-		return errAccessDenied("Missing Authentication Token: the request must be signed with AWS Signature Version 4.")
+		return signedHead{}, errAccessDenied("Missing Authentication Token: the request must be signed with AWS Signature Version 4.")
 	}
 	auth, ok := parseAuthorization(raw)
 	if !ok {
-		return errAccessDenied("Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters of " +
+		return signedHead{}, errAccessDenied("Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters of " +
 			sigV4Algorithm + ".")
 	}
 	if subtle.ConstantTimeCompare([]byte(auth.AccessKeyID), []byte(v.creds.AccessKeyID)) != 1 {
-		return errAccessDenied("The security token included in the request is invalid.")
+		return signedHead{}, errAccessDenied("The security token included in the request is invalid.")
+	}
+	// A signature for another service or region must not work here: a
+	// request signed for one endpoint would otherwise be valid at all
+	// of them (AWS's own messages).
+	if auth.Service != signingService {
+		return signedHead{}, errAccessDenied("Credential should be scoped to correct service: '" + signingService + "'.")
+	}
+	if auth.Region != v.region {
+		return signedHead{}, errAccessDenied("Credential should be scoped to a valid region, not '" + auth.Region + "'.")
 	}
 	amzDate := string(h.Peek("X-Amz-Date"))
 	t, err := time.Parse(amzDateLayout, amzDate)
 	if err != nil || auth.Date != amzDate[:8] {
-		return errAccessDenied("The request must carry a valid X-Amz-Date matching the credential scope.")
+		return signedHead{}, errAccessDenied("The request must carry a valid X-Amz-Date matching the credential scope.")
 	}
 	if d := v.now().Sub(t); d > maxSignatureSkew || d < -maxSignatureSkew {
-		return errAccessDenied("Signature expired: " + amzDate + " is not within 15 minutes of the server time.")
+		return signedHead{}, errAccessDenied("Signature expired: " + amzDate + " is not within 15 minutes of the server time.")
 	}
-
 	// The signature always covers the body's real hash, as Lambda (unlike
 	// S3) requires: honouring UNSIGNED-PAYLOAD would let anyone who sees a
 	// signed request replay it with another body while it is fresh.
-	body := ctx.PostBody()
-	sum := sha256.Sum256(body)
+	if string(h.Peek("X-Amz-Content-Sha256")) == unsignedPayload {
+		return signedHead{}, errAccessDenied("UNSIGNED-PAYLOAD is not supported: the request body must be signed.")
+	}
+	return signedHead{auth: auth, at: t}, nil
+}
+
+// verifyBody finishes what verifyHead began, once the body is read: the
+// body's SHA-256 against any X-Amz-Content-Sha256, then the signature,
+// recomputed over the request as received. Failures are 403
+// AccessDeniedException.
+func (v *sigV4Verifier) verifyBody(ctx *fasthttp.RequestCtx, sh signedHead) *apiError {
+	sum := sha256.Sum256(ctx.PostBody())
 	payloadHash := hex.EncodeToString(sum[:])
-	if claimed := string(h.Peek("X-Amz-Content-Sha256")); claimed != "" && claimed != payloadHash {
-		if claimed == unsignedPayload {
-			return errAccessDenied("UNSIGNED-PAYLOAD is not supported: the request body must be signed.")
-		}
+	if claimed := string(ctx.Request.Header.Peek("X-Amz-Content-Sha256")); claimed != "" && claimed != payloadHash {
 		return errAccessDenied("The provided 'x-amz-content-sha256' header does not match what was computed.")
 	}
-
+	auth := sh.auth
 	req, ok := rebuildRequest(ctx, auth.SignedHeaders)
 	if !ok {
 		return errAccessDenied("The request signature we calculated does not match the signature you provided.")
 	}
-	if err := v.signer.SignHTTP(context.Background(), v.creds, req, payloadHash, auth.Service, auth.Region, t); err != nil {
+	if err := v.signer.SignHTTP(context.Background(), v.creds, req, payloadHash, auth.Service, auth.Region, sh.at); err != nil {
 		return errAccessDenied("The request could not be verified: " + err.Error())
 	}
 	got, ok := parseAuthorization(req.Header.Get("Authorization"))

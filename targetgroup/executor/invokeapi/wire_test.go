@@ -17,21 +17,21 @@ import (
 func TestWireGolden(t *testing.T) {
 	env := newTestEnv(t, withFixedClock)
 	requests := []struct{ name, raw string }{
-		{"invoke ok", "POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 7\r\n\r\n{\"a\":1}"},
-		{"invoke function error", "POST /2015-03-31/functions/fail/invocations HTTP/1.1\r\nHost: x\r\n\r\n"},
-		{"event", "POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: x\r\nX-Amz-Invocation-Type: Event\r\nContent-Length: 2\r\n\r\n{}"},
-		{"dry run", "POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: x\r\nX-Amz-Invocation-Type: DryRun\r\n\r\n"},
-		{"not found", "POST /2015-03-31/functions/nope/invocations HTTP/1.1\r\nHost: x\r\n\r\n"},
-		{"qualifier", "POST /2015-03-31/functions/echo/invocations?Qualifier=prod HTTP/1.1\r\nHost: x\r\n\r\n"},
-		{"not json", "POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"},
-		{"throttle", "POST /2015-03-31/functions/reserved/invocations HTTP/1.1\r\nHost: x\r\n\r\n"},
-		{"unsupported type", "POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: x\r\nX-Amz-Invocation-Type: Later\r\n\r\n"},
-		{"get policy", "GET /2015-03-31/functions/echo/policy HTTP/1.1\r\nHost: x\r\n\r\n"},
-		{"no policy", "GET /2015-03-31/functions/fail/policy HTTP/1.1\r\nHost: x\r\n\r\n"},
+		{"invoke ok", "POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: localhost:9001\r\nContent-Length: 7\r\n\r\n{\"a\":1}"},
+		{"invoke function error", "POST /2015-03-31/functions/fail/invocations HTTP/1.1\r\nHost: localhost:9001\r\n\r\n"},
+		{"event", "POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: localhost:9001\r\nX-Amz-Invocation-Type: Event\r\nContent-Length: 2\r\n\r\n{}"},
+		{"dry run", "POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: localhost:9001\r\nX-Amz-Invocation-Type: DryRun\r\n\r\n"},
+		{"not found", "POST /2015-03-31/functions/nope/invocations HTTP/1.1\r\nHost: localhost:9001\r\n\r\n"},
+		{"qualifier", "POST /2015-03-31/functions/echo/invocations?Qualifier=prod HTTP/1.1\r\nHost: localhost:9001\r\n\r\n"},
+		{"not json", "POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: localhost:9001\r\nContent-Length: 3\r\n\r\nabc"},
+		{"throttle", "POST /2015-03-31/functions/reserved/invocations HTTP/1.1\r\nHost: localhost:9001\r\n\r\n"},
+		{"unsupported type", "POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: localhost:9001\r\nX-Amz-Invocation-Type: Later\r\n\r\n"},
+		{"get policy", "GET /2015-03-31/functions/echo/policy HTTP/1.1\r\nHost: localhost:9001\r\n\r\n"},
+		{"no policy", "GET /2015-03-31/functions/fail/policy HTTP/1.1\r\nHost: localhost:9001\r\n\r\n"},
 		{"duplicate sid", withBody("POST /2015-03-31/functions/echo/policy",
 			`{"StatementId":"alb","Action":"lambda:InvokeFunction","Principal":"s3.amazonaws.com"}`)},
-		{"event config missing", "GET /2019-09-25/functions/echo/event-invoke-config HTTP/1.1\r\nHost: x\r\n\r\n"},
-		{"unknown operation", "GET /2015-03-31/functions/echo/versions HTTP/1.1\r\nHost: x\r\n\r\n"},
+		{"event config missing", "GET /2019-09-25/functions/echo/event-invoke-config HTTP/1.1\r\nHost: localhost:9001\r\n\r\n"},
+		{"unknown operation", "GET /2015-03-31/functions/echo/versions HTTP/1.1\r\nHost: localhost:9001\r\n\r\n"},
 	}
 	var out bytes.Buffer
 	for _, r := range requests {
@@ -65,5 +65,5 @@ func TestWireGolden(t *testing.T) {
 
 // withBody is a raw request with body and its Content-Length.
 func withBody(requestLine, body string) string {
-	return fmt.Sprintf("%s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", requestLine, len(body), body)
+	return fmt.Sprintf("%s HTTP/1.1\r\nHost: localhost:9001\r\nContent-Length: %d\r\n\r\n%s", requestLine, len(body), body)
 }
