@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
-	smithymiddleware "github.com/aws/smithy-go/middleware"
 
 	"github.com/albedo-lb/albedo/config"
 	"github.com/albedo-lb/albedo/targetgroup/executor"
@@ -77,8 +76,9 @@ func Functions(cfg *config.Config) []Function {
 // safe for concurrent use: the SDK client, its signer and its retryer are
 // shared by every call, and the HTTP connections are pooled.
 type Client struct {
-	fn  Function
-	api *lambda.Client
+	fn    Function
+	api   *lambda.Client
+	httpc *http.Client
 }
 
 // Options are shared by every Client of one albedo.
@@ -117,29 +117,26 @@ func NewClient(fn Function, opts Options) *Client {
 	if httpc == nil {
 		httpc = NewHTTPClient()
 	}
-	o := lambda.Options{
-		Region:     fn.Region,
-		HTTPClient: httpc,
-		Retryer:    newRetryer(),
-		APIOptions: []func(*smithymiddleware.Stack) error{addTraceHeader},
+	own := func(o *lambda.Options) {
+		o.Region = fn.Region
+		o.HTTPClient = httpc
+		o.Retryer = newRetryer()
+		o.APIOptions = append(o.APIOptions, addTraceHeader)
 	}
-	switch {
-	case fn.Endpoint == "":
-		o.Credentials = opts.AWS.Credentials
-		// The SDK's own endpoint settings (AWS_ENDPOINT_URL_LAMBDA, a
-		// profile's endpoint_url) apply as for any SDK client.
-		o.BaseEndpoint = opts.AWS.BaseEndpoint
-		if opts.AWS.Region != "" && fn.Region == "" {
-			o.Region = opts.AWS.Region
-		}
-	case fn.Credentials != nil:
-		o.BaseEndpoint = aws.String(fn.Endpoint)
+	if fn.Endpoint == "" {
+		// Everything else from the SDK's configuration: credentials, and
+		// its endpoint settings (AWS_ENDPOINT_URL_LAMBDA, a profile's
+		// endpoint_url), as for any SDK client.
+		return &Client{fn: fn, api: lambda.NewFromConfig(*opts.AWS, own), httpc: httpc}
+	}
+	o := lambda.Options{BaseEndpoint: aws.String(fn.Endpoint)}
+	own(&o)
+	if fn.Credentials != nil {
 		o.Credentials = credentials.NewStaticCredentialsProvider(fn.Credentials.AccessKeyID, fn.Credentials.SecretAccessKey, "")
-	default:
-		o.BaseEndpoint = aws.String(fn.Endpoint)
+	} else {
 		o.Credentials = aws.AnonymousCredentials{} // the SDK then does not sign
 	}
-	return &Client{fn: fn, api: lambda.New(o)}
+	return &Client{fn: fn, api: lambda.New(o), httpc: httpc}
 }
 
 // Function is the description of the client's function.

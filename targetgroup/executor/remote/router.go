@@ -22,6 +22,7 @@ type Local interface {
 type Router struct {
 	local   Local
 	remote  map[string]*Client // by name and by ARN
+	clients []*Client
 	listing []executor.Function
 }
 
@@ -29,7 +30,7 @@ type Router struct {
 // local. Names must be distinct from the local functions' (the config
 // guarantees it).
 func NewRouter(local Local, clients []*Client) *Router {
-	r := &Router{local: local, remote: make(map[string]*Client, 2*len(clients))}
+	r := &Router{local: local, remote: make(map[string]*Client, 2*len(clients)), clients: clients}
 	for _, c := range clients {
 		r.remote[c.fn.Name] = c
 		r.remote[c.fn.ARN] = c
@@ -65,3 +66,11 @@ func (r *Router) Functions() []executor.Function { return slices.Clone(r.listing
 
 // Remote reports whether name is a remote function.
 func (r *Router) Remote(name string) bool { return r.remote[name] != nil }
+
+// CloseIdleConnections closes the remote clients' idle connections, at
+// shutdown.
+func (r *Router) CloseIdleConnections() {
+	for _, c := range r.clients {
+		c.httpc.CloseIdleConnections()
+	}
+}

@@ -48,6 +48,18 @@ func NewHTTPClient() *http.Client {
 type limitedTransport struct{ rt http.RoundTripper }
 
 func (l limitedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if _, ok := r.Body.(io.WriterTo); ok {
+		// The SDK closes the request body as soon as the response has
+		// arrived, and its body's WriteTo then answers io.EOF as an
+		// error. When the server answers before the transport's last
+		// check of the body (a read past Content-Length), that error
+		// fails the write and the transport closes the connection: a
+		// new connection for one call in ten or so. Read after Close
+		// answers a plain EOF, so the body goes out through Read only.
+		r2 := *r
+		r2.Body = readOnlyBody{r.Body}
+		r = &r2
+	}
 	resp, err := l.rt.RoundTrip(r)
 	if err == nil && resp.Body != nil {
 		resp.Body = &limitedBody{ReadCloser: resp.Body, left: maxResponseBody}
@@ -62,6 +74,9 @@ func (l limitedTransport) CloseIdleConnections() {
 		c.CloseIdleConnections()
 	}
 }
+
+// readOnlyBody hides its body's WriteTo.
+type readOnlyBody struct{ io.ReadCloser }
 
 // errBodyTooLarge is a response body over maxResponseBody.
 var errBodyTooLarge = errors.New("remote: response body over Lambda's payload limit")
