@@ -22,6 +22,7 @@ import (
 	"github.com/albedo-lb/albedo/targetgroup/executor"
 	"github.com/albedo-lb/albedo/targetgroup/executor/async"
 	"github.com/albedo-lb/albedo/targetgroup/executor/invokeapi"
+	"github.com/albedo-lb/albedo/targetgroup/executor/remote"
 )
 
 // shutdownGrace is how long in-flight requests may take to finish after
@@ -82,6 +83,9 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) int 
 		for _, e := range unwrapAll(err) {
 			fmt.Fprintf(stderr, "albedo: %v\n", e)
 		}
+		if errors.Is(err, config.ErrInvalid) { // a remote policy refused the config
+			return 2
+		}
 		return 1
 	}
 	fmt.Fprintf(stdout, "albedo %s serving %s\n", version, source)
@@ -105,6 +109,7 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) int 
 type server struct {
 	cfg      *config.Config
 	pool     *executor.Pool
+	inv      *remote.Router // every invocation: remote functions, else pool
 	policies *invokeapi.PolicyStore
 	queue    *async.Queue
 	groups   map[string]*targetgroup.Group
@@ -153,6 +158,11 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 	if err := s.pool.Prepare(ctx); err != nil {
 		return nil, err
 	}
+	// Before the policy store: policy_source: aws policies go into cfg.
+	s.inv, err = startRemote(ctx, cfg, s.pool, log)
+	if err != nil {
+		return nil, err
+	}
 	s.policies, err = invokeapi.OpenPolicyStore(cfg.StateDir, cfg.Region, cfg.AccountID, cfg.Functions)
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("state_dir %s is locked by another albedo process (run one albedo per state_dir, or set state_dir): %w", cfg.StateDir, err)
@@ -167,20 +177,20 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 		// the dispatcher does not throttle itself into backoff.
 		Workers: min(asyncWorkers, cfg.MaxConcurrency),
 		Logger:  log,
-	}, s.pool)
+	}, s.inv)
 	if err != nil {
 		return nil, err
 	}
 	s.queue.Start()
 	s.groups, err = targetgroup.New(cfg, targetgroup.Options{
-		Invoker:  s.pool,
+		Invoker:  s.inv,
 		Policies: s.policies,
 		Logger:   log.With("component", "targetgroup"),
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.health = targetgroup.StartHealthChecks(context.Background(), cfg, s.groups, s.pool, log.With("component", "health"))
+	s.health = targetgroup.StartHealthChecks(context.Background(), cfg, s.groups, s.inv, log.With("component", "health"))
 	if len(cfg.Listeners) > 0 { // else functions only: the Invoke API alone
 		fw := make(map[string]balancer.Forwarder, len(s.groups))
 		for name, g := range s.groups {
@@ -197,7 +207,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 	}
 	if s.socks.admin != nil {
 		api, err := invokeapi.New(invokeapi.Options{
-			Invoker:     s.pool,
+			Invoker:     s.inv,
 			Queue:       s.queue,
 			Policies:    s.policies,
 			Credentials: cfg.Admin.Credentials,
@@ -244,7 +254,11 @@ func (s *server) describe(w io.Writer) {
 		fmt.Fprintf(w, "  admin     http://%s  (Lambda Invoke API)\n", s.adminLn.Addr())
 	}
 	for _, tg := range s.cfg.TargetGroups {
-		fmt.Fprintf(w, "  target group %s  %s -> %s\n", tg.Name, tg.ARN, tg.Function)
+		fn := tg.Function
+		if f := s.cfg.FunctionByName(fn); f != nil && f.Remote() {
+			fn += " (remote: " + f.ARN + ")"
+		}
+		fmt.Fprintf(w, "  target group %s  %s -> %s\n", tg.Name, tg.ARN, fn)
 	}
 }
 
@@ -275,6 +289,9 @@ func (s *server) shutdown(ctx context.Context) error {
 	if s.pool != nil {
 		errs = append(errs, s.pool.Close(ctx))
 	}
+	if s.inv != nil {
+		s.inv.CloseIdleConnections()
+	}
 	if s.policies != nil {
 		errs = append(errs, s.policies.Close())
 	}
@@ -285,6 +302,9 @@ func (s *server) shutdown(ctx context.Context) error {
 func executorFunctions(cfg *config.Config) []executor.Function {
 	out := make([]executor.Function, 0, len(cfg.Functions))
 	for _, f := range cfg.Functions {
+		if f.Remote() {
+			continue // invoked through the Router, not run
+		}
 		reserved := -1
 		if f.ReservedConcurrency != nil {
 			reserved = *f.ReservedConcurrency
