@@ -39,6 +39,14 @@
 //     "Function not found: ARN". Malformed names are 400 ValidationException.
 //     The policy and event-invoke-config operations treat $LATEST as the
 //     unqualified function (one policy and one config per function).
+//   - Remote functions (package remote) come through the Invoker like
+//     local ones: ListFunctions and GetFunction show them with their own
+//     ARN (no Runtime, no Code), Invoke and Event reach them through
+//     albedo, and a FunctionName that is exactly a remote function's ARN
+//     finds it, whatever its region, account and qualifier. Their
+//     throttles and not-found answers are 429 and 404 as for local
+//     functions; other failures of the remote service are 500
+//     ServiceException naming the cause.
 //   - Payload limits: 6 MB synchronous and DryRun, 1 MB Event (the current
 //     limit; it was 256 KB until 2025) → 413 RequestTooLargeException. The
 //     admin fasthttp.Server must allow MaxRequestBodySize bytes so that the
