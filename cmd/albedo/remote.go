@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/albedo-lb/albedo/config"
 	"github.com/albedo-lb/albedo/targetgroup"
@@ -29,6 +30,16 @@ func startRemote(ctx context.Context, cfg *config.Config, local remote.Local, lo
 	clients, err := remote.New(ctx, remote.Functions(cfg), remote.Options{})
 	if err != nil {
 		return nil, err
+	}
+	for _, c := range clients {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := c.CheckCredentials(cctx)
+		cancel()
+		if err != nil {
+			log.Warn("no AWS credentials for a remote arn function: its invocations answer 502 LambdaAccessDenied until the SDK finds some",
+				"function", c.Function().Name, "err", err)
+			break // one chain for all arn functions
+		}
 	}
 	if err := readPolicies(ctx, cfg, clients, log); err != nil {
 		return nil, err

@@ -127,7 +127,12 @@ func NewClient(fn Function, opts Options) *Client {
 		// Everything else from the SDK's configuration: credentials, and
 		// its endpoint settings (AWS_ENDPOINT_URL_LAMBDA, a profile's
 		// endpoint_url), as for any SDK client.
-		return &Client{fn: fn, api: lambda.NewFromConfig(*opts.AWS, own), httpc: httpc}
+		api := lambda.NewFromConfig(*opts.AWS, own, func(o *lambda.Options) {
+			if o.Credentials != nil {
+				o.Credentials = namedCredentials{o.Credentials}
+			}
+		})
+		return &Client{fn: fn, api: api, httpc: httpc}
 	}
 	o := lambda.Options{BaseEndpoint: aws.String(fn.Endpoint)}
 	own(&o)
@@ -191,4 +196,31 @@ func (c *Client) Invoke(ctx context.Context, req executor.Request) (executor.Res
 // concurrency albedo knows of.
 func (c *Client) Describe() executor.Function {
 	return executor.Function{Name: c.fn.Name, ARN: c.fn.ARN, Timeout: c.fn.Timeout, Reserved: -1, Region: c.fn.Region}
+}
+
+// CheckCredentials retrieves the credentials an arn function's calls are
+// signed with (nil for an endpoint function), so that start-up can tell a
+// missing or expired identity before the first request does.
+func (c *Client) CheckCredentials(ctx context.Context) error {
+	creds := c.api.Options().Credentials
+	if c.fn.Endpoint != "" || creds == nil {
+		return nil
+	}
+	_, err := creds.Retrieve(ctx)
+	return err
+}
+
+// errNoCredentials: the SDK's default chain found no usable credentials.
+var errNoCredentials = errors.New("remote: no AWS credentials (environment, shared config and credentials files, SSO, container or instance role)")
+
+// namedCredentials marks a failure to retrieve credentials, so that it is
+// told apart from a failure to connect (callError).
+type namedCredentials struct{ aws.CredentialsProvider }
+
+func (n namedCredentials) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	c, err := n.CredentialsProvider.Retrieve(ctx)
+	if err != nil {
+		return c, fmt.Errorf("%w: %w", errNoCredentials, err)
+	}
+	return c, nil
 }

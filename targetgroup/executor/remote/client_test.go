@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
 	"github.com/albedo-lb/albedo/config"
 	"github.com/albedo-lb/albedo/targetgroup/executor"
 )
@@ -252,5 +255,41 @@ func TestResponseTooLarge(t *testing.T) {
 	resp, err = endpointClient(f2.URL, nil, 10*time.Second).Invoke(context.Background(), executor.Request{Payload: []byte(`{}`)})
 	if err != nil || resp.FunctionError != "" || len(resp.Payload) != maxResponseBody {
 		t.Errorf("a body of exactly the limit: err %v, function error %q, %d bytes", err, resp.FunctionError, len(resp.Payload))
+	}
+}
+
+// TestARNFunction: an arn function takes the SDK configuration's
+// credentials and endpoint settings, signs for the ARN's region, and a
+// missing identity is a denied call, not a connection failure.
+func TestARNFunction(t *testing.T) {
+	f := newFakeLambda(t, 200, `{}`)
+	arn := "arn:aws:lambda:eu-west-1:111122223333:function:api:live"
+	fn := Function{Name: "prod", ARN: arn, Target: arn, Region: "eu-west-1", Timeout: 5 * time.Second}
+	good := aws.Config{BaseEndpoint: aws.String(f.URL), Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", "")}
+	c := NewClient(fn, Options{AWS: &good})
+	if err := c.CheckCredentials(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Invoke(context.Background(), executor.Request{Payload: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	r := f.lastReq.Load()
+	if want := "/2015-03-31/functions/" + arn + "/invocations"; r.URL.Path != want {
+		t.Errorf("path %s, want %s", r.URL.Path, want)
+	}
+	if auth := r.Header.Get("Authorization"); !strings.Contains(auth, "Credential=AKID/") || !strings.Contains(auth, "/eu-west-1/lambda/aws4_request") {
+		t.Errorf("Authorization %q: want AKID's signature for eu-west-1", auth)
+	}
+
+	none := aws.Config{BaseEndpoint: aws.String(f.URL), Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+		return aws.Credentials{}, errors.New("no EC2 IMDS role found")
+	})}
+	c = NewClient(fn, Options{AWS: &none})
+	if err := c.CheckCredentials(context.Background()); err == nil {
+		t.Error("CheckCredentials: no error without credentials")
+	}
+	_, err := c.Invoke(context.Background(), executor.Request{Payload: []byte(`{}`)})
+	if !errors.Is(err, executor.ErrAccessDenied) || errors.Is(err, executor.ErrConnection) {
+		t.Errorf("error %v, want ErrAccessDenied only", err)
 	}
 }

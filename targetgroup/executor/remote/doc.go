@@ -50,6 +50,7 @@
 //	429                executor.ErrThrottled (*executor.ThrottleError, with Lambda's Reason)
 //	404                executor.ErrFunctionNotFound
 //	403                executor.ErrAccessDenied
+//	no AWS credentials executor.ErrAccessDenied (start-up warns: CheckCredentials)
 //	413                executor.ErrPayloadTooLarge
 //	any other status   executor.ErrService
 //	no HTTP answer     executor.ErrConnection

@@ -23,6 +23,7 @@ import (
 //	429 TooManyRequestsException   *executor.ThrottleError (executor.ErrThrottled)
 //	404 ResourceNotFoundException  executor.ErrFunctionNotFound
 //	403 (signature, permissions)   executor.ErrAccessDenied
+//	no credentials to sign with    executor.ErrAccessDenied
 //	413 RequestTooLargeException   executor.ErrPayloadTooLarge
 //	any other status (5xx, 4xx)    executor.ErrService
 //	no HTTP answer                 executor.ErrConnection
@@ -33,6 +34,10 @@ func (c *Client) callError(op string, parent, ictx context.Context, err error) e
 		return fmt.Errorf("%s: %w", op, parent.Err())
 	case errors.Is(ictx.Err(), context.DeadlineExceeded):
 		return fmt.Errorf("%s: no answer before the deadline: %w", op, context.DeadlineExceeded)
+	}
+	if errors.Is(err, errNoCredentials) {
+		// albedo cannot sign: as denied as an unsigned call would be.
+		return fmt.Errorf("%s: %w: %w", op, executor.ErrAccessDenied, err)
 	}
 	var re *smithyhttp.ResponseError
 	var send *smithyhttp.RequestSendError
