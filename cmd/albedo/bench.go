@@ -31,11 +31,12 @@ import (
 // from /proc for the proxy process only (albedo itself, or the plain proxy),
 // not for the functions or the origin.
 func runBench(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("bench", "albedo bench [-duration 10s] [-concurrency 1,64]",
+	fs := newFlags("bench", "albedo bench [-duration 10s] [-concurrency 1,64] [-remote]",
 		"End-to-end benchmark on loopback: albedo serve (a child process) forwarding to the\n"+
 			"builtin noop function, then a plain fasthttp reverse proxy as the ceiling.")
 	duration := fs.Duration("duration", 10*time.Second, "load duration per phase")
 	concs := fs.String("concurrency", "1,64", "comma-separated client concurrencies")
+	withRemote := fs.Bool("remote", false, "also measure a remote function: albedo forwarding to noop in a second albedo, through its SigV4-authenticated Invoke API")
 	if _, code, ok := fs.parse(args, 0, stdout, stderr); !ok {
 		return code
 	}
@@ -47,7 +48,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		}
 		levels = append(levels, n)
 	}
-	if err := bench(stdout, *duration, levels); err != nil {
+	if err := bench(stdout, *duration, levels, *withRemote); err != nil {
 		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return 1
 	}
@@ -64,10 +65,13 @@ type benchResult struct {
 	p50, p99    time.Duration
 	p999        time.Duration
 	cpuPer1k    float64 // CPU seconds of the proxy process per 1,000 requests
+	// otherCPUPer1k is the same for the processes behind the proxy that
+	// bench measures too (the remote albedo), -1 when none.
+	otherCPUPer1k float64
 	peakRSS     int64   // bytes, VmHWM of the proxy process
 }
 
-func bench(w io.Writer, d time.Duration, levels []int) error {
+func bench(w io.Writer, d time.Duration, levels []int, withRemote bool) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -101,6 +105,14 @@ func bench(w io.Writer, d time.Duration, levels []int) error {
 		return err
 	}
 	results = append(results, rs...)
+
+	if withRemote {
+		rs, err := benchRemote(self, dir, d, levels)
+		if err != nil {
+			return err
+		}
+		results = append(results, rs...)
+	}
 
 	// The ceiling: plain fasthttp proxy -> plain fasthttp origin.
 	originPort, err := freePort()
@@ -163,7 +175,8 @@ functions:
 }
 
 // loadPhases warms the target up, then runs one phase per concurrency.
-func loadPhases(target, addr string, pid int, d time.Duration, levels []int) ([]benchResult, error) {
+// The CPU of others (processes behind the proxy) is reported apart.
+func loadPhases(target, addr string, pid int, d time.Duration, levels []int, others ...int) ([]benchResult, error) {
 	// Warm-up: enough concurrent requests to start every environment the
 	// largest phase needs.
 	warm := slices.Max(levels)
@@ -176,6 +189,10 @@ func loadPhases(target, addr string, pid int, d time.Duration, levels []int) ([]
 		if err != nil {
 			return nil, err
 		}
+		other0, err := procsCPU(others)
+		if err != nil {
+			return nil, err
+		}
 		r, err := load(addr, c, d)
 		if err != nil {
 			return nil, fmt.Errorf("%s at %d: %w", target, c, err)
@@ -184,9 +201,17 @@ func loadPhases(target, addr string, pid int, d time.Duration, levels []int) ([]
 		if err != nil {
 			return nil, err
 		}
+		other1, err := procsCPU(others)
+		if err != nil {
+			return nil, err
+		}
 		r.target = target
+		r.otherCPUPer1k = -1
 		if r.requests > 0 {
 			r.cpuPer1k = (cpu1 - cpu0) / float64(r.requests) * 1000
+			if len(others) > 0 {
+				r.otherCPUPer1k = (other1 - other0) / float64(r.requests) * 1000
+			}
 		}
 		r.peakRSS, _ = procPeakRSS(pid)
 		out = append(out, r)
@@ -268,6 +293,7 @@ func printBench(w io.Writer, rs []benchResult) {
 			r.target, r.concurrency, r.rps, fmtDur(r.p50), fmtDur(r.p99), fmtDur(r.p999),
 			r.cpuPer1k, float64(r.peakRSS)/(1<<20), r.errors)
 	}
+	printRemoteBench(w, rs)
 	for _, a := range rs {
 		if a.target != "albedo" {
 			continue

@@ -121,6 +121,7 @@ func NewClient(fn Function, opts Options) *Client {
 		o.Region = fn.Region
 		o.HTTPClient = httpc
 		o.Retryer = newRetryer()
+		o.RetryMaxAttempts = 0 // AWS_MAX_ATTEMPTS would wrap Retryer
 		o.APIOptions = append(o.APIOptions, addTraceHeader)
 	}
 	if fn.Endpoint == "" {
@@ -131,7 +132,7 @@ func NewClient(fn Function, opts Options) *Client {
 			if o.Credentials != nil {
 				o.Credentials = namedCredentials{o.Credentials}
 			}
-		})
+		}, staticEndpoint)
 		return &Client{fn: fn, api: api, httpc: httpc}
 	}
 	o := lambda.Options{BaseEndpoint: aws.String(fn.Endpoint)}
@@ -141,7 +142,7 @@ func NewClient(fn Function, opts Options) *Client {
 	} else {
 		o.Credentials = aws.AnonymousCredentials{} // the SDK then does not sign
 	}
-	return &Client{fn: fn, api: lambda.New(o), httpc: httpc}
+	return &Client{fn: fn, api: lambda.New(o, staticEndpoint), httpc: httpc}
 }
 
 // Function is the description of the client's function.

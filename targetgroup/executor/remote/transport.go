@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	smithyendpoints "github.com/aws/smithy-go/endpoints"
 	smithymiddleware "github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
@@ -152,3 +154,33 @@ var traceHeader = smithymiddleware.BuildMiddlewareFunc("albedoTraceID", func(ctx
 	}
 	return next.HandleBuild(ctx, in)
 })
+
+// staticEndpoint resolves the client's endpoint once, at construction,
+// with the SDK's own resolver and the parameters its middleware would
+// bind: the rules engine otherwise runs on every call to compute the same
+// URL (a quarter of the client's CPU per call). A resolution that fails
+// is left to the SDK, which then reports it on every call.
+func staticEndpoint(o *lambda.Options) {
+	if o.EndpointResolverV2 == nil {
+		return
+	}
+	params := lambda.EndpointParameters{
+		Region:       aws.String(o.Region),
+		UseDualStack: aws.Bool(o.EndpointOptions.UseDualStackEndpoint == aws.DualStackEndpointStateEnabled),
+		UseFIPS:      aws.Bool(o.EndpointOptions.UseFIPSEndpoint == aws.FIPSEndpointStateEnabled),
+		Endpoint:     o.BaseEndpoint,
+	}
+	e, err := o.EndpointResolverV2.ResolveEndpoint(context.Background(), params)
+	if err != nil {
+		return
+	}
+	o.EndpointResolverV2 = resolvedEndpoint{e}
+}
+
+// resolvedEndpoint is an endpoint resolved in advance. The SDK copies the
+// Endpoint it gets and only reads its Headers and Properties.
+type resolvedEndpoint struct{ e smithyendpoints.Endpoint }
+
+func (r resolvedEndpoint) ResolveEndpoint(context.Context, lambda.EndpointParameters) (smithyendpoints.Endpoint, error) {
+	return r.e, nil
+}
