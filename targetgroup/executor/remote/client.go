@@ -162,7 +162,8 @@ func (c *Client) Invoke(ctx context.Context, req executor.Request) (executor.Res
 	}
 	in := lambda.InvokeInput{FunctionName: &c.fn.Target, Payload: req.Payload}
 	if req.ClientContext != "" {
-		in.ClientContext = &req.ClientContext
+		cc := req.ClientContext // not &req.…: req would move to the heap on every call
+		in.ClientContext = &cc
 	}
 	if req.TailLog {
 		in.LogType = types.LogTypeTail
