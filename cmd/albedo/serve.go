@@ -155,12 +155,13 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 	if err != nil {
 		return nil, err
 	}
-	if err := s.pool.Prepare(ctx); err != nil {
-		return nil, err
-	}
-	// Before the policy store: policy_source: aws policies go into cfg.
+	// Before the builds (a refused policy ends start-up at once) and the
+	// policy store (policy_source: aws policies go into cfg).
 	s.inv, err = startRemote(ctx, cfg, s.pool, log)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.pool.Prepare(ctx); err != nil {
 		return nil, err
 	}
 	s.policies, err = invokeapi.OpenPolicyStore(cfg.StateDir, cfg.Region, cfg.AccountID, cfg.Functions)

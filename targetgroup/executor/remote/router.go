@@ -23,7 +23,7 @@ type Router struct {
 	local   Local
 	remote  map[string]*Client // by name and by ARN
 	clients []*Client
-	listing []executor.Function
+	listing []executor.Function // the remote functions
 }
 
 // NewRouter routes the clients' functions to them and every other name to
@@ -35,11 +35,9 @@ func NewRouter(local Local, clients []*Client) *Router {
 		r.remote[c.fn.Name] = c
 		r.remote[c.fn.ARN] = c
 	}
-	r.listing = local.Functions()
 	for _, c := range clients {
 		r.listing = append(r.listing, c.Describe())
 	}
-	slices.SortFunc(r.listing, func(a, b executor.Function) int { return strings.Compare(a.Name, b.Name) })
 	return r
 }
 
@@ -61,8 +59,13 @@ func (r *Router) Function(name string) (executor.Function, bool) {
 	return r.local.Function(name)
 }
 
-// Functions lists the local and remote functions, sorted by name.
-func (r *Router) Functions() []executor.Function { return slices.Clone(r.listing) }
+// Functions lists the local and remote functions, sorted by name. The
+// local ones are the pool's copies, made afresh on every call.
+func (r *Router) Functions() []executor.Function {
+	out := append(r.local.Functions(), r.listing...)
+	slices.SortFunc(out, func(a, b executor.Function) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
 
 // Remote reports whether name is a remote function.
 func (r *Router) Remote(name string) bool { return r.remote[name] != nil }
