@@ -150,8 +150,10 @@
 //
 // See statusFor. Choices for UNCONFIRMED rows of alb.md §2.6: access denied
 // and function not found are 502; context.DeadlineExceeded (the
-// balancer's own deadline, not the function's timeout) is 504
-// LambdaConnectionTimeout; an event over Lambda's invoke payload limit
+// balancer's own deadline, or a remote function's timeout in albedo, not
+// a function's own timeout) is 504 LambdaConnectionTimeout; a remote
+// Lambda service that cannot be reached is 502 LambdaConnectionError and
+// one that fails (5xx) 502 LambdaServiceException; an event over Lambda's invoke payload limit
 // (a body within 1 MB that JSON escaping grew past 6 MB) is 413
 // LambdaRequestTooLarge; any error that fits no row is 502
 // LambdaUnhandledException. Requests fasthttp cannot read get 501

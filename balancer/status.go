@@ -22,6 +22,8 @@ const (
 	ReasonThrottling            = "LambdaThrottling"
 	ReasonUnhandled             = "LambdaUnhandled"
 	ReasonConnectionTimeout     = "LambdaConnectionTimeout"
+	ReasonConnectionError       = "LambdaConnectionError"
+	ReasonServiceException      = "LambdaServiceException"
 	ReasonUnhandledException    = "LambdaUnhandledException"
 	ReasonRequestTooLarge       = "LambdaRequestTooLarge"
 	ReasonWebsocketNotSupported = "LambdaWebsocketNotSupported"
@@ -38,6 +40,9 @@ const (
 //
 //	targetgroup.ErrNoTargets                 503  -
 //	targetgroup.ErrAccessDenied              502  LambdaAccessDenied
+//	targetgroup.ErrInvokeDenied (remote 403) 502  LambdaAccessDenied
+//	targetgroup.ErrConnection (remote)       502  LambdaConnectionError (UNCONFIRMED status)
+//	targetgroup.ErrServiceException (remote) 502  LambdaServiceException (UNCONFIRMED status)
 //	targetgroup.ErrFunctionNotFound          502  LambdaResourceNotFound
 //	targetgroup.ErrThrottled                 502  LambdaThrottling
 //	*targetgroup.FunctionError               502  LambdaUnhandled
@@ -55,8 +60,12 @@ func statusFor(err error) (status int, reason string) {
 	switch {
 	case errors.Is(err, targetgroup.ErrNoTargets):
 		return fasthttp.StatusServiceUnavailable, ""
-	case errors.Is(err, targetgroup.ErrAccessDenied):
+	case errors.Is(err, targetgroup.ErrAccessDenied), errors.Is(err, targetgroup.ErrInvokeDenied):
 		return fasthttp.StatusBadGateway, ReasonAccessDenied
+	case errors.Is(err, targetgroup.ErrConnection):
+		return fasthttp.StatusBadGateway, ReasonConnectionError
+	case errors.Is(err, targetgroup.ErrServiceException):
+		return fasthttp.StatusBadGateway, ReasonServiceException
 	case errors.Is(err, targetgroup.ErrFunctionNotFound):
 		return fasthttp.StatusBadGateway, ReasonResourceNotFound
 	case errors.Is(err, targetgroup.ErrThrottled):

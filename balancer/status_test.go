@@ -38,6 +38,10 @@ func TestStatusFor(t *testing.T) {
 		// internal failure.
 		{name: "event over the invoke limit", err: fmt.Errorf("forward tg: invoke f: %w", targetgroup.ErrRequestTooLarge), wantStatus: 413, wantReason: "LambdaRequestTooLarge"},
 		{name: "anything else", err: errors.New("boom"), wantStatus: 502, wantReason: "LambdaUnhandledException"},
+		// Remote functions (package remote).
+		{name: "remote 403", err: fmt.Errorf("forward tg: remote: Invoke f: %w: sdk", targetgroup.ErrInvokeDenied), wantStatus: 502, wantReason: "LambdaAccessDenied"},
+		{name: "remote connection", err: fmt.Errorf("forward tg: remote: Invoke f: %w: dial", targetgroup.ErrConnection), wantStatus: 502, wantReason: "LambdaConnectionError"},
+		{name: "remote 5xx", err: fmt.Errorf("forward tg: remote: Invoke f: %w: 500", targetgroup.ErrServiceException), wantStatus: 502, wantReason: "LambdaServiceException"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -38,6 +38,18 @@ type Config struct {
 	Listeners    []Listener    `yaml:"listeners"`
 	TargetGroups []TargetGroup `yaml:"target_groups"`
 	Functions    []Function    `yaml:"functions"`
+
+	// written is where each field was written, so that checks made after
+	// loading (ErrorAt) point into the file too; nil for a Config built
+	// in code.
+	written *positions
+}
+
+// positions is where the fields of one file were written: the file name
+// as given to Parse, and the position of each field path.
+type positions struct {
+	file string
+	pos  map[string]position
 }
 
 // Admin configures the admin listener (Invoke API, policy API).
@@ -176,7 +188,11 @@ type HealthCheck struct {
 	Matcher            string `yaml:"matcher"`             // ["200"]
 }
 
-// Function is one local Lambda function.
+// Function is one Lambda function: local (Runtime set; albedo runs it) or
+// remote (RemoteARN or Endpoint set; albedo invokes it through the Lambda
+// Invoke API of AWS or of another server). Local-only fields (runtime,
+// handler, code, build, memory_size, reserved_concurrency, environment)
+// are refused on a remote function, remote-only ones on a local function.
 type Function struct {
 	Name                string            `yaml:"name"`
 	Runtime             string            `yaml:"runtime"` // provided.al2023 | provided.al2 | provided | builtin
@@ -184,15 +200,50 @@ type Function struct {
 	Code                string            `yaml:"code"`    // directory, resolved to absolute
 	Build               []string          `yaml:"build"`
 	MemorySize          int               `yaml:"memory_size"` // [128] MB
-	Timeout             int               `yaml:"timeout"`     // [3] s
+	Timeout             int               `yaml:"timeout"`     // [3] s; for a remote function albedo's own deadline for the call
 	ReservedConcurrency *int              `yaml:"reserved_concurrency"`
 	Environment         map[string]string `yaml:"environment"`
 	Policy              []Statement       `yaml:"policy"`
 	Async               Async             `yaml:"async"`
 
-	// ARN is arn:aws:lambda:{region}:{account}:function:{name}.
+	// RemoteARN makes the function an AWS Lambda function, invoked with
+	// the SDK's default credential chain in the ARN's region:
+	// arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER].
+	RemoteARN string `yaml:"arn"`
+	// Endpoint makes the function one served by any Lambda Invoke API
+	// (http or https base URL, e.g. the runtime interface emulator,
+	// another albedo).
+	Endpoint string `yaml:"endpoint"`
+	// FunctionName is the function's name at Endpoint [Name]: a name,
+	// name:qualifier, or an ARN.
+	FunctionName string `yaml:"function_name"`
+	// Credentials sign the calls to Endpoint with SigV4; nil sends them
+	// unsigned.
+	Credentials *Credentials `yaml:"credentials"`
+	// Region is the region an endpoint function's calls are signed for
+	// (the SigV4 credential scope the server checks) [the region of
+	// FunctionName when that is an ARN, else the config's region].
+	Region string `yaml:"region"`
+	// PolicySource is where a remote function's resource policy comes
+	// from: "config" (Policy) or "aws" (GetPolicy once at start)
+	// [config for remote functions, "" for local ones].
+	PolicySource string `yaml:"policy_source"`
+
+	// ARN is arn:aws:lambda:{region}:{account}:function:{name} for a local
+	// function; RemoteARN for an arn function; for an endpoint function
+	// FunctionName when that is a full ARN, else the local form.
 	ARN string `yaml:"-"`
 }
+
+// Remote reports whether albedo invokes f through a Lambda Invoke API
+// instead of running it.
+func (f *Function) Remote() bool { return f.RemoteARN != "" || f.Endpoint != "" }
+
+// Policy sources (Function.PolicySource).
+const (
+	PolicySourceConfig = "config"
+	PolicySourceAWS    = "aws"
+)
 
 // Statement is one Allow statement of a function's resource-based policy.
 type Statement struct {

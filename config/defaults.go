@@ -97,6 +97,13 @@ func applyDefaults(c *Config, d *decoder, dir string) {
 		if f.Handler == "" && !d.isSet(p+"handler") && strings.HasPrefix(f.Runtime, "provided") {
 			f.Handler = DefaultHandler
 		}
+		if f.Endpoint != "" && f.FunctionName == "" && !d.isSet(p+"function_name") {
+			f.FunctionName = f.Name
+		}
+		remote := f.Remote() || d.isSet(p+"arn") || d.isSet(p+"endpoint")
+		if remote && f.PolicySource == "" && !d.isSet(p+"policy_source") {
+			f.PolicySource = PolicySourceConfig
+		}
 		setInt(&f.MemorySize, DefaultMemorySize, d, p+"memory_size")
 		setInt(&f.Timeout, DefaultTimeout, d, p+"timeout")
 		if f.Async.MaximumRetryAttempts == nil {

@@ -59,7 +59,17 @@
 //     the runtime sets itself (IsReservedEnv) are refused.
 //   - Functions named in targets or async destinations may be written as a
 //     name or as an unqualified ARN of the config's region and account;
-//     qualified ARNs (versions, aliases) are refused for now.
+//     qualified ARNs (versions, aliases) are refused for local functions.
+//     A remote function (arn) may also be named by its own ARN, whatever
+//     its region, account and qualifier: that is the point of it.
+//   - A function is remote when arn or endpoint is written (Function.Remote).
+//     The fields of the other kind are refused with one message each, not
+//     validated. A remote function's timeout is albedo's deadline for the
+//     call (1-900, [3]). policy_source: aws leaves the target groups'
+//     permission check to CheckPolicies, which serve and validate run with
+//     the statements read from the Lambda service; its errors are
+//     positioned like Load's (ErrorAt), since the Config keeps where each
+//     field was written.
 //   - A config with neither listeners nor functions is refused; one with
 //     functions only is fine (the Lambda service alone, reached through
 //     the Invoke API), unless admin.address is "": then nothing would be

@@ -95,3 +95,24 @@ func (es Errors) sort() {
 		return a.Path < b.Path
 	})
 }
+
+// ErrorAt is a problem with the field at path (such as
+// "target_groups[0].targets[0]") found after loading, positioned where the
+// field, or its nearest written parent, was written in c's file; it matches
+// ErrInvalid like the problems Load reports.
+func (c *Config) ErrorAt(path, msg string) *Error {
+	e := &Error{Path: path, Msg: msg}
+	if c.written == nil {
+		return e
+	}
+	e.File = c.written.file
+	for p := path; ; p = parentPath(p) {
+		if pos, ok := c.written.pos[p]; ok && (pos.line > 0 || p == "") {
+			e.Line, e.Column = pos.line, pos.col
+			return e
+		}
+		if p == "" {
+			return e
+		}
+	}
+}

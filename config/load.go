@@ -67,6 +67,7 @@ func Parse(data []byte, file string) (*Config, error) {
 		return nil, d.errs
 	}
 	resolvePaths(cfg, dir)
+	cfg.written = &positions{file: file, pos: d.pos}
 	return cfg, nil
 }
 

@@ -55,20 +55,25 @@ func (v *validator) targetGroups() {
 		}
 		fn := &c.Functions[fi]
 		g.Function = fn.Name
-		fnARN := FunctionARN(c.Region, c.AccountID, fn.Name)
+		if fn.PolicySource == PolicySourceAWS {
+			continue // its statements are read at start: CheckPolicies
+		}
 		if !Allows(fn.Policy, ELBPrincipal, InvokeAction, g.ARN, c.AccountID) {
-			v.errorf(tp, "%s; add to functions[%d].policy: %s", PermissionError(fnARN, g.ARN), fi, SuggestedStatement(*g, *fn, c))
+			v.errorf(tp, "%s; add to functions[%d].policy: %s", PermissionError(functionARN(c, fn), g.ARN), fi, SuggestedStatement(*g, *fn, c))
 		}
 	}
 }
 
-// functionRef resolves a function name or unqualified function ARN of this
-// config's region and account to an index in Functions, reporting why not
-// (and returning -1) when it can't.
+// functionRef resolves a function name, an unqualified function ARN of
+// this config's region and account, or a remote function's own ARN to an
+// index in Functions, reporting why not (and returning -1) when it can't.
 func (v *validator) functionRef(p, ref, what string) int {
 	c := v.cfg
 	name := ref
 	if strings.HasPrefix(ref, "arn:") {
+		if fi := c.remoteIndex(ref); fi >= 0 {
+			return fi
+		}
 		region, account, n, qualifier, ok := splitFunctionARN(ref)
 		switch {
 		case !ok:
@@ -140,14 +145,16 @@ func (v *validator) functions() {
 				}
 			}
 		}
-		f.ARN = FunctionARN(c.Region, c.AccountID, f.Name)
-		v.runtime(f, p)
-		v.intRange(p+".memory_size", f.MemorySize, 128, 10240)
+		f.ARN = functionARN(c, f)
 		v.intRange(p+".timeout", f.Timeout, 1, 900)
-		if r := f.ReservedConcurrency; r != nil && (*r < 0 || *r > c.MaxConcurrency) {
-			v.errorf(p+".reserved_concurrency", "must be 0-%d (max_concurrency), got %d", c.MaxConcurrency, *r)
+		if !v.remoteFunction(f, p) {
+			v.runtime(f, p)
+			v.intRange(p+".memory_size", f.MemorySize, 128, 10240)
+			if r := f.ReservedConcurrency; r != nil && (*r < 0 || *r > c.MaxConcurrency) {
+				v.errorf(p+".reserved_concurrency", "must be 0-%d (max_concurrency), got %d", c.MaxConcurrency, *r)
+			}
+			v.environment(f.Environment, p+".environment")
 		}
-		v.environment(f.Environment, p+".environment")
 		v.policy(f.Policy, p+".policy")
 		v.async(&f.Async, p+".async")
 	}
@@ -156,7 +163,7 @@ func (v *validator) functions() {
 func (v *validator) runtime(f *Function, p string) {
 	switch f.Runtime {
 	case "":
-		v.errorf(p+".runtime", "required: one of %s", runtimeNames)
+		v.errorf(p+".runtime", "required: one of %s (or arn, or endpoint, for a function albedo invokes remotely)", runtimeNames)
 	case "builtin":
 		ok := false
 		for _, b := range Builtins {

@@ -25,6 +25,17 @@ var (
 	// although the body is within the ALB's 1 MB (JSON escaping can grow
 	// a text body up to six times); error_reason LambdaRequestTooLarge.
 	ErrRequestTooLarge = executor.ErrPayloadTooLarge
+	// ErrInvokeDenied: the Lambda service of a remote function refused
+	// albedo's call (403: signature, credentials, IAM); error_reason
+	// LambdaAccessDenied.
+	ErrInvokeDenied = executor.ErrAccessDenied
+	// ErrConnection: the Lambda service of a remote function could not
+	// be reached (error_reason LambdaConnectionError).
+	ErrConnection = executor.ErrConnection
+	// ErrServiceException: the Lambda service of a remote function
+	// answered with an error of its own, such as a 5xx (error_reason
+	// LambdaServiceException).
+	ErrServiceException = executor.ErrService
 )
 
 // FunctionError reports that the invocation reached the function and the

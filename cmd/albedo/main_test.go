@@ -30,7 +30,11 @@ func TestRun(t *testing.T) {
 				"  rule 10\n    if   path_pattern /api/* AND http_request_method GET | POST\n    then forward api (weight 80), api-next (weight 20), sticky 600s",
 				"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/api/",
 				"function api-fn\n  arn       arn:aws:lambda:us-east-1:123456789012:function:api-fn",
-				"ok: 2 listeners, 3 target groups, 2 functions",
+				"target group api-aws\n  arn       arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/api-aws/",
+				"  function  prod-api (remote: arn:aws:lambda:eu-west-1:111122223333:function:api:live)",
+				"function prod-api\n  arn       arn:aws:lambda:eu-west-1:111122223333:function:api:live\n  remote    AWS Lambda, the AWS SDK's default credentials",
+				"function rie-api\n  arn       arn:aws:lambda:us-east-1:123456789012:function:rie-api\n  remote    endpoint http://127.0.0.1:9000, function_name function, SigV4-signed as AKIDEXAMPLE",
+				"ok: 2 listeners, 5 target groups, 4 functions",
 			},
 		},
 		{

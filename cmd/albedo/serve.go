@@ -21,6 +21,7 @@ import (
 	"github.com/albedo-lb/albedo/targetgroup/executor/async"
 	"github.com/albedo-lb/albedo/targetgroup/executor/invokeapi"
 	"github.com/albedo-lb/albedo/targetgroup/executor/policy"
+	"github.com/albedo-lb/albedo/targetgroup/executor/remote"
 )
 
 // shutdownGrace is how long in-flight requests may take to finish after
@@ -81,6 +82,9 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) int 
 		for _, e := range unwrapAll(err) {
 			fmt.Fprintf(stderr, "albedo: %v\n", e)
 		}
+		if errors.Is(err, config.ErrInvalid) { // a remote policy refused the config
+			return 2
+		}
 		return 1
 	}
 	fmt.Fprintf(stdout, "albedo %s serving %s\n", version, source)
@@ -104,6 +108,7 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) int 
 type server struct {
 	cfg      *config.Config
 	pool     *executor.Pool
+	inv      *remote.Router // every invocation: remote functions, else pool
 	policies *policy.Store
 	queue    *async.Queue
 	groups   map[string]*targetgroup.Group
@@ -152,6 +157,13 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 	if err != nil {
 		return nil, err
 	}
+	// Remote functions before the state and any build: a refused
+	// policy_source: aws policy ends start-up at once, and the policies
+	// it fetched go into cfg before the policy store opens.
+	s.inv, err = startRemote(ctx, cfg, s.pool, log)
+	if err != nil {
+		return nil, err
+	}
 	// State next, before any build: a damaged or locked state file ends
 	// start-up at once rather than after a long build.
 	s.policies, err = policy.Open(cfg.StateDir, cfg.Region, cfg.AccountID, cfg.Functions)
@@ -165,7 +177,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 		// the dispatcher does not throttle itself into backoff.
 		Workers: min(asyncWorkers, cfg.MaxConcurrency),
 		Logger:  log,
-	}, s.pool)
+	}, s.inv)
 	if err != nil {
 		return nil, stateOpenError(cfg.StateDir, err)
 	}
@@ -174,14 +186,14 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 	}
 	s.queue.Start()
 	s.groups, err = targetgroup.New(cfg, targetgroup.Options{
-		Invoker:  s.pool,
+		Invoker:  s.inv,
 		Policies: s.policies,
 		Logger:   log.With("component", "targetgroup"),
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.health = targetgroup.StartHealthChecks(context.Background(), cfg, s.groups, s.pool, log.With("component", "health"))
+	s.health = targetgroup.StartHealthChecks(context.Background(), cfg, s.groups, s.inv, log.With("component", "health"))
 	if len(cfg.Listeners) > 0 { // else functions only: the Invoke API alone
 		fw := make(map[string]balancer.Forwarder, len(s.groups))
 		for name, g := range s.groups {
@@ -198,7 +210,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 	}
 	if s.socks.admin != nil {
 		api, err := invokeapi.New(invokeapi.Options{
-			Invoker:     s.pool,
+			Invoker:     s.inv,
 			Queue:       s.queue,
 			Policies:    s.policies,
 			Credentials: cfg.Admin.Credentials,
@@ -239,7 +251,11 @@ func (s *server) describe(w io.Writer) {
 		fmt.Fprintf(w, "  admin     http://%s  (Lambda Invoke API)\n", s.adminLn.Addr())
 	}
 	for _, tg := range s.cfg.TargetGroups {
-		fmt.Fprintf(w, "  target group %s  %s -> %s\n", tg.Name, tg.ARN, tg.Function)
+		fn := tg.Function
+		if f := s.cfg.FunctionByName(fn); f != nil && f.Remote() {
+			fn += " (remote: " + f.ARN + ")"
+		}
+		fmt.Fprintf(w, "  target group %s  %s -> %s\n", tg.Name, tg.ARN, fn)
 	}
 }
 
@@ -270,6 +286,9 @@ func (s *server) shutdown(ctx context.Context) error {
 	if s.pool != nil {
 		errs = append(errs, s.pool.Close(ctx))
 	}
+	if s.inv != nil {
+		s.inv.CloseIdleConnections()
+	}
 	if s.policies != nil {
 		errs = append(errs, s.policies.Close())
 	}
@@ -280,6 +299,9 @@ func (s *server) shutdown(ctx context.Context) error {
 func executorFunctions(cfg *config.Config) []executor.Function {
 	out := make([]executor.Function, 0, len(cfg.Functions))
 	for _, f := range cfg.Functions {
+		if f.Remote() {
+			continue // invoked through the Router, not run
+		}
 		reserved := -1
 		if f.ReservedConcurrency != nil {
 			reserved = *f.ReservedConcurrency

@@ -1,15 +1,19 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/albedo-lb/albedo/config"
+	"github.com/albedo-lb/albedo/targetgroup/executor/remote"
 )
 
 // defaultConfigFile is what validate (and serve) read without -config.
@@ -59,8 +63,41 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
+	if code := checkRemotePolicies(cfg, stderr); code != 0 {
+		return code
+	}
 	printSummary(stdout, cfg, source)
 	return 0
+}
+
+// checkRemotePolicies reads the policies of functions with policy_source:
+// aws and checks them as serve does at start: 2 when AWS would refuse a
+// target, 1 when a policy cannot be read.
+func checkRemotePolicies(cfg *config.Config, stderr io.Writer) int {
+	var fns []remote.Function
+	for _, fn := range remote.Functions(cfg) {
+		if fn.PolicyFromService {
+			fns = append(fns, fn)
+		}
+	}
+	if len(fns) == 0 {
+		return 0
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	clients, err := remote.New(ctx, fns, remote.Options{})
+	if err == nil {
+		err = readPolicies(ctx, cfg, clients, slog.New(slog.NewTextHandler(stderr, nil)))
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, config.ErrInvalid):
+		printConfigError(stderr, err)
+		return 2
+	}
+	fmt.Fprintln(stderr, "albedo: cannot check the invoke permission:", err)
+	return 1
 }
 
 // printSummary writes a readable overview of cfg.
@@ -106,7 +143,11 @@ func printSummary(w io.Writer, c *config.Config, source string) {
 	for _, g := range c.TargetGroups {
 		fmt.Fprintf(w, "\ntarget group %s\n", g.Name)
 		fmt.Fprintf(w, "  arn       %s\n", g.ARN)
-		fmt.Fprintf(w, "  function  %s\n", g.Function)
+		if f := c.FunctionByName(g.Function); f != nil && f.Remote() {
+			fmt.Fprintf(w, "  function  %s (remote: %s)\n", g.Function, f.ARN)
+		} else {
+			fmt.Fprintf(w, "  function  %s\n", g.Function)
+		}
 		hc := "off"
 		if h := g.HealthCheck; h.Enabled {
 			hc = fmt.Sprintf("%s every %ds, timeout %ds, healthy %d, unhealthy %d, matcher %s",
@@ -117,6 +158,10 @@ func printSummary(w io.Writer, c *config.Config, source string) {
 	for _, f := range c.Functions {
 		fmt.Fprintf(w, "\nfunction %s\n", f.Name)
 		fmt.Fprintf(w, "  arn       %s\n", f.ARN)
+		if f.Remote() {
+			printRemote(w, f)
+			continue
+		}
 		rt := f.Runtime + ", handler " + f.Handler
 		if f.Code != "" {
 			rt += ", code " + f.Code
@@ -138,6 +183,28 @@ func printSummary(w io.Writer, c *config.Config, source string) {
 	}
 	fmt.Fprintf(w, "\nok: %d listener%s, %d target group%s, %d function%s\n",
 		len(c.Listeners), plural(len(c.Listeners)), len(c.TargetGroups), plural(len(c.TargetGroups)), len(c.Functions), plural(len(c.Functions)))
+}
+
+// printRemote writes the lines of a remote function.
+func printRemote(w io.Writer, f config.Function) {
+	if f.RemoteARN != "" {
+		fmt.Fprintln(w, "  remote    AWS Lambda, the AWS SDK's default credentials")
+	} else {
+		auth := "unsigned"
+		if f.Credentials != nil {
+			auth = "SigV4-signed as " + f.Credentials.AccessKeyID
+		}
+		fmt.Fprintf(w, "  remote    endpoint %s, function_name %s, %s\n", f.Endpoint, f.FunctionName, auth)
+	}
+	pol := strconv.Itoa(len(f.Policy)) + " policy statement" + plural(len(f.Policy))
+	if f.PolicySource == config.PolicySourceAWS {
+		pol += " read from the Lambda service (policy_source: aws)"
+	}
+	fmt.Fprintf(w, "  limits    timeout %ds (albedo's deadline for the call), %s\n", f.Timeout, pol)
+	if a := f.Async; a.OnSuccess != "" || a.OnFailure != "" {
+		fmt.Fprintf(w, "  async     retries %d, max age %ds, on_success %s, on_failure %s\n",
+			*a.MaximumRetryAttempts, a.MaximumEventAge, orNone(a.OnSuccess), orNone(a.OnFailure))
+	}
 }
 
 func plural(n int) string {

@@ -91,6 +91,18 @@ var (
 	ErrThrottled        = errors.New("executor: throttled")
 	ErrClosed           = errors.New("executor: pool closed")
 	ErrPayloadTooLarge  = errors.New("executor: payload too large")
+
+	// Failures of a Lambda service reached over the network (remote
+	// functions, package remote); the local Pool never returns them.
+	//
+	// ErrAccessDenied: the service refused the caller (403).
+	ErrAccessDenied = errors.New("executor: the Lambda service denied the invocation")
+	// ErrConnection: no answer could be had (connection refused or
+	// broken, TLS failure).
+	ErrConnection = errors.New("executor: cannot connect to the Lambda service")
+	// ErrService: the service answered with an error of its own (5xx,
+	// or another status the invocation protocol does not expect).
+	ErrService = errors.New("executor: the Lambda service failed")
 )
 
 // Throttle reasons, as in Lambda's TooManyRequestsException.

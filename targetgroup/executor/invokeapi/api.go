@@ -294,9 +294,17 @@ func errUnknownOperation() *apiError {
 	return newError(fasthttp.StatusNotFound, excUnknownOperation, "Unknown operation")
 }
 
-// resolve parses a FunctionName and finds the local function. Only the
-// unqualified function and $LATEST exist locally.
+// resolve parses a FunctionName and finds the function. Only the
+// unqualified function and $LATEST exist locally; a remote function is
+// also found by its ARN.
 func (a *API) resolve(ctx *fasthttp.RequestCtx, name string) (executor.Function, *apiError) {
+	// A remote function is also found by its own ARN (as ListFunctions
+	// shows it), whatever its region, account and qualifier.
+	if strings.HasPrefix(name, "arn:") && len(ctx.QueryArgs().Peek("Qualifier")) == 0 {
+		if fn, ok := a.inv.Function(name); ok && fn.ARN == name {
+			return fn, nil
+		}
+	}
 	ref, e := parseFunctionName(name, string(ctx.QueryArgs().Peek("Qualifier")))
 	if e != nil {
 		return executor.Function{}, e

@@ -48,6 +48,14 @@
 //     block ending with a bare LF is 400 at once (fasthttp alone waits
 //     60 s for a CRLF CRLF); other requests fasthttp cannot read are 400
 //     (408 when too slow), all in Lambda's error shape.
+//   - Remote functions (package remote) come through the Invoker like
+//     local ones: ListFunctions and GetFunction show them with their own
+//     ARN (no Runtime, no Code), Invoke and Event reach them through
+//     albedo, and a FunctionName that is exactly a remote function's ARN
+//     finds it, whatever its region, account and qualifier. Their
+//     throttles and not-found answers are 429 and 404 as for local
+//     functions; other failures of the remote service are 500
+//     ServiceException naming the cause.
 //   - Payload limits: 6 MB synchronous and DryRun, 1 MB Event (the current
 //     limit; it was 256 KB until 2025), 1 MB for the other operations →
 //     413 RequestTooLargeException, decided from Content-Length before

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/albedo-lb/albedo/config"
+	"github.com/albedo-lb/albedo/targetgroup"
+	"github.com/albedo-lb/albedo/targetgroup/executor"
+	"github.com/albedo-lb/albedo/targetgroup/executor/async"
+	"github.com/albedo-lb/albedo/targetgroup/executor/invokeapi"
+	"github.com/albedo-lb/albedo/targetgroup/executor/remote"
+)
+
+// The Router is the one Invoker of everything that invokes functions.
+var (
+	_ targetgroup.Invoker = (*remote.Router)(nil)
+	_ invokeapi.Invoker   = (*remote.Router)(nil)
+	_ async.Invoker       = (*remote.Router)(nil)
+	_ remote.Local        = (*executor.Pool)(nil)
+)
+
+// startRemote builds a client for every remote function of cfg, reads the
+// policy of those with policy_source: aws into cfg (so the policy store
+// and the target groups use it) and checks it as AWS checks a target
+// registration, and returns the Router over the local pool.
+func startRemote(ctx context.Context, cfg *config.Config, local remote.Local, log *slog.Logger) (*remote.Router, error) {
+	clients, err := remote.New(ctx, remote.Functions(cfg), remote.Options{})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range clients {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := c.CheckCredentials(cctx)
+		cancel()
+		if err != nil {
+			log.Warn("no AWS credentials for a remote arn function: its invocations answer 502 LambdaAccessDenied until the SDK finds some",
+				"function", c.Function().Name, "err", err)
+			break // one chain for all arn functions
+		}
+	}
+	if err := readPolicies(ctx, cfg, clients, log); err != nil {
+		return nil, err
+	}
+	return remote.NewRouter(local, clients), nil
+}
+
+// readPolicies reads the policies of the clients whose functions have
+// policy_source: aws (GetPolicy, once), puts them into cfg, and returns
+// cfg.CheckPolicies' verdict: config.Errors positioned at the targets AWS
+// would refuse to register.
+func readPolicies(ctx context.Context, cfg *config.Config, clients []*remote.Client, log *slog.Logger) error {
+	policies := map[string][]config.Statement{}
+	for _, c := range clients {
+		fn := c.Function()
+		if !fn.PolicyFromService {
+			continue
+		}
+		stmts, skipped, err := c.Policy(ctx)
+		if err != nil {
+			return fmt.Errorf("function %s (policy_source: aws): %w", fn.Name, err)
+		}
+		for _, s := range skipped {
+			log.Warn("a statement of a remote function's policy is ignored: albedo cannot evaluate it, so it allows nothing here",
+				"function", fn.Name, "reason", s)
+		}
+		policies[fn.Name] = stmts
+		cfg.FunctionByName(fn.Name).Policy = stmts
+	}
+	return cfg.CheckPolicies(policies)
+}
