@@ -44,13 +44,14 @@ type env struct {
 	log   *slog.Logger
 	start time.Time
 
-	ln   net.Listener
-	api  *apiServer
-	cmd  *exec.Cmd
-	pid  int // valid once launched is true
-	proc *statusFile
-	out  *os.File // read end of the stdout+stderr pipe
-	outW *os.File // write end, kept for the log sync marker
+	ln      net.Listener
+	api     *apiServer
+	environ []string // KEY=VALUE of every process of the environment
+	cmd     *exec.Cmd
+	pid     int // valid once launched is true
+	proc    *statusFile
+	out     *os.File // read end of the stdout+stderr pipe
+	outW    *os.File // write end, kept for the log sync marker
 
 	ready      chan struct{} // closed at the runtime's first /next
 	initFailed chan struct{} // closed when the runtime posts /init/error
@@ -136,16 +137,10 @@ func (e *env) launchProcess() error {
 	}
 	e.out, e.outW = r, w
 	fn := e.fn
-	cmd := exec.Command(fn.argv[0], fn.argv[1:]...)
-	cmd.Dir = fn.dir
-	cmd.Env = environ(fn.env, ln.Addr().String(), logStreamName(time.Now()))
-	cmd.Stdout = w
-	cmd.Stderr = w
-	// Own process group so that the whole tree can be killed; on Linux also
-	// SIGKILL when albedo dies so nothing outlives it (see procattr_*.go).
-	cmd.SysProcAttr = runtimeProcAttr()
+	e.environ = environ(fn.env, ln.Addr().String(), logStreamName(time.Now()))
 	e.start = time.Now()
-	if err := cmd.Start(); err != nil {
+	cmd, err := e.startProcess(fn.argv)
+	if err != nil {
 		return err
 	}
 	e.cmd = cmd
@@ -160,6 +155,24 @@ func (e *env) launchProcess() error {
 	go e.readOutput()
 	go e.supervise()
 	return nil
+}
+
+// startProcess starts one process of the environment (the runtime, or an
+// external extension) with the environment's variables, working directory
+// and output pipe, in a process group of its own (so that the whole tree
+// can be killed) and, on Linux, SIGKILLed when albedo dies
+// (platform_linux.go). Every process of an environment starts here.
+func (e *env) startProcess(argv []string) (*exec.Cmd, error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = e.fn.dir
+	cmd.Env = e.environ
+	cmd.Stdout = e.outW
+	cmd.Stderr = e.outW
+	cmd.SysProcAttr = runtimeProcAttr()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return cmd, nil
 }
 
 // supervise waits for the process to exit, then tears the environment down.
