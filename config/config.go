@@ -26,13 +26,28 @@ type Config struct {
 	// MemoryBudget caps the sum of memory_size (MB) of live environments;
 	// 0 in the file means the machine's RAM.
 	MemoryBudget int `yaml:"memory_budget"`
-	// StateDir holds durable state (async event queue, policy changes)
-	// [.albedo next to the config file].
+	// StateDir holds durable state (async event queue, policy changes,
+	// the installed runtime clients) [.albedo next to the config file].
 	StateDir string `yaml:"state_dir"`
+
+	// Runtimes names the interpreter of a managed runtime, e.g.
+	// {"python3.12": "/opt/py312/bin/python3"}. A value with a "/" is a
+	// path (resolved against the config file's directory); one without is
+	// looked up on PATH. Runtimes not named use PATH: node; python3.N,
+	// then python3.
+	Runtimes map[string]string `yaml:"runtimes"`
 
 	Listeners    []Listener    `yaml:"listeners"`
 	TargetGroups []TargetGroup `yaml:"target_groups"`
 	Functions    []Function    `yaml:"functions"`
+
+	// Warnings are problems that do not stop the configuration from
+	// loading (AWS would accept it; the function would fail at run time),
+	// positioned like errors, each Msg starting with "warning: ".
+	Warnings Errors `yaml:"-"`
+
+	pos     map[string]position // where each field was written (ErrorAt)
+	srcName string              // the file name as given to Load or Parse
 }
 
 // Admin configures the admin listener (Invoke API, policy API, metrics).
@@ -173,11 +188,19 @@ type HealthCheck struct {
 
 // Function is one local Lambda function.
 type Function struct {
-	Name                string            `yaml:"name"`
-	Runtime             string            `yaml:"runtime"` // provided.al2023 | provided.al2 | provided | builtin
-	Handler             string            `yaml:"handler"` // [bootstrap]
-	Code                string            `yaml:"code"`    // directory, resolved to absolute
-	Build               []string          `yaml:"build"`
+	Name string `yaml:"name"`
+	// Runtime is provided.al2023 | provided.al2 | provided | builtin |
+	// nodejsN.x | python3.N.
+	Runtime string `yaml:"runtime"`
+	// Handler is the executable inside Code for provided* [bootstrap],
+	// the builtin's name, "path/file.export" for Node.js and
+	// "pkg.module.function" for Python.
+	Handler string   `yaml:"handler"`
+	Code    string   `yaml:"code"` // directory, resolved to absolute
+	Build   []string `yaml:"build"`
+	// Layers are directories laid out as a layer zip's contents, in order
+	// (at most 5), resolved to absolute.
+	Layers              []string          `yaml:"layers"`
 	MemorySize          int               `yaml:"memory_size"` // [128] MB
 	Timeout             int               `yaml:"timeout"`     // [3] s
 	ReservedConcurrency *int              `yaml:"reserved_concurrency"`

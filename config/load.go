@@ -69,7 +69,28 @@ func Parse(data []byte, file string) (*Config, error) {
 		return nil, d.errs
 	}
 	resolvePaths(cfg, dir)
+	cfg.pos, cfg.srcName = d.pos, d.file
+	d.warns.sort()
+	cfg.Warnings = d.warns
 	return cfg, nil
+}
+
+// ErrorAt is a problem with the field at path (such as
+// "functions[2].runtime"), positioned where the file wrote it or, when it
+// did not, at its nearest written parent: for callers that find problems
+// the file alone cannot show (an interpreter that is too old).
+func (c *Config) ErrorAt(path, format string, args ...any) *Error {
+	e := &Error{File: c.srcName, Path: path, Msg: fmt.Sprintf(format, args...)}
+	for p := path; ; p = parentPath(p) {
+		if pos, ok := c.pos[p]; ok {
+			e.Line, e.Column = pos.line, pos.col
+			break
+		}
+		if p == "" {
+			break
+		}
+	}
+	return e
 }
 
 // parseYAML returns the root node of the single document in data (nil for an

@@ -39,6 +39,12 @@ func (v *validator) errorf(path, format string, args ...any) {
 	v.d.errs = append(v.d.errs, &Error{File: v.d.file, Line: line, Column: col, Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
+// warnf records a problem that does not make the configuration invalid.
+func (v *validator) warnf(path, format string, args ...any) {
+	line, col := v.at(path)
+	v.d.warns = append(v.d.warns, &Error{File: v.d.file, Line: line, Column: col, Path: path, Msg: "warning: " + fmt.Sprintf(format, args...)})
+}
+
 // at is the position of path, or of its nearest written ancestor.
 func (v *validator) at(path string) (line, col int) {
 	for p := path; ; p = parentPath(p) {
@@ -95,6 +101,7 @@ func (v *validator) validate() {
 	if len(c.Listeners) == 0 && len(c.Functions) == 0 {
 		v.errorf("", "nothing to serve: define at least one listener or function")
 	}
+	v.runtimes()
 	v.listeners()
 	v.targetGroups()
 	v.functions()

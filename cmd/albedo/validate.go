@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/albedo-lb/albedo/config"
+	"github.com/albedo-lb/albedo/targetgroup/executor"
 )
 
 // defaultConfigFile is what validate (and serve) read without -config.
@@ -67,7 +68,24 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
+	if code := reportRuntimes(stderr, cfg); code != 0 {
+		return code
+	}
 	printSummary(stdout, cfg, source)
+	return 0
+}
+
+// reportRuntimes prints the config's warnings and its interpreters'
+// problems (a missing interpreter, an older or newer version than its
+// runtime), positioned in the file; an error makes it return 2.
+func reportRuntimes(w io.Writer, cfg *config.Config) int {
+	_, errs, warns := checkRuntimes(cfg)
+	printProblems(w, cfg.Warnings)
+	printProblems(w, warns)
+	if len(errs) > 0 {
+		printProblems(w, errs)
+		return 2
+	}
 	return 0
 }
 
@@ -132,6 +150,14 @@ func printSummary(w io.Writer, c *config.Config, source string) {
 			rt += ", build: " + strings.Join(f.Build, " ")
 		}
 		fmt.Fprintf(w, "  runtime   %s\n", rt)
+		if isManagedRuntime(f.Runtime) {
+			if in, err := executor.ProbeInterpreter(f.Runtime, c.Runtimes[f.Runtime]); err == nil {
+				fmt.Fprintf(w, "  interpreter %s (%s)\n", in.Exec, in.Version)
+			}
+		}
+		for _, l := range f.Layers {
+			fmt.Fprintf(w, "  layer     %s\n", l)
+		}
 		res := "unreserved"
 		if f.ReservedConcurrency != nil {
 			res = "reserved_concurrency " + strconv.Itoa(*f.ReservedConcurrency)

@@ -110,6 +110,7 @@ func probe(runtime, command string) (Interpreter, error) {
 	default:
 		candidates = []string{runtime, "python3"}
 	}
+	var firstErr error
 	for _, c := range candidates {
 		p, err := exec.LookPath(c)
 		if err != nil {
@@ -119,19 +120,33 @@ func probe(runtime, command string) (Interpreter, error) {
 			p = abs
 		}
 		in.Command, in.Path = c, p
-		break
-	}
-	if in.Path == "" {
-		msg := fmt.Sprintf("no %s interpreter: %s is not on PATH; %s", lang, strings.Join(candidates, " nor "), hint)
-		if len(candidates) > 1 {
-			msg = fmt.Sprintf("no %s interpreter: neither %s is on PATH; %s", lang, strings.Join(candidates, " nor "), hint)
+		version, self, err := ask(spec, p)
+		if err != nil {
+			// A shim for a version that is not installed: try the next name.
+			if firstErr == nil {
+				firstErr = &InterpreterError{Runtime: runtime, Path: p,
+					Msg: fmt.Sprintf("%s did not report its %s version (%v); %s", p, lang, err, hint)}
+			}
+			continue
 		}
-		if command != "" {
-			msg = fmt.Sprintf("interpreter %q not found or not executable; %s", command, hint)
-		}
-		return in, &InterpreterError{Runtime: runtime, Msg: msg}
+		return check(in, spec, version, self, lang, hint)
 	}
+	if firstErr != nil {
+		return in, firstErr
+	}
+	msg := fmt.Sprintf("no %s interpreter: %s is not on PATH; %s", lang, candidates[0], hint)
+	if len(candidates) > 1 {
+		msg = fmt.Sprintf("no %s interpreter: neither %s is on PATH; %s", lang, strings.Join(candidates, " nor "), hint)
+	}
+	if command != "" {
+		msg = fmt.Sprintf("interpreter %q not found or not executable; %s", command, hint)
+	}
+	return Interpreter{Runtime: runtime}, &InterpreterError{Runtime: runtime, Msg: msg}
+}
 
+// ask runs the interpreter at path and returns the version and the binary
+// it reports.
+func ask(spec runtimeSpec, path string) (version, self string, err error) {
 	var args []string
 	if spec.kind == kindNode {
 		args = []string{"-e", `process.stdout.write(process.versions.node + "\n" + process.execPath)`}
@@ -140,26 +155,30 @@ func probe(runtime, command string) (Interpreter, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, in.Path, args...)
+	cmd := exec.CommandContext(ctx, path, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
-	version, self, _ := strings.Cut(string(out), "\n")
-	major, minor, ok := parseVersion(version)
-	if err != nil || !ok {
-		detail := strings.TrimSpace(stderr.String())
+	version, self, _ = strings.Cut(string(out), "\n")
+	if _, _, ok := parseVersion(version); err == nil && !ok {
+		err = fmt.Errorf("unexpected output %q", out)
+	}
+	if err != nil {
+		detail := strings.Join(strings.Fields(stderr.String()), " ")
 		if len(detail) > 300 {
 			detail = detail[:300] + "…"
 		}
-		if err == nil {
-			err = fmt.Errorf("unexpected output %q", out)
-		}
 		if detail != "" {
-			detail = ": " + detail
+			err = fmt.Errorf("%w: %s", err, detail)
 		}
-		return in, &InterpreterError{Runtime: runtime, Path: in.Path,
-			Msg: fmt.Sprintf("%s did not report its %s version (%v%s); %s", in.Path, lang, err, detail, hint)}
+		return "", "", err
 	}
+	return version, self, nil
+}
+
+// check compares the version an interpreter reported with its runtime's.
+func check(in Interpreter, spec runtimeSpec, version, self, lang, hint string) (Interpreter, error) {
+	major, minor, _ := parseVersion(version)
 	in.Version = version
 	in.Exec = in.Path
 	if filepath.IsAbs(self) {
@@ -176,10 +195,10 @@ func probe(runtime, command string) (Interpreter, error) {
 	}
 	switch {
 	case have < want:
-		return in, &InterpreterError{Runtime: runtime, Path: in.Path, Version: version,
-			Msg: fmt.Sprintf("%s is %s %s, older than %s (%s %s); %s", in.Path, lang, version, runtime, lang, wantName, hint)}
+		return in, &InterpreterError{Runtime: in.Runtime, Path: in.Path, Version: version,
+			Msg: fmt.Sprintf("%s is %s %s, older than %s (%s %s); %s", in.Path, lang, version, in.Runtime, lang, wantName, hint)}
 	case have > want:
-		in.Warning = fmt.Sprintf("%s is %s %s, newer than %s: functions run on %s %s, not %s as on Lambda", in.Path, lang, version, runtime, lang, haveName, wantName)
+		in.Warning = fmt.Sprintf("%s is %s %s, newer than %s: functions run on %s %s, not %s as on Lambda", in.Path, lang, version, in.Runtime, lang, haveName, wantName)
 	}
 	return in, nil
 }

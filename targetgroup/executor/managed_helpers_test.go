@@ -2,37 +2,18 @@ package executor
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/albedo-lb/albedo/targetgroup/executor/exectest"
 )
 
-// localRuntime is the runtime name matching the interpreter on PATH
-// ("nodejs20.x", "python3.11"); the test is skipped when there is none.
+// localRuntime is exectest.LocalRuntime.
 func localRuntime(t testing.TB, lang string) string {
 	t.Helper()
-	var cmd *exec.Cmd
-	switch lang {
-	case "node":
-		cmd = exec.Command("node", "-p", "process.versions.node.split('.')[0]")
-	case "python":
-		cmd = exec.Command("python3", "-c", "import sys; print(sys.version_info[1])")
-	}
-	out, err := cmd.Output()
-	if err != nil {
-		t.Skipf("no %s interpreter on PATH (%v): install it to run this test", lang, err)
-	}
-	v := strings.TrimSpace(string(out))
-	if _, err := strconv.Atoi(v); err != nil {
-		t.Skipf("%s reports version %q", lang, v)
-	}
-	if lang == "node" {
-		return "nodejs" + v + ".x"
-	}
-	return "python3." + v
+	return exectest.LocalRuntime(t, lang)
 }
 
 // writeTree writes files (relative path -> content) under dir.
