@@ -97,7 +97,8 @@ func conformanceConfig(t *testing.T, tt conformanceTarget, runtime, code, layer 
 %s`, rules.String(), groups.String(), fns.String())
 }
 
-// conformanceLayer is testdata/functions/alb-layer plus the test
+// conformanceLayer is testdata/functions/alb-layer assembled as a layer
+// (its nodejs-module directory becomes nodejs/node_modules) plus the test
 // extension (testfunctions/extension) as extensions/alb-ext.
 func conformanceLayer(t *testing.T, root string) string {
 	t.Helper()
@@ -108,6 +109,9 @@ func conformanceLayer(t *testing.T, root string) string {
 			return err
 		}
 		rel, _ := filepath.Rel(src, p)
+		if r, ok := strings.CutPrefix(rel, "nodejs-module"); ok {
+			rel = filepath.Join("nodejs", "node_modules") + r
+		}
 		target := filepath.Join(layer, rel)
 		if d.IsDir() {
 			return os.MkdirAll(target, 0o755)

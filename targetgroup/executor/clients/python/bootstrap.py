@@ -19,6 +19,9 @@ _here = os.path.dirname(os.path.abspath(__file__))
 _path = os.environ.pop("_ALBEDO_PYTHON_PATH", "") or os.getcwd()
 sys.path[:] = _path.split(os.pathsep) + [p for p in sys.path if p and p != _here]
 del _here, _path
+# The task root is read-only on Lambda, so no bytecode is written next to
+# the function's modules; albedo does not write any into the code either.
+sys.dont_write_bytecode = True
 
 import decimal  # noqa: E402
 import importlib  # noqa: E402
