@@ -22,21 +22,36 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// runBench is `albedo bench`: the end-to-end benchmark. It starts `albedo
-// serve` as a child process with one listener forwarding to the builtin
-// `noop` function (a real aws-lambda-go function in its own execution
-// environments), loads it on loopback with a fasthttp client at each
-// concurrency for a fixed duration, then does the same against the ceiling:
-// a plain fasthttp reverse proxy (child process) in front of a plain fasthttp
-// server (another child) returning the same bytes. CPU and peak RSS are read
-// from /proc for the proxy process only (albedo itself, or the plain proxy),
-// not for the functions or the origin.
+// runBench is `albedo bench`: the end-to-end benchmark. For each runtime
+// it starts `albedo serve` as a child process with one listener forwarding
+// to the same trivial ALB function (200 "ok"): the builtin `noop` (a real
+// aws-lambda-go function) for go, handler.js on the machine's node for
+// node, app.py on its python3 for python, each in its own execution
+// environments. It measures cold starts (the first request to a new
+// environment, end to end), then loads albedo on loopback with a fasthttp
+// client at each concurrency for a fixed duration; then the same against
+// the ceiling: a plain fasthttp reverse proxy (child process) in front of a
+// plain fasthttp server (another child) returning the same bytes. CPU and
+// peak RSS are read from /proc for the proxy process only (albedo itself,
+// or the plain proxy), not for the functions or the origin.
 func runBench(args []string) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	duration := fs.Duration("duration", 10*time.Second, "load duration per phase")
 	concs := fs.String("concurrency", "1,64", "comma-separated client concurrencies")
+	runtimes := fs.String("runtime", "go", "comma-separated function runtimes: go, node, python")
+	colds := fs.Int("cold", 5, "cold starts to measure per runtime (0 = none)")
+	ceiling := fs.Bool("ceiling", true, "also measure the plain fasthttp proxy")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	var kinds []string
+	for _, r := range strings.Split(*runtimes, ",") {
+		r = strings.TrimSpace(r)
+		if _, ok := benchHandlers[r]; !ok {
+			fmt.Fprintf(os.Stderr, "bench: unknown runtime %q (go, node, python)\n", r)
+			return 2
+		}
+		kinds = append(kinds, r)
 	}
 	var levels []int
 	for _, s := range strings.Split(*concs, ",") {
@@ -47,7 +62,7 @@ func runBench(args []string) int {
 		}
 		levels = append(levels, n)
 	}
-	if err := bench(os.Stdout, *duration, levels); err != nil {
+	if err := bench(os.Stdout, benchPlan{d: *duration, levels: levels, runtimes: kinds, colds: *colds, ceiling: *ceiling}); err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		return 1
 	}
@@ -67,7 +82,16 @@ type benchResult struct {
 	peakRSS     int64   // bytes, VmHWM of the proxy process
 }
 
-func bench(w io.Writer, d time.Duration, levels []int) error {
+// benchPlan is what one `albedo bench` run measures.
+type benchPlan struct {
+	d        time.Duration
+	levels   []int
+	runtimes []string // go, node, python
+	colds    int
+	ceiling  bool
+}
+
+func bench(w io.Writer, plan benchPlan) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -77,30 +101,50 @@ func bench(w io.Writer, d time.Duration, levels []int) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	d, levels := plan.d, plan.levels
 
-	fmt.Fprintf(w, "albedo end-to-end benchmark: %s per phase, concurrency %v, %d CPUs\n", d, levels, runtime.NumCPU())
+	fmt.Fprintf(w, "albedo end-to-end benchmark: %s per phase, concurrency %v, runtimes %v, %d CPUs\n", d, levels, plan.runtimes, runtime.NumCPU())
 	var results []benchResult
-
-	// albedo with the builtin noop function.
-	port, err := freePort()
-	if err != nil {
-		return err
+	var colds []coldResult
+	for _, kind := range plan.runtimes {
+		fn, err := benchFunction(dir, kind)
+		if err != nil {
+			return err
+		}
+		target := "albedo (" + kind + ")"
+		if plan.colds > 0 {
+			c, err := coldStarts(self, dir, fn, plan.colds)
+			if err != nil {
+				return fmt.Errorf("%s cold starts: %w", target, err)
+			}
+			c.target = target
+			colds = append(colds, c)
+		}
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		cfgPath := filepath.Join(dir, kind+".yaml")
+		if err := os.WriteFile(cfgPath, []byte(benchConfig(port, filepath.Join(dir, "state-"+kind), slices.Max(levels)+16, "5m", fn)), 0o644); err != nil {
+			return err
+		}
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		albedo, err := startChild(self, []string{"serve", "-config", cfgPath}, addr)
+		if err != nil {
+			return fmt.Errorf("start albedo: %w", err)
+		}
+		rs, err := loadPhases(target, addr, albedo.Process.Pid, d, levels)
+		stopChild(albedo)
+		if err != nil {
+			return err
+		}
+		results = append(results, rs...)
 	}
-	cfgPath := filepath.Join(dir, "albedo.yaml")
-	if err := os.WriteFile(cfgPath, []byte(benchConfig(port, filepath.Join(dir, "state"), levels)), 0o644); err != nil {
-		return err
+	printCold(w, colds)
+	if !plan.ceiling {
+		printBench(w, results)
+		return nil
 	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	albedo, err := startChild(self, []string{"serve", "-config", cfgPath}, addr)
-	if err != nil {
-		return fmt.Errorf("start albedo: %w", err)
-	}
-	rs, err := loadPhases("albedo", addr, albedo.Process.Pid, d, levels)
-	stopChild(albedo)
-	if err != nil {
-		return err
-	}
-	results = append(results, rs...)
 
 	// The ceiling: plain fasthttp proxy -> plain fasthttp origin.
 	originPort, err := freePort()
@@ -122,7 +166,7 @@ func bench(w io.Writer, d time.Duration, levels []int) error {
 	if err != nil {
 		return fmt.Errorf("start proxy: %w", err)
 	}
-	rs, err = loadPhases("fasthttp proxy (ceiling)", proxyAddr, proxy.Process.Pid, d, levels)
+	rs, err := loadPhases("fasthttp proxy (ceiling)", proxyAddr, proxy.Process.Pid, d, levels)
 	stopChild(proxy)
 	if err != nil {
 		return err
@@ -134,10 +178,11 @@ func bench(w io.Writer, d time.Duration, levels []int) error {
 }
 
 // benchConfig is albedo's config for the benchmark: one listener, the
-// builtin noop function, no admin listener.
-func benchConfig(port int, stateDir string, levels []int) string {
+// function fn (its runtime, handler and code lines), no admin listener.
+func benchConfig(port int, stateDir string, maxConcurrency int, idle, fn string) string {
 	return fmt.Sprintf(`# generated by albedo bench
 max_concurrency: %d
+idle_timeout: %s
 state_dir: %q
 admin:
   address: ""
@@ -152,14 +197,12 @@ target_groups:
     targets: [noop]
 functions:
   - name: noop
-    runtime: builtin
-    handler: noop
-    timeout: 30
+%s    timeout: 30
     policy:
       - sid: alb
         principal: elasticloadbalancing.amazonaws.com
         action: lambda:InvokeFunction
-`, slices.Max(levels)+16, stateDir, port)
+`, maxConcurrency, idle, stateDir, port, fn)
 }
 
 // loadPhases warms the target up, then runs one phase per concurrency.
@@ -269,12 +312,12 @@ func printBench(w io.Writer, rs []benchResult) {
 			r.cpuPer1k, float64(r.peakRSS)/(1<<20), r.errors)
 	}
 	for _, a := range rs {
-		if a.target != "albedo" {
+		if !strings.HasPrefix(a.target, "albedo") {
 			continue
 		}
 		for _, c := range rs {
-			if c.target != "albedo" && c.concurrency == a.concurrency && c.rps > 0 {
-				fmt.Fprintf(w, "\nalbedo at concurrency %d: %.0f%% of the ceiling's throughput\n", a.concurrency, 100*a.rps/c.rps)
+			if !strings.HasPrefix(c.target, "albedo") && c.concurrency == a.concurrency && c.rps > 0 {
+				fmt.Fprintf(w, "\n%s at concurrency %d: %.0f%% of the ceiling's throughput\n", a.target, a.concurrency, 100*a.rps/c.rps)
 			}
 		}
 	}
