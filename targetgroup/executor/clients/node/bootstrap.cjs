@@ -178,10 +178,14 @@ function logError(message, err) {
 
 // ------------------------------------------------- Runtime API connection
 
-// Client is one keep-alive HTTP/1.1 connection to the Runtime API, with at
-// most one request in flight (the protocol is strictly sequential). The
-// socket is unref'd while no request waits, so that an empty event loop
-// ('beforeExit') is the user's code's alone.
+// Client is one keep-alive HTTP/1.1 connection to the Runtime API. The
+// protocol is sequential; the one liberty taken is to send the next
+// invocation's GET /next right behind a POST of a result, in the same
+// write (HTTP/1.1 pipelining, answered in order): AWS's client asks for
+// the next invocation right after posting anyway, and this saves the
+// runtime and albedo a wake-up each. The socket is unref'd while no
+// request waits, so that an empty event loop ('beforeExit') is the user's
+// code's alone.
 class Client {
   constructor(hostPort) {
     const i = hostPort.lastIndexOf(':');
@@ -189,8 +193,10 @@ class Client {
     this.port = parseInt(hostPort.slice(i + 1), 10);
     this.socket = null;
     this.buf = null;
-    this.pending = null; // {resolve, reject}
+    this.queue = []; // {resolve, reject, retry}: requests sent, in order
+    this.prefetched = null; // the promise of a pipelined GET /next
     this.hostHeader = 'Host: ' + hostPort + '\r\n';
+    this.nextHead = 'GET ' + RUNTIME_PATH + 'invocation/next HTTP/1.1\r\n' + this.hostHeader + '\r\n';
   }
 
   connect() {
@@ -203,34 +209,47 @@ class Client {
     this.buf = null;
   }
 
+  // fail ends the connection s: waiting requests fail, except a GET /next,
+  // which is sent again on a new connection (it changes nothing).
   fail(s, err) {
     if (this.socket !== s) return;
     this.socket = null;
-    const p = this.pending;
-    this.pending = null;
-    if (p) p.reject(err);
+    const queue = this.queue;
+    this.queue = [];
+    for (const p of queue) {
+      if (p.retry) this.send(this.nextHead, p);
+      else p.reject(err);
+    }
   }
 
-  // request sends one request; body is a string or a Buffer.
-  request(method, path, headers, body) {
+  send(data, entry) {
     if (!this.socket) this.connect();
     this.socket.ref();
-    let head = method + ' ' + path + ' HTTP/1.1\r\n' + this.hostHeader + headers;
-    if (body !== undefined) {
-      head += 'Content-Length: ' + Buffer.byteLength(body) + '\r\n\r\n';
-      if (typeof body === 'string') this.socket.write(head + body);
-      else {
-        this.socket.cork();
-        this.socket.write(head);
-        this.socket.write(body);
-        this.socket.uncork();
-      }
-    } else {
-      this.socket.write(head + '\r\n');
+    this.queue.push(entry);
+    this.socket.write(data);
+  }
+
+  // request sends one request; body is a string or a Buffer. With
+  // nextToo, a GET /next follows in the same write; its promise is kept
+  // for next().
+  request(method, path, headers, body, nextToo) {
+    let data = method + ' ' + path + ' HTTP/1.1\r\n' + this.hostHeader + headers;
+    if (body === undefined) data += '\r\n';
+    else if (typeof body === 'string') data += 'Content-Length: ' + Buffer.byteLength(body) + '\r\n\r\n' + body;
+    else data = Buffer.concat([Buffer.from(data + 'Content-Length: ' + body.length + '\r\n\r\n', 'latin1'), body]);
+    let first;
+    const p = new Promise((resolve, reject) => { first = { resolve, reject }; });
+    if (!nextToo) {
+      this.send(data, first);
+      return p;
     }
-    return new Promise((resolve, reject) => {
-      this.pending = { resolve, reject };
-    });
+    let second;
+    this.prefetched = new Promise((resolve, reject) => { second = { resolve, reject, retry: true }; });
+    if (!this.socket) this.connect();
+    this.socket.ref();
+    this.queue.push(first, second);
+    this.socket.write(typeof data === 'string' ? data + this.nextHead : Buffer.concat([data, Buffer.from(this.nextHead)]));
+    return p;
   }
 
   onData(chunk) {
@@ -251,27 +270,28 @@ class Client {
       const body = this.buf.subarray(end + 4, end + 4 + len);
       const rest = this.buf.subarray(end + 4 + len);
       this.buf = rest.length ? rest : null;
+      const p = this.queue.shift();
       if (headers.connection === 'close') {
         const s = this.socket;
-        this.socket = null;
+        this.fail(s, new Error('Runtime API connection closed'));
         s.end();
-      } else if (this.socket) {
+      } else if (this.socket && this.queue.length === 0) {
         this.socket.unref();
       }
-      const p = this.pending;
-      this.pending = null;
       if (p) p.resolve({ status, headers, body });
     }
   }
 
   async next() {
-    const r = await this.request('GET', RUNTIME_PATH + 'invocation/next', '');
+    const pending = this.prefetched;
+    this.prefetched = null;
+    const r = await (pending || this.request('GET', RUNTIME_PATH + 'invocation/next', ''));
     if (r.status !== 200) throw new Error('Runtime API /next answered ' + r.status + ': ' + r.body.toString());
     return r;
   }
 
-  async post(path, body, headers) {
-    const r = await this.request('POST', RUNTIME_PATH + path, 'Content-Type: application/json\r\n' + (headers || ''), body);
+  async post(path, body, headers, nextToo) {
+    const r = await this.request('POST', RUNTIME_PATH + path, 'Content-Type: application/json\r\n' + (headers || ''), body, nextToo);
     if (r.status !== 202) {
       // As AWS's client does for an answer it cannot take: log it and
       // carry on (a 4xx here means the invocation is over already).
@@ -280,13 +300,15 @@ class Client {
     return r;
   }
 
-  postResponse(id, bodyString) {
-    return this.post('invocation/' + encodeURIComponent(id) + '/response', bodyString);
+  // postResponse and postError post an invocation's result; with nextToo
+  // the next invocation is asked for in the same write.
+  postResponse(id, bodyString, nextToo) {
+    return this.post('invocation/' + encodeURIComponent(id) + '/response', bodyString, '', nextToo);
   }
 
-  postError(id, error) {
+  postError(id, error, nextToo) {
     const response = toRapidResponse(error);
-    return this.post('invocation/' + encodeURIComponent(id) + '/error', serialize(response), errorTypeHeader(response.errorType));
+    return this.post('invocation/' + encodeURIComponent(id) + '/error', serialize(response), errorTypeHeader(response.errorType), nextToo);
   }
 
   postInitError(error) {
@@ -439,7 +461,7 @@ function parseJSONHeader(value, name) {
 function callbackContext(client, id, scheduleNext) {
   const postError = (err, next) => {
     logError('Invoke Error', err);
-    client.postError(id, err).then(next, fatal);
+    client.postError(id, err, true).then(next, fatal);
   };
   let completed = false;
   const complete = (result, next) => {
@@ -455,7 +477,7 @@ function callbackContext(client, id, scheduleNext) {
       postError(err, next);
       return;
     }
-    client.postResponse(id, body).then(next, fatal);
+    client.postResponse(id, body, true).then(next, fatal);
   };
   let waitForEmptyEventLoop = true;
   const callback = (err, result) => {
@@ -496,7 +518,7 @@ function callbackContext(client, id, scheduleNext) {
     streamDone: once((body) => {
       beforeExit.reset();
       completed = true;
-      client.postResponse(id, body).then(scheduleNext, fatal);
+      client.postResponse(id, body, true).then(scheduleNext, fatal);
     }),
     markCompleted: () => { completed = true; },
   };
@@ -538,9 +560,9 @@ class Runtime {
       if (this.isAsync || this.streaming || !CALLBACKS) {
         const err = new NodeJsExit();
         logError('Invoke Error', err);
-        this.client.postError(id, err).then(this.next, fatal);
+        this.client.postError(id, err, true).then(this.next, fatal);
       } else {
-        this.client.postResponse(id, 'null').then(this.next, fatal);
+        this.client.postResponse(id, 'null', true).then(this.next, fatal);
       }
     });
     try {
