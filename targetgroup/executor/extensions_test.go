@@ -42,7 +42,7 @@ func TestExternalExtensions(t *testing.T) {
 		{name: "exits before registering", mode: "exit", wantError: ErrorTypeExtensionCrash,
 			wantLog: []string{"Error: extension test-ext exited before it registered: exit status 3"}},
 		{name: "init error", mode: "init-error", wantError: "Extension.TestFailure",
-			wantLog: []string{"[test-ext] init/error 202", "Error Type: Extension.TestFailure"}},
+			wantLog: []string{"Error Type: Extension.TestFailure"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

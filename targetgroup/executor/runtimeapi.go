@@ -252,6 +252,14 @@ func (e *env) handleResult(ac *apiConn, id []byte, isError bool) {
 		ac.reply(http.StatusRequestEntityTooLarge, tooLargeBody, false)
 		return
 	}
+	if ac.br.Buffered() > 0 && !ac.req.close && ac.req.bodyDone {
+		// The runtime pipelined its next request (albedo's clients send
+		// GET /next with the result): the 202 goes out with the answer
+		// to that request, one write and one wake-up of the runtime for
+		// both. Nothing waits for it before then.
+		ac.deferReply(http.StatusAccepted, statusOK)
+		return
+	}
 	ac.reply(http.StatusAccepted, statusOK, false)
 }
 
