@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/albedo-lb/albedo/targetgroup/executor/exectest"
 )
 
 func TestRun(t *testing.T) {
@@ -18,7 +20,8 @@ func TestRun(t *testing.T) {
 		code        int
 		stdout      []string // substrings that must appear
 		stderr      []string
-		stderrLines int // exact line count when > 0
+		stderrLines int    // exact line count when > 0
+		needs       string // an interpreter the case needs: "node", "python"
 	}{
 		{
 			name: "validate example",
@@ -30,8 +33,10 @@ func TestRun(t *testing.T) {
 				"  rule 10\n    if   path_pattern /api/* AND http_request_method GET | POST\n    then forward api (weight 80), api-next (weight 20), sticky 600s",
 				"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/api/",
 				"function api-fn\n  arn       arn:aws:lambda:us-east-1:123456789012:function:api-fn",
-				"ok: 2 listeners, 3 target groups, 2 functions",
+				"function web-node\n  arn       arn:aws:lambda:us-east-1:123456789012:function:web-node\n  runtime   nodejs18.x, handler index.handler",
+				"ok: 2 listeners, 3 target groups, 3 functions",
 			},
+			needs: "node",
 		},
 		{
 			name:        "validate invalid",
@@ -68,6 +73,9 @@ func TestRun(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			if tt.needs != "" {
+				exectest.LocalRuntime(t, tt.needs)
+			}
 			var stdout, stderr bytes.Buffer
 			code := run(tt.args, &stdout, &stderr)
 			if code != tt.code {
