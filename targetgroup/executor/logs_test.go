@@ -154,3 +154,26 @@ func TestPrefixFunctionLog(t *testing.T) {
 		})
 	}
 }
+
+// TestLineWriterCarriageReturns: a terminal shows a multi-line log event
+// (lines joined by carriage returns, as Lambda's runtimes write them) as
+// prefixed lines; CloudWatch's form keeps the event as it is.
+func TestLineWriterCarriageReturns(t *testing.T) {
+	tests := []struct {
+		prefix     bool
+		line, want string
+	}{
+		{true, "a\rb\rc", "[f] a\n[f] b\n[f] c\n"},
+		{true, "crlf\r", "[f] crlf\n"},
+		{true, "plain", "[f] plain\n"},
+		{false, "a\rb", "a\rb\n"},
+	}
+	for _, tt := range tests {
+		var b strings.Builder
+		lw := &lineWriter{w: &b, prefix: tt.prefix}
+		lw.writeLine("f", []byte(tt.line))
+		if b.String() != tt.want {
+			t.Errorf("prefix %v %q: wrote %q, want %q", tt.prefix, tt.line, b.String(), tt.want)
+		}
+	}
+}
