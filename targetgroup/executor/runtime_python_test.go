@@ -241,3 +241,14 @@ func TestExecWrapper(t *testing.T) {
 		})
 	}
 }
+
+// TestPythonDecimal: Decimals (what boto3 returns for DynamoDB numbers)
+// encode as JSON numbers, as Lambda's marshaller does.
+func TestPythonDecimal(t *testing.T) {
+	t.Parallel()
+	rt := localRuntime(t, "python")
+	fn := managedFn(t, "dec", rt, "app.handler", map[string]string{"app.py": "from decimal import Decimal\ndef handler(e, c):\n    return {'f': Decimal('1.5'), 'i': Decimal('3'), 'neg': Decimal('-0.25')}\n"})
+	p, _ := newTestPool(t, Options{RuntimeDir: t.TempDir()}, fn)
+	checkManaged(t, invoke(t, p, "dec", `{}`), `{"f":1.5,"i":3,"neg":-0.25}`, "")
+}
+
