@@ -76,15 +76,26 @@ var errExtensionCrash = errors.New("executor: extension exited")
 func (e *env) startExtensions(files []extensionFile) error {
 	e.extExit = make(chan *extension, len(files))
 	e.registered = make(chan struct{})
-	for _, f := range files {
-		x := &extension{name: f.name, path: f.path, exited: make(chan struct{})}
-		cmd, err := e.startProcess([]string{f.path})
+	// Every extension is known before any starts: one may register before
+	// the next is started, and a name not known is an internal extension.
+	exts := make([]*extension, len(files))
+	for i, f := range files {
+		exts[i] = &extension{name: f.name, path: f.path, exited: make(chan struct{})}
+	}
+	e.mu.Lock()
+	e.exts = exts
+	e.mu.Unlock()
+	for i, x := range exts {
+		cmd, err := e.startProcess([]string{x.path})
 		if err != nil {
-			return &initFailure{typ: ErrorTypeExtensionLaunch, msg: "extension " + f.name + " could not start: " + launchReason(err)}
+			// Not started, so never reaped: the ones after it neither.
+			for _, y := range exts[i:] {
+				close(y.exited)
+			}
+			return &initFailure{typ: ErrorTypeExtensionLaunch, msg: "extension " + x.name + " could not start: " + launchReason(err)}
 		}
-		x.cmd, x.pid = cmd, cmd.Process.Pid
 		e.mu.Lock()
-		e.exts = append(e.exts, x)
+		x.cmd, x.pid = cmd, cmd.Process.Pid
 		e.mu.Unlock()
 		go e.reapExtension(x)
 	}
@@ -152,10 +163,15 @@ func (e *env) signalExtensions(sig syscall.Signal) {
 	exts := e.exts
 	e.mu.Unlock()
 	for _, x := range exts {
+		e.mu.Lock()
+		pid := x.pid
+		e.mu.Unlock()
 		select {
 		case <-x.exited:
 		default:
-			syscall.Kill(-x.pid, sig)
+			if pid > 0 {
+				syscall.Kill(-pid, sig)
+			}
 		}
 	}
 }

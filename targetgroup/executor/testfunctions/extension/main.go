@@ -5,7 +5,7 @@
 //
 // TEST_EXTENSION_MODE in the function's environment makes it misbehave:
 // "exit" exits before registering, "init-error" posts extension/init/error
-// after registering, "crash-later" exits 300 ms after its first event/next.
+// after registering, "crash-later" exits 1 s after registering.
 package main
 
 import (
@@ -55,7 +55,7 @@ func main() {
 	}
 	if mode == "crash-later" {
 		go func() {
-			time.Sleep(300 * time.Millisecond)
+			time.Sleep(time.Second)
 			fmt.Printf("[%s] crashing\n", name)
 			os.Exit(4)
 		}()
