@@ -111,25 +111,5 @@ func (e *env) handleExtensionNext(ac *apiConn) {
 // extension's error (its Lambda-Extension-Function-Error-Type, and its
 // body when that is JSON), as the runtime's /init/error does.
 func (e *env) handleExtensionInitError(ac *apiConn) {
-	if ac.req.contentLength > MaxResponseSize || ac.continue100() != nil {
-		ac.reply(http.StatusRequestEntityTooLarge, tooLargeBody, true)
-		return
-	}
-	body, _, tooLarge, err := ac.readBody(MaxResponseSize)
-	if err != nil || tooLarge {
-		ac.reply(http.StatusBadRequest, truncatedBody, true)
-		return
-	}
-	typ := ac.req.extErrorType
-	if typ == "" {
-		typ = ErrorTypeExtensionInit
-	}
-	if len(body) == 0 || !json.Valid(body) {
-		body = marshalError(typ, string(body))
-	}
-	if !e.failInit(body, typ, false) {
-		ac.reply(http.StatusForbidden, badStateBody, false)
-		return
-	}
-	ac.reply(http.StatusAccepted, statusOK, false)
+	e.acceptInitError(ac, ac.req.extErrorType, ErrorTypeExtensionInit, false)
 }

@@ -251,4 +251,3 @@ func TestPythonDecimal(t *testing.T) {
 	p, _ := newTestPool(t, Options{RuntimeDir: t.TempDir()}, fn)
 	checkManaged(t, invoke(t, p, "dec", `{}`), `{"f":1.5,"i":3,"neg":-0.25}`, "")
 }
-

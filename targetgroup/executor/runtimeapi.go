@@ -286,6 +286,14 @@ func (e *env) handleInitError(ac *apiConn) {
 		ac.reply(http.StatusForbidden, badStateBody, false)
 		return
 	}
+	e.acceptInitError(ac, ac.req.errorType, ErrorTypeInit, true)
+}
+
+// acceptInitError reads an init/error body (the runtime's, or an
+// extension's) and fails init with it: its errorType when the body has
+// one (for the runtime), else typ, else fallback; a body that is not JSON
+// becomes the errorMessage.
+func (e *env) acceptInitError(ac *apiConn, typ, fallback string, runtime bool) {
 	if ac.req.contentLength <= MaxResponseSize {
 		if err := ac.continue100(); err != nil {
 			return
@@ -300,17 +308,16 @@ func (e *env) handleInitError(ac *apiConn) {
 		ac.reply(http.StatusRequestEntityTooLarge, tooLargeBody, false)
 		return
 	}
-	typ := ac.req.errorType
-	if t := errorTypeOf(body); t != "" {
+	if t := errorTypeOf(body); t != "" && runtime {
 		typ = t
 	}
 	if typ == "" {
-		typ = ErrorTypeInit
+		typ = fallback
 	}
 	if len(body) == 0 || !json.Valid(body) {
 		body = marshalError(typ, string(body))
 	}
-	if !e.failInit(body, typ, true) {
+	if !e.failInit(body, typ, runtime) {
 		ac.reply(http.StatusForbidden, badStateBody, false)
 		return
 	}
