@@ -18,9 +18,10 @@ type apiServer struct {
 	e  *env
 	ln net.Listener
 
-	mu     sync.Mutex
-	closed bool
-	conns  map[*apiConn]struct{}
+	mu       sync.Mutex
+	closed   bool
+	conns    map[*apiConn]struct{}
+	accepted int // connections accepted so far
 }
 
 func newAPIServer(e *env, ln net.Listener) *apiServer {
@@ -50,6 +51,7 @@ func (s *apiServer) serve() {
 			return
 		}
 		s.conns[ac] = struct{}{}
+		s.accepted++
 		s.mu.Unlock()
 		go func() {
 			ac.serve()

@@ -340,3 +340,51 @@ func TestNodeLayers(t *testing.T) {
 	p, _ := newTestPool(t, Options{RuntimeDir: t.TempDir()}, fn)
 	checkManaged(t, invoke(t, p, "layers", `{}`), `{"shared":"layer2","only1":"only in layer1","versioned":"versioned","tool":"tool1"}`, "")
 }
+
+// TestKeepAlive: one execution environment serves many invocations over
+// one Runtime API connection, with one process and one module load, for
+// both runtime clients.
+func TestKeepAlive(t *testing.T) {
+	t.Parallel()
+	for _, lang := range []string{"node", "python"} {
+		t.Run(lang, func(t *testing.T) {
+			t.Parallel()
+			rt := localRuntime(t, lang)
+			files := map[string]string{"index.js": `const pid = process.pid; let loads = (globalThis.loads || 0) + 1; globalThis.loads = loads;
+				exports.handler = async () => ({pid, loads});`}
+			handler := "index.handler"
+			if lang == "python" {
+				files = map[string]string{"app.py": "import os, builtins\nbuiltins.loads = getattr(builtins, 'loads', 0) + 1\ndef handler(e, c):\n    return {'pid': os.getpid(), 'loads': builtins.loads}\n"}
+				handler = "app.handler"
+			}
+			p, _ := newTestPool(t, Options{RuntimeDir: t.TempDir()}, managedFn(t, "ka", rt, handler, files))
+			var first string
+			for i := 0; i < 20; i++ {
+				resp := invoke(t, p, "ka", `{}`)
+				if resp.FunctionError != "" {
+					t.Fatalf("%s", resp.Payload)
+				}
+				if i == 0 {
+					first = string(resp.Payload)
+				} else if string(resp.Payload) != first {
+					t.Fatalf("invocation %d answered %s, the first %s: another process or module load", i, resp.Payload, first)
+				}
+			}
+			p.mu.Lock()
+			var envs []*env
+			for e := range p.all {
+				envs = append(envs, e)
+			}
+			p.mu.Unlock()
+			if len(envs) != 1 {
+				t.Fatalf("%d environments, want 1", len(envs))
+			}
+			envs[0].api.mu.Lock()
+			n := envs[0].api.accepted
+			envs[0].api.mu.Unlock()
+			if n != 1 {
+				t.Errorf("%d Runtime API connections for 20 invocations, want 1", n)
+			}
+		})
+	}
+}
