@@ -3,6 +3,7 @@ package executor
 import (
 	"errors"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -81,4 +82,31 @@ func TestParseRuntime(t *testing.T) {
 			t.Errorf("parseRuntime(%q) = %+v, %v", tt.name, spec, ok)
 		}
 	}
+}
+
+// FuzzParseRuntime: parseRuntime accepts exactly the names it can print
+// back, and parseVersion never panics.
+func FuzzParseRuntime(f *testing.F) {
+	for _, s := range []string{"nodejs20.x", "python3.12", "provided.al2023", "builtin", "nodejs0.x", "python3.", "v20.1.2", "3.12.4"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		parseVersion(s)
+		spec, ok := parseRuntime(s)
+		if !ok {
+			return
+		}
+		var back string
+		switch spec.kind {
+		case kindNode:
+			back = "nodejs" + strconv.Itoa(spec.major) + ".x"
+		case kindPython:
+			back = "python3." + strconv.Itoa(spec.minor)
+		default:
+			return
+		}
+		if back != s {
+			t.Errorf("parseRuntime(%q) = %+v, which prints as %q", s, spec, back)
+		}
+	})
 }
