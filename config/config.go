@@ -31,9 +31,16 @@ type Config struct {
 	// beyond it new bodies are refused (503 on listeners, 429 on the
 	// admin API).
 	BodyMemoryBudget int `yaml:"body_memory_budget"`
-	// StateDir holds durable state (async event queue, policy changes)
-	// [.albedo next to the config file].
+	// StateDir holds durable state (async event queue, policy changes,
+	// the installed runtime clients) [.albedo next to the config file].
 	StateDir string `yaml:"state_dir"`
+
+	// Runtimes names the interpreter of a managed runtime, e.g.
+	// {"python3.12": "/opt/py312/bin/python3"}. A value with a "/" is a
+	// path (resolved against the config file's directory); one without is
+	// looked up on PATH. Runtimes not named use PATH: node; python3.N,
+	// then python3.
+	Runtimes map[string]string `yaml:"runtimes"`
 
 	Listeners    []Listener    `yaml:"listeners"`
 	TargetGroups []TargetGroup `yaml:"target_groups"`
@@ -43,6 +50,10 @@ type Config struct {
 	// loading (ErrorAt) point into the file too; nil for a Config built
 	// in code.
 	written *positions
+	// Warnings are problems that do not stop the configuration from
+	// loading (AWS would accept it; the function would fail at run time),
+	// positioned like errors, each Msg starting with "warning: ".
+	Warnings Errors `yaml:"-"`
 }
 
 // positions is where the fields of one file were written: the file name
@@ -194,11 +205,19 @@ type HealthCheck struct {
 // handler, code, build, memory_size, reserved_concurrency, environment)
 // are refused on a remote function, remote-only ones on a local function.
 type Function struct {
-	Name                string            `yaml:"name"`
-	Runtime             string            `yaml:"runtime"` // provided.al2023 | provided.al2 | provided | builtin
-	Handler             string            `yaml:"handler"` // [bootstrap]
-	Code                string            `yaml:"code"`    // directory, resolved to absolute
-	Build               []string          `yaml:"build"`
+	Name string `yaml:"name"`
+	// Runtime is provided.al2023 | provided.al2 | provided | builtin |
+	// nodejsN.x | python3.N.
+	Runtime string `yaml:"runtime"`
+	// Handler is the executable inside Code for provided* [bootstrap],
+	// the builtin's name, "path/file.export" for Node.js and
+	// "pkg.module.function" for Python.
+	Handler string   `yaml:"handler"`
+	Code    string   `yaml:"code"` // directory, resolved to absolute
+	Build   []string `yaml:"build"`
+	// Layers are directories laid out as a layer zip's contents, in order
+	// (at most 5), resolved to absolute.
+	Layers              []string          `yaml:"layers"`
 	MemorySize          int               `yaml:"memory_size"` // [128] MB
 	Timeout             int               `yaml:"timeout"`     // [3] s; for a remote function albedo's own deadline for the call
 	ReservedConcurrency *int              `yaml:"reserved_concurrency"`

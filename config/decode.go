@@ -32,6 +32,7 @@ type decoder struct {
 	pos   map[string]position // field path -> where it was written
 	bad   map[string]bool     // paths that failed to decode: skip in validation
 	errs  Errors
+	warns Errors
 	nodes int
 }
 

@@ -125,9 +125,17 @@ func resolvePaths(c *Config, dir string) {
 			cert.PrivateKeyFile = resolvePath(dir, cert.PrivateKeyFile)
 		}
 	}
+	for name, cmd := range c.Runtimes {
+		if strings.Contains(cmd, "/") {
+			c.Runtimes[name] = resolvePath(dir, cmd)
+		}
+	}
 	for i := range c.Functions {
 		f := &c.Functions[i]
 		f.Code = resolvePath(dir, f.Code)
+		for j := range f.Layers {
+			f.Layers[j] = resolvePath(dir, f.Layers[j])
+		}
 		f.Async.OnSuccess = resolveDestination(dir, f.Async.OnSuccess)
 		f.Async.OnFailure = resolveDestination(dir, f.Async.OnFailure)
 	}

@@ -83,4 +83,17 @@
 //     between a listener and admin.address.
 //   - validate never runs build commands: a provided.* handler must exist
 //     unless build is set.
+//   - Managed runtimes are any nodejsN.x and python3.N, so that a runtime
+//     Lambda adds later needs no new albedo; whether an interpreter for it
+//     exists is not config's business (cmd/albedo asks the executor).
+//     Their handler is checked as Lambda's API checks it (1-128
+//     characters, no white space); a handler AWS accepts but its runtime
+//     would refuse (malformed, or a module not found in code or layers
+//     when there is no build) is a warning in Config.Warnings, not an
+//     error, because the function deploys on AWS and fails when invoked.
+//   - layers: at most 5 (Lambda's quota), existing directories; runtimes:
+//     a value with a "/" is a path (resolved, must be an executable file),
+//     one without is a command looked up on PATH at start.
+//   - Config.ErrorAt positions problems other packages find (an
+//     interpreter older than its runtime) like the file's own errors.
 package config

@@ -97,11 +97,13 @@ func (es Errors) sort() {
 }
 
 // ErrorAt is a problem with the field at path (such as
-// "target_groups[0].targets[0]") found after loading, positioned where the
+// "target_groups[0].targets[0]" or "functions[2].runtime") found after
+// loading, by callers that find what the file alone cannot show (a refused
+// remote policy, an interpreter that is too old), positioned where the
 // field, or its nearest written parent, was written in c's file; it matches
 // ErrInvalid like the problems Load reports.
-func (c *Config) ErrorAt(path, msg string) *Error {
-	e := &Error{Path: path, Msg: msg}
+func (c *Config) ErrorAt(path, format string, args ...any) *Error {
+	e := &Error{Path: path, Msg: fmt.Sprintf(format, args...)}
 	if c.written == nil {
 		return e
 	}

@@ -68,6 +68,8 @@ func Parse(data []byte, file string) (*Config, error) {
 	}
 	resolvePaths(cfg, dir)
 	cfg.written = &positions{file: file, pos: d.pos}
+	d.warns.sort()
+	cfg.Warnings = d.warns
 	return cfg, nil
 }
 

@@ -39,6 +39,12 @@ func (v *validator) errorf(path, format string, args ...any) {
 	v.d.errs = append(v.d.errs, &Error{File: v.d.file, Line: line, Column: col, Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
+// warnf records a problem that does not make the configuration invalid.
+func (v *validator) warnf(path, format string, args ...any) {
+	line, col := v.at(path)
+	v.d.warns = append(v.d.warns, &Error{File: v.d.file, Line: line, Column: col, Path: path, Msg: "warning: " + fmt.Sprintf(format, args...)})
+}
+
 // at is the position of path, or of its nearest written ancestor; the
 // document's start when nothing is written (an empty document).
 func (v *validator) at(path string) (line, col int) {
@@ -104,6 +110,7 @@ func (v *validator) validate() {
 		// one way in, and "" turned it off.
 		v.errorf("admin.address", `"" disables the Invoke API, and there are no listeners: nothing would be served; set admin.address (default 127.0.0.1:9001) or add a listener`)
 	}
+	v.runtimes()
 	v.listeners()
 	v.targetGroups()
 	v.functions()

@@ -15,7 +15,7 @@ var (
 	sidRE        = regexp.MustCompile(`^[A-Za-z0-9_-]{1,100}$`)
 	policyActRE  = regexp.MustCompile(`^(lambda:[*]|lambda:[a-zA-Z]+|[*])$`)
 	matcherRE    = regexp.MustCompile(`^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$`)
-	runtimeNames = "provided.al2023, provided.al2, provided, builtin"
+	runtimeNames = "provided.al2023, provided.al2, provided, builtin, nodejsN.x (e.g. nodejs22.x), python3.N (e.g. python3.13)"
 )
 
 // Builtins are the handlers of runtime "builtin".
@@ -178,10 +178,20 @@ func (v *validator) runtime(f *Function, p string) {
 		if len(f.Build) > 0 {
 			v.errorf(p+".build", "builtin functions take no build command")
 		}
+		if len(f.Layers) > 0 {
+			v.errorf(p+".layers", "builtin functions take no layers")
+		}
 	case "provided.al2023", "provided.al2", "provided":
 		v.code(f, p)
+		v.layers(f, p)
 	default:
-		v.errorf(p+".runtime", "unsupported runtime %q (supported: %s)", f.Runtime, runtimeNames)
+		lang := managedRuntime(f.Runtime)
+		if lang == "" {
+			v.errorf(p+".runtime", "unsupported runtime %q (supported: %s)", f.Runtime, runtimeNames)
+			return
+		}
+		v.managed(f, p, lang)
+		v.layers(f, p)
 	}
 }
 
@@ -189,24 +199,8 @@ func (v *validator) runtime(f *Function, p string) {
 // handler must exist unless a build command will produce it (validation
 // never runs builds).
 func (v *validator) code(f *Function, p string) {
-	if len(f.Build) > 0 && f.Build[0] == "" {
-		v.errorf(p+".build[0]", "the command can't be empty")
-	}
-	if f.Code == "" {
-		v.errorf(p+".code", "required: the directory holding the function")
-		return
-	}
-	dir := v.resolve(f.Code)
-	st, err := os.Stat(dir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		v.errorf(p+".code", "directory %q does not exist", f.Code)
-		return
-	case err != nil:
-		v.errorf(p+".code", "cannot read %q: %s", f.Code, errorReason(err))
-		return
-	case !st.IsDir():
-		v.errorf(p+".code", "%q is not a directory", f.Code)
+	dir, ok := v.codeDir(f, p)
+	if !ok {
 		return
 	}
 	h := f.Handler
@@ -217,13 +211,44 @@ func (v *validator) code(f *Function, p string) {
 	if len(f.Build) > 0 {
 		return
 	}
-	st, err = os.Stat(filepath.Join(dir, h))
+	st, err := os.Stat(filepath.Join(dir, h))
 	switch {
 	case err != nil:
 		v.errorf(p+".handler", "%q not found in %q: build it first or set build", h, f.Code)
 	case st.IsDir():
 		v.errorf(p+".handler", "%q in %q is a directory, not an executable", h, f.Code)
 	}
+}
+
+// codeDir checks a function's build command and code directory, and
+// returns the directory resolved.
+func (v *validator) codeDir(f *Function, p string) (string, bool) {
+	if len(f.Build) > 0 && f.Build[0] == "" {
+		v.errorf(p+".build[0]", "the command can't be empty")
+	}
+	if f.Code == "" {
+		v.errorf(p+".code", "required: the directory holding the function")
+		return "", false
+	}
+	dir := v.resolve(f.Code)
+	return dir, v.isDir(p+".code", f.Code, dir)
+}
+
+// isDir reports whether dir (written as written) is an existing
+// directory, recording why not at path.
+func (v *validator) isDir(path, written, dir string) bool {
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		v.errorf(path, "directory %q does not exist", written)
+	case err != nil:
+		v.errorf(path, "cannot read %q: %s", written, errorReason(err))
+	case !st.IsDir():
+		v.errorf(path, "%q is not a directory", written)
+	default:
+		return true
+	}
+	return false
 }
 
 func (v *validator) environment(env map[string]string, p string) {

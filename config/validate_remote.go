@@ -19,7 +19,7 @@ var (
 // localOnly are the fields that describe how albedo runs a local function;
 // remoteOnly those that describe how it reaches a remote one.
 var (
-	localOnly  = []string{"runtime", "handler", "code", "build", "memory_size", "reserved_concurrency", "environment"}
+	localOnly  = []string{"runtime", "handler", "code", "layers", "build", "memory_size", "reserved_concurrency", "environment"}
 	remoteOnly = []string{"function_name", "credentials", "region", "policy_source"}
 )
 
@@ -143,7 +143,7 @@ func (c *Config) CheckPolicies(policies map[string][]Statement) error {
 		if !ok || fn == nil || Allows(stmts, ELBPrincipal, InvokeAction, g.ARN, c.AccountID) {
 			continue
 		}
-		errs = append(errs, c.ErrorAt(indexPath("target_groups", i)+".targets[0]",
+		errs = append(errs, c.ErrorAt(indexPath("target_groups", i)+".targets[0]", "%s",
 			PermissionError(fn.ARN, g.ARN)+"; the function's policy (policy_source: aws) must allow it: "+AddPermissionCommand(*g, *fn, c)))
 	}
 	if len(errs) == 0 {

@@ -21,24 +21,38 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// runBench is `albedo bench`: the end-to-end benchmark. It starts `albedo
-// serve` as a child process with one listener forwarding to the builtin
-// `noop` function (a real aws-lambda-go function in its own execution
-// environments), loads it on loopback with a fasthttp client at each
-// concurrency for a fixed duration, then does the same against the ceiling:
-// a plain fasthttp reverse proxy (child process) in front of a plain fasthttp
-// server (another child) returning the same bytes. CPU and peak RSS are read
-// from /proc for the proxy process only (albedo itself, or the plain proxy),
-// not for the functions or the origin.
+// runBench is `albedo bench`: the end-to-end benchmark. For each runtime
+// it starts `albedo serve` as a child process with one listener forwarding
+// to the same trivial ALB function (200 "ok"): the builtin `noop` (a real
+// aws-lambda-go function) for go, handler.js on the machine's node for
+// node, app.py on its python3 for python, each in its own execution
+// environments. It measures cold starts (the first request to a new
+// environment, end to end), then loads albedo on loopback with a fasthttp
+// client at each concurrency for a fixed duration; then the same against
+// the ceiling: a plain fasthttp reverse proxy (child process) in front of a
+// plain fasthttp server (another child) returning the same bytes. CPU and
+// peak RSS are read from /proc for the proxy process only (albedo itself,
+// or the plain proxy), not for the functions or the origin.
 func runBench(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("bench", "albedo bench [-duration 10s] [-concurrency 1,64] [-remote]",
+	fs := newFlags("bench", "albedo bench [-duration 10s] [-concurrency 1,64] [-runtime go,node,python] [-cold 5] [-ceiling=false] [-remote]",
 		"End-to-end benchmark on loopback: albedo serve (a child process) forwarding to the\n"+
-			"builtin noop function, then a plain fasthttp reverse proxy as the ceiling.")
+			"same trivial function in each runtime, then a plain fasthttp reverse proxy as the ceiling.")
 	duration := fs.Duration("duration", 10*time.Second, "load duration per phase")
 	concs := fs.String("concurrency", "1,64", "comma-separated client concurrencies")
+	runtimes := fs.String("runtime", "go", "comma-separated function runtimes: go, node, python")
+	colds := fs.Int("cold", 5, "cold starts to measure per runtime (0 = none)")
+	ceiling := fs.Bool("ceiling", true, "also measure the plain fasthttp proxy")
 	withRemote := fs.Bool("remote", false, "also measure a remote function: albedo forwarding to noop in a second albedo, through its SigV4-authenticated Invoke API")
 	if _, code, ok := fs.parse(args, 0, stdout, stderr); !ok {
 		return code
+	}
+	var kinds []string
+	for _, r := range strings.Split(*runtimes, ",") {
+		r = strings.TrimSpace(r)
+		if _, ok := benchHandlers[r]; !ok {
+			return fs.fail(stderr, "unknown runtime %q (go, node, python)", r)
+		}
+		kinds = append(kinds, r)
 	}
 	var levels []int
 	for _, s := range strings.Split(*concs, ",") {
@@ -48,7 +62,8 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		}
 		levels = append(levels, n)
 	}
-	if err := bench(stdout, *duration, levels, *withRemote); err != nil {
+	plan := benchPlan{d: *duration, levels: levels, runtimes: kinds, colds: *colds, ceiling: *ceiling, remote: *withRemote}
+	if err := bench(stdout, plan); err != nil {
 		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return 1
 	}
@@ -71,7 +86,17 @@ type benchResult struct {
 	peakRSS       int64 // bytes, VmHWM of the proxy process
 }
 
-func bench(w io.Writer, d time.Duration, levels []int, withRemote bool) error {
+// benchPlan is what one `albedo bench` run measures.
+type benchPlan struct {
+	d        time.Duration
+	levels   []int
+	runtimes []string // go, node, python
+	colds    int
+	ceiling  bool
+	remote   bool // also a function behind a second albedo's Invoke API
+}
+
+func bench(w io.Writer, plan benchPlan) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -81,37 +106,56 @@ func bench(w io.Writer, d time.Duration, levels []int, withRemote bool) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	d, levels := plan.d, plan.levels
 
-	fmt.Fprintf(w, "albedo end-to-end benchmark: %s per phase, concurrency %v, %d CPUs\n", d, levels, runtime.NumCPU())
+	fmt.Fprintf(w, "albedo end-to-end benchmark: %s per phase, concurrency %v, runtimes %v, %d CPUs\n", d, levels, plan.runtimes, runtime.NumCPU())
 	var results []benchResult
-
-	// albedo with the builtin noop function.
-	port, err := freePort()
-	if err != nil {
-		return err
+	var colds []coldResult
+	for _, kind := range plan.runtimes {
+		fn, err := benchFunction(dir, kind)
+		if err != nil {
+			return err
+		}
+		target := "albedo (" + kind + ")"
+		if plan.colds > 0 {
+			c, err := coldStarts(self, dir, fn, plan.colds)
+			if err != nil {
+				return fmt.Errorf("%s cold starts: %w", target, err)
+			}
+			c.target = target
+			colds = append(colds, c)
+		}
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		cfgPath := filepath.Join(dir, kind+".yaml")
+		if err := os.WriteFile(cfgPath, []byte(benchConfig(port, filepath.Join(dir, "state-"+kind), slices.Max(levels)+16, "5m", fn)), 0o644); err != nil {
+			return err
+		}
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		albedo, err := startChild(self, []string{"serve", "-config", cfgPath}, addr)
+		if err != nil {
+			return fmt.Errorf("start albedo: %w", err)
+		}
+		rs, err := loadPhases(target, addr, albedo.Process.Pid, d, levels)
+		stopChild(albedo)
+		if err != nil {
+			return err
+		}
+		results = append(results, rs...)
 	}
-	cfgPath := filepath.Join(dir, "albedo.yaml")
-	if err := os.WriteFile(cfgPath, []byte(benchConfig(port, filepath.Join(dir, "state"), levels)), 0o644); err != nil {
-		return err
-	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	albedo, err := startChild(self, []string{"serve", "-config", cfgPath}, addr)
-	if err != nil {
-		return fmt.Errorf("start albedo: %w", err)
-	}
-	rs, err := loadPhases("albedo", addr, albedo.Process.Pid, d, levels)
-	stopChild(albedo)
-	if err != nil {
-		return err
-	}
-	results = append(results, rs...)
-
-	if withRemote {
+	if plan.remote {
 		rs, err := benchRemote(self, dir, d, levels)
 		if err != nil {
 			return err
 		}
 		results = append(results, rs...)
+	}
+	printCold(w, colds)
+	if !plan.ceiling {
+		printBench(w, results)
+		return nil
 	}
 
 	// The ceiling: plain fasthttp proxy -> plain fasthttp origin.
@@ -134,7 +178,7 @@ func bench(w io.Writer, d time.Duration, levels []int, withRemote bool) error {
 	if err != nil {
 		return fmt.Errorf("start proxy: %w", err)
 	}
-	rs, err = loadPhases("fasthttp proxy (ceiling)", proxyAddr, proxy.Process.Pid, d, levels)
+	rs, err := loadPhases("fasthttp proxy (ceiling)", proxyAddr, proxy.Process.Pid, d, levels)
 	stopChild(proxy)
 	if err != nil {
 		return err
@@ -146,20 +190,11 @@ func bench(w io.Writer, d time.Duration, levels []int, withRemote bool) error {
 }
 
 // benchConfig is albedo's config for the benchmark: one listener, the
-// builtin noop function, no admin listener.
-func benchConfig(port int, stateDir string, levels []int) string {
-	return listenerBenchConfig(port, stateDir, slices.Max(levels)+16, `  - name: noop
-    runtime: builtin
-    handler: noop
-    timeout: 30
-`)
-}
-
-// listenerBenchConfig is a config whose one listener forwards everything
-// to the function "noop" that fn (a functions[] item) defines.
-func listenerBenchConfig(port int, stateDir string, maxConcurrency int, fn string) string {
+// function fn (its runtime, handler and code lines), no admin listener.
+func benchConfig(port int, stateDir string, maxConcurrency int, idle, fn string) string {
 	return fmt.Sprintf(`# generated by albedo bench
 max_concurrency: %d
+idle_timeout: %s
 state_dir: %q
 admin:
   address: ""
@@ -173,11 +208,13 @@ target_groups:
   - name: noop
     targets: [noop]
 functions:
-%s    policy:
+  - name: noop
+%s    timeout: 30
+    policy:
       - sid: alb
         principal: elasticloadbalancing.amazonaws.com
         action: lambda:InvokeFunction
-`, maxConcurrency, stateDir, port, fn)
+`, maxConcurrency, idle, stateDir, port, fn)
 }
 
 // loadPhases warms the target up, then runs one phase per concurrency.
@@ -301,12 +338,12 @@ func printBench(w io.Writer, rs []benchResult) {
 	}
 	printRemoteBench(w, rs)
 	for _, a := range rs {
-		if a.target != "albedo" {
+		if !strings.HasPrefix(a.target, "albedo") {
 			continue
 		}
 		for _, c := range rs {
-			if c.target != "albedo" && c.target != remoteBenchTarget && c.concurrency == a.concurrency && c.rps > 0 {
-				fmt.Fprintf(w, "\nalbedo at concurrency %d: %.0f%% of the ceiling's throughput\n", a.concurrency, 100*a.rps/c.rps)
+			if !strings.HasPrefix(c.target, "albedo") && c.concurrency == a.concurrency && c.rps > 0 {
+				fmt.Fprintf(w, "\n%s at concurrency %d: %.0f%% of the ceiling's throughput\n", a.target, a.concurrency, 100*a.rps/c.rps)
 			}
 		}
 	}

@@ -45,10 +45,8 @@ functions:
 `, maxConc, filepath.Join(dir, "remote-state"), remoteAddr, benchAccessKey, benchSecretKey)), 0o644); err != nil {
 		return nil, err
 	}
-	front := listenerBenchConfig(frontPort, filepath.Join(dir, "front-state"), maxConc, fmt.Sprintf(`  - name: noop
-    endpoint: http://%s
+	front := benchConfig(frontPort, filepath.Join(dir, "front-state"), maxConc, "5m", fmt.Sprintf(`    endpoint: http://%s
     credentials: {access_key_id: %s, secret_access_key: %s}
-    timeout: 30
 `, remoteAddr, benchAccessKey, benchSecretKey))
 	if err := os.WriteFile(frontCfg, []byte(front), 0o644); err != nil {
 		return nil, err
@@ -93,7 +91,7 @@ func printRemoteBench(w io.Writer, rs []benchResult) {
 			continue
 		}
 		for _, l := range rs {
-			if l.target == "albedo" && l.concurrency == r.concurrency {
+			if l.target == "albedo (go)" && l.concurrency == r.concurrency {
 				fmt.Fprintf(w, "\nremote hop at concurrency %d: p50 +%s, p99 +%s over the local function; "+
 					"CPU per invocation: front albedo %.0f µs (local: %.0f µs), remote albedo %.0f µs\n",
 					r.concurrency, fmtDur(r.p50-l.p50), fmtDur(r.p99-l.p99),

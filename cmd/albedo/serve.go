@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -54,6 +55,9 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		printConfigError(stderr, err)
 		return 2
+	}
+	if code := reportRuntimes(stderr, cfg); code != 0 {
+		return code
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
@@ -144,10 +148,16 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 	if err != nil {
 		return nil, fmt.Errorf("find own executable for builtin functions: %w", err)
 	}
+	interps, problems, _ := checkRuntimes(cfg)
+	if len(problems) > 0 {
+		return nil, problems
+	}
 	s.pool, err = executor.New(executor.Options{
 		MaxConcurrency: cfg.MaxConcurrency,
 		IdleTimeout:    cfg.IdleTimeout.Duration,
 		MemoryBudget:   cfg.MemoryBudget,
+		RuntimeDir:     filepath.Join(cfg.StateDir, "runtime"),
+		Interpreters:   interps,
 		BuiltinCommand: []string{self, builtinSubcommand},
 		Logger:         log,
 		FunctionLog:    functionLog,
@@ -312,6 +322,7 @@ func executorFunctions(cfg *config.Config) []executor.Function {
 			Runtime:     f.Runtime,
 			Handler:     f.Handler,
 			Code:        f.Code,
+			Layers:      f.Layers,
 			Build:       f.Build,
 			MemorySize:  f.MemorySize,
 			Timeout:     time.Duration(f.Timeout) * time.Second,

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/albedo-lb/albedo/config"
+	"github.com/albedo-lb/albedo/targetgroup/executor"
 	"github.com/albedo-lb/albedo/targetgroup/executor/remote"
 )
 
@@ -63,6 +64,9 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
+	if code := reportRuntimes(stderr, cfg); code != 0 {
+		return code
+	}
 	if code := checkRemotePolicies(cfg, stderr); code != 0 {
 		return code
 	}
@@ -98,6 +102,20 @@ func checkRemotePolicies(cfg *config.Config, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stderr, "albedo: cannot check the invoke permission:", err)
 	return 1
+}
+
+// reportRuntimes prints the config's warnings and its interpreters'
+// problems (a missing interpreter, an older or newer version than its
+// runtime), positioned in the file; an error makes it return 2.
+func reportRuntimes(w io.Writer, cfg *config.Config) int {
+	_, errs, warns := checkRuntimes(cfg)
+	printProblems(w, cfg.Warnings)
+	printProblems(w, warns)
+	if len(errs) > 0 {
+		printProblems(w, errs)
+		return 2
+	}
+	return 0
 }
 
 // printSummary writes a readable overview of cfg.
@@ -170,6 +188,14 @@ func printSummary(w io.Writer, c *config.Config, source string) {
 			rt += ", build: " + strings.Join(f.Build, " ")
 		}
 		fmt.Fprintf(w, "  runtime   %s\n", rt)
+		if isManagedRuntime(f.Runtime) {
+			if in, err := executor.ProbeInterpreter(f.Runtime, c.Runtimes[f.Runtime]); err == nil {
+				fmt.Fprintf(w, "  interpreter %s (%s)\n", in.Exec, in.Version)
+			}
+		}
+		for _, l := range f.Layers {
+			fmt.Fprintf(w, "  layer     %s\n", l)
+		}
 		res := "unreserved"
 		if f.ReservedConcurrency != nil {
 			res = "reserved_concurrency " + strconv.Itoa(*f.ReservedConcurrency)

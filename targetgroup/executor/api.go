@@ -10,13 +10,22 @@ import (
 // Function describes one local Lambda function. cmd/albedo builds it from
 // config.Function; the executor never reads config files itself.
 type Function struct {
-	Name    string // unique name
-	ARN     string // arn:aws:lambda:{region}:{account}:function:{name}
-	Runtime string // provided.al2023 | provided.al2 | provided | builtin
+	Name string // unique name
+	ARN  string // arn:aws:lambda:{region}:{account}:function:{name}
+	// Runtime is provided.al2023 | provided.al2 | provided | builtin, or a
+	// managed runtime: nodejsN.x (any N, e.g. nodejs20.x) or python3.N.
+	Runtime string
 	// Handler is the executable inside Code for provided* runtimes
-	// ("bootstrap"), or the builtin function's name for runtime builtin.
-	Handler     string
-	Code        string   // absolute directory; the process's working dir and LAMBDA_TASK_ROOT
+	// ("bootstrap"), the builtin function's name for runtime builtin, and
+	// for the managed runtimes the handler string their runtime client
+	// resolves ("src/app.handler" for Node.js, "pkg.module.function" for
+	// Python), passed as _HANDLER.
+	Handler string
+	Code    string // absolute directory; the process's working dir and LAMBDA_TASK_ROOT
+	// Layers are absolute directories, in Lambda's layer order, laid out as
+	// the contents of a layer zip (nodejs/node_modules, python, bin, lib,
+	// extensions, ...). See layers.go for how they reach a function.
+	Layers      []string
 	Build       []string // optional command run once in Code before the first start
 	MemorySize  int      // MB
 	Timeout     time.Duration
@@ -31,6 +40,19 @@ type Options struct {
 	IdleTimeout    time.Duration // stop an environment idle this long [5m]
 	MemoryBudget   int           // MB; sum of MemorySize of live environments [machine RAM]
 	InitTimeout    time.Duration // [10s]
+	// RuntimeDir is a directory albedo owns (cmd/albedo passes
+	// state_dir/runtime) where the embedded Node.js and Python runtime
+	// clients are written, once per albedo version, into a subdirectory
+	// named by their content hash. Required when a nodejs* or python*
+	// function exists; nothing is ever fetched.
+	RuntimeDir string
+	// Interpreters are the interpreters of managed runtimes by runtime
+	// name, as ProbeInterpreter returned them (cmd/albedo probes them to
+	// report problems with their place in albedo.yaml). A runtime without
+	// an entry is probed by New with its interpreter looked up on PATH
+	// (node; python3.N, then python3), and a newer version than the
+	// runtime's is logged as a warning.
+	Interpreters map[string]Interpreter
 	// BuiltinCommand is argv[0..] that starts a runtime: builtin function;
 	// the handler name is appended. cmd/albedo passes its own executable
 	// and a hidden subcommand.

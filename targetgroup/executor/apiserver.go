@@ -18,9 +18,10 @@ type apiServer struct {
 	e  *env
 	ln net.Listener
 
-	mu     sync.Mutex
-	closed bool
-	conns  map[*apiConn]struct{}
+	mu       sync.Mutex
+	closed   bool
+	conns    map[*apiConn]struct{}
+	accepted int // connections accepted so far
 }
 
 func newAPIServer(e *env, ln net.Listener) *apiServer {
@@ -50,6 +51,7 @@ func (s *apiServer) serve() {
 			return
 		}
 		s.conns[ac] = struct{}{}
+		s.accepted++
 		s.mu.Unlock()
 		go func() {
 			ac.serve()
@@ -82,6 +84,7 @@ type apiConn struct {
 
 	wmu       sync.Mutex // orders answers: /next's is written by another goroutine
 	wbuf      []byte     // guarded by wmu
+	deferred  []byte     // guarded by wmu: an answer written in front of the next one
 	nextClose bool       // the parked /next asked for Connection: close; guarded by env.mu
 }
 
@@ -139,7 +142,7 @@ func (ac *apiConn) reply(status int, body []byte, closing bool, extra ...string)
 	}
 	ac.wmu.Lock()
 	defer ac.wmu.Unlock()
-	b := appendHead(ac.wbuf[:0], status, len(body), ac.req.close)
+	b := appendHead(ac.takeDeferredLocked(), status, len(body), ac.req.close)
 	for i := 0; i+1 < len(extra); i += 2 {
 		b = appendHeader(b, extra[i], extra[i+1])
 	}
@@ -148,6 +151,29 @@ func (ac *apiConn) reply(status int, body []byte, closing bool, extra ...string)
 		ac.req.close = true
 		ac.c.Close()
 	}
+}
+
+// deferReply keeps a complete answer (no Connection: close) to be written
+// in front of the connection's next answer, for a client that pipelined
+// its next request.
+func (ac *apiConn) deferReply(status int, body []byte) {
+	ac.wmu.Lock()
+	defer ac.wmu.Unlock()
+	b := appendHead(ac.takeDeferredLocked(), status, len(body), false)
+	b = append(b, '\r', '\n')
+	ac.deferred = append(b, body...)
+	ac.wbuf = nil // now owned by deferred
+}
+
+// takeDeferredLocked returns the write buffer, holding the deferred
+// answer if there is one. ac.wmu is held.
+func (ac *apiConn) takeDeferredLocked() []byte {
+	if ac.deferred == nil {
+		return ac.wbuf[:0]
+	}
+	b := ac.deferred
+	ac.deferred = nil
+	return b
 }
 
 // writeLocked writes head and body, in one write when small. ac.wmu is held.
@@ -173,7 +199,7 @@ func (ac *apiConn) writeLocked(head, body []byte) error {
 func (ac *apiConn) writeNext(inv *invocation, arn string) {
 	ac.wmu.Lock()
 	defer ac.wmu.Unlock()
-	b := appendHead(ac.wbuf[:0], http.StatusOK, len(inv.payload), ac.nextClose)
+	b := appendHead(ac.takeDeferredLocked(), http.StatusOK, len(inv.payload), ac.nextClose)
 	b = appendHeader(b, hdrRequestID, inv.id)
 	b = append(b, hdrDeadline+": "...)
 	b = strconv.AppendInt(b, inv.deadline.UnixMilli(), 10)

@@ -39,7 +39,9 @@ type apiRequest struct {
 	contentLength int64 // -1 when chunked
 	expect        bool  // Expect: 100-continue
 	errorType     string
-	extName       string
+	extName       string // Lambda-Extension-Name
+	extID         string // Lambda-Extension-Identifier
+	extErrorType  string // Lambda-Extension-Function-Error-Type
 	// from the trailers of a chunked body
 	trailerErrType string
 	trailerErrBody string
@@ -178,6 +180,10 @@ func (r *apiReader) readHead() error {
 			r.req.errorType = string(value)
 		case bytes.EqualFold(name, []byte(hdrExtName)):
 			r.req.extName = string(value)
+		case bytes.EqualFold(name, []byte(hdrExtID)):
+			r.req.extID = string(value)
+		case bytes.EqualFold(name, []byte(hdrExtErrorType)):
+			r.req.extErrorType = string(value)
 		}
 	}
 	if chunked {

@@ -40,7 +40,10 @@
 //     net/http: a goroutine per connection, keep-alive, Content-Length or
 //     chunked bodies with trailers (aws-lambda-go always sends chunked
 //     bodies and declares trailers), Expect: 100-continue, Connection:
-//     close, malformed requests 400 and closed. A parked /next is only a
+//     close, malformed requests 400 and closed. A request pipelined behind
+//     the POST of a result (albedo's runtime clients send GET /next with
+//     it) gets the 202 written in front of its own answer, in one write.
+//     A parked /next is only a
 //     mark on the environment: the connection's goroutine goes back to
 //     reading (it sees the runtime hang up), and the invoking goroutine
 //     writes the /next answer itself, so a warm hand-off costs one write
@@ -54,16 +57,72 @@
 //     InvalidStateTransition, a body above 6,291,556 bytes 413
 //     RequestEntityTooLarge (the caller gets Function.ResponseSizeTooLarge).
 //     A second /next during an invocation is 403.
-//   - The process starts from Code with Handler (provided*), or
+//   - The process starts from Code with Handler (provided*),
 //     BuiltinCommand + handler (builtin, working directory Code or albedo's),
-//     in its own process group with Pdeathsig SIGKILL, and with Lambda's
-//     environment only: nothing of albedo's but PATH. A function's own
-//     variables may override LANG, PATH, TZ, LD_LIBRARY_PATH and the
+//     or an interpreter and albedo's runtime client (nodejsN.x, python3.N:
+//     see Managed runtimes), through env.startProcess: its own process group
+//     with Pdeathsig SIGKILL, and Lambda's environment only: nothing of
+//     albedo's but PATH and LD_LIBRARY_PATH (the interpreter's libraries, as
+//     /var/lang/lib leads Lambda's), followed by the task root, its lib
+//     directory and the layers' (layers.go). A function's own variables may
+//     override LANG, PATH, TZ, LD_LIBRARY_PATH, NODE_PATH and the
 //     AWS_XRAY_*/AWS_LAMBDA_LOG_* ones, never the rest of what Lambda sets;
 //     names starting with "_", _LAMBDA_SERVER_PORT (switches aws-lambda-go to
 //     the go1.x RPC protocol) and AWS_LAMBDA_MAX_CONCURRENCY (Managed
 //     Instances' multi-concurrency) are dropped.
 //   - stdout and stderr share one pipe, so their lines keep their order.
+//
+// # Managed runtimes (Node.js, Python)
+//
+// nodejsN.x and python3.N (any N) run on the machine's interpreter with
+// albedo's own runtime clients (clients/node/bootstrap.cjs,
+// clients/python/bootstrap.py): plain JavaScript and plain Python with
+// their standard libraries, embedded in albedo and written once per
+// content hash under Options.RuntimeDir (cmd/albedo: state_dir/runtime);
+// never fetched. They follow AWS's runtime interface clients, with one
+// keep-alive connection to the Runtime API per environment, the module
+// loaded once per environment, and GET /next pipelined behind each result.
+//
+//   - Interpreters: Options.Interpreters, else found on PATH (node;
+//     python3.N, then python3) by ProbeInterpreter, which asks each for
+//     its version and its own binary (process.execPath, sys.executable);
+//     environments start that binary, so a pyenv or asdf shim costs
+//     nothing per cold start. An older version than the runtime's is an
+//     *InterpreterError; a newer one a warning.
+//   - Node.js, as Lambda's bootstrap of nodejs18.x-22.x: --expose-gc
+//     --max-http-header-size 81920, new space N = memory_size/10 MB,
+//     --max-semi-space-size=N/2 and --max-old-space-size=memory_size-N
+//     (115 of 128 MB), both left out when NODE_OPTIONS sets either;
+//     AWS_EXECUTION_ENV=AWS_Lambda_nodejsN.x, NODE_PATH = the layers'
+//     nodejs/nodeN/node_modules, then nodejs/node_modules, then the task
+//     root (unless the function sets NODE_PATH). From nodejs24.x on,
+//     callback handlers fail at init with Runtime.CallbackHandlerDeprecated
+//     and the context has no succeed/fail/done, as on Lambda.
+//   - Python: sys.path = the task root, the layers' python/lib/python3.N/
+//     site-packages, their python directories, then the interpreter's own
+//     path (its site-packages stand for the runtime's bundled boto3);
+//     no bytecode is written into the code (Lambda's task root is
+//     read-only); AWS_EXECUTION_ENV=AWS_Lambda_python3.N.
+//   - AWS_LAMBDA_EXEC_WRAPPER is honoured for both, as Lambda's bootstrap
+//     does (clients/exec-wrapper.sh: exit 127 when missing, 126 when not
+//     executable, else the wrapper runs with the interpreter's command line).
+//   - Not emulated: /opt (layers stay in their own directories, see
+//     layers.go), the AWS SDK that Lambda bundles, container images,
+//     SnapStart, response streaming to the client (a streamified handler's
+//     output is buffered into one response), the telemetry log descriptor.
+//
+// # Extensions
+//
+// Every file of a layer's extensions directory is started as an external
+// extension before the runtime (extensions.go), with the function's
+// environment and output: Lambda's init order (extensions register, the
+// runtime starts, init ends when all called next), the EXTENSION line
+// before START, Extension.LaunchError / Extension.Crash / the extension's
+// own init/error type / Sandbox.Timedout when init fails, an environment
+// reset when an extension exits later. Any registration, external or
+// internal (lambda.WithEnableSIGTERM), makes the shutdown graceful (below).
+// INVOKE events are not sent: subscribers wait in event/next until
+// SHUTDOWN; the Telemetry and Logs APIs do not exist.
 //
 // # Scheduling
 //
@@ -125,12 +184,15 @@
 // # Shutdown
 //
 // Close refuses new invocations, stops idle environments, waits for in-flight
-// invocations until its context ends, then stops the rest: SIGTERM to the
-// group and SIGKILL after 2 s when an extension registered (the Extensions
-// API register and a blocking event/next are implemented, enough for
-// lambda.WithEnableSIGTERM; SHUTDOWN is delivered to extensions that
-// subscribed, INVOKE never), SIGKILL otherwise. It returns once every process
-// is reaped. Pdeathsig covers albedo being killed.
+// invocations until its context ends, then stops the rest the way Lambda's
+// shutdown phase does: without extensions SIGKILL; with an extension
+// registered SIGTERM to the runtime, and with external extensions the
+// runtime gets 300 ms (500 ms when an internal one registered too) before
+// SIGKILL, then the extensions get their SHUTDOWN event ("spindown", once,
+// to subscribers) and the rest of the 2 s before SIGKILL. Idle timeouts
+// and evictions stop environments the same way; timeouts and crashes
+// SIGKILL everything at once. Close returns once every process is reaped.
+// Pdeathsig covers albedo being killed.
 //
 // # Platforms
 //

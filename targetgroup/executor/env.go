@@ -29,14 +29,16 @@ const (
 	reasonIdle
 	reasonEvicted
 	reasonShutdown
+	reasonExtensionCrash
 )
 
 func (r stopReason) String() string {
-	return [...]string{"", "timeout", "out of memory", "init timeout", "init failed", "idle", "evicted", "shutdown"}[r]
+	return [...]string{"", "timeout", "out of memory", "init timeout", "init failed", "idle", "evicted", "shutdown", "extension exited"}[r]
 }
 
-// env is one execution environment: a runtime process, its Runtime API
-// listener and its output reader. It serves one invocation at a time.
+// env is one execution environment: a runtime process, its external
+// extensions (extensions.go), its Runtime API listener and its output
+// reader. It serves one invocation at a time.
 type env struct {
 	p     *Pool
 	fn    *function
@@ -44,19 +46,27 @@ type env struct {
 	log   *slog.Logger
 	start time.Time
 
-	ln   net.Listener
-	api  *apiServer
-	cmd  *exec.Cmd
-	pid  int // valid once launched is true
-	proc *statusFile
-	out  *os.File // read end of the stdout+stderr pipe
-	outW *os.File // write end, kept for the log sync marker
+	ln      net.Listener
+	api     *apiServer
+	environ []string // KEY=VALUE of every process of the environment
+	cmd     *exec.Cmd
+	pid     int // valid once launched is true
+	proc    *statusFile
+	out     *os.File // read end of the stdout+stderr pipe
+	outW    *os.File // write end, kept for the log sync marker
 
-	ready      chan struct{} // closed at the runtime's first /next
-	initFailed chan struct{} // closed when the runtime posts /init/error
-	stopping   chan struct{} // closed when a graceful shutdown begins
-	dead       chan struct{} // closed once the process is reaped and output drained
+	ready      chan struct{} // closed when init ends: the runtime's first /next, every extension's first event/next
+	initFailed chan struct{} // closed when the runtime or an extension posts init/error
+	stopping   chan struct{} // closed when extensions get SHUTDOWN (graceful stop)
+	dead       chan struct{} // closed once every process is reaped and output drained
 	readerDone chan struct{}
+	exited     chan struct{} // closed once the runtime process is reaped
+	serving    bool          // the API server and output reader run
+	registered chan struct{} // closed once every external extension registered
+	extExit    chan *extension
+
+	stopDeadline atomic.Int64 // unix ms: the SHUTDOWN event's deadlineMs
+	graceful     atomic.Bool  // a graceful stop began: extensions wait for SHUTDOWN
 
 	launched   atomic.Bool
 	reason     atomic.Int32 // stopReason
@@ -71,14 +81,21 @@ type env struct {
 	current      *invocation // reserved for or delivered to the runtime
 	lastID       string      // the last answered request id
 	parked       *apiConn    // connection whose /next waits for an invocation
-	initialized  bool
+	initialized  bool        // the runtime called /next
+	initDone     bool        // ready is closed
 	initDuration time.Duration
 	initErr      []byte // body of /init/error
 	initErrType  string
 	extension    bool // an extension registered: SIGTERM before SIGKILL
-	extShutdown  bool // an extension subscribed to SHUTDOWN
+	internalExt  bool // an internal extension (the runtime's own) registered
+	extShutdown  bool // an internal extension subscribed to SHUTDOWN
 	exitDesc     string
 	logInv       *invocation // invocation the output lines belong to
+
+	exts           []*extension // external extensions
+	extsRegistered int
+	extsReady      int        // external extensions that called event/next
+	crashed        *extension // the extension whose exit reset the environment
 
 	// guarded by Pool.mu
 	idle        bool
@@ -99,28 +116,55 @@ func newEnv(p *Pool, fn *function) *env {
 		stopping:   make(chan struct{}),
 		dead:       make(chan struct{}),
 		readerDone: make(chan struct{}),
+		exited:     make(chan struct{}),
 		syncCh:     make(chan struct{}, 1),
 	}
 }
 
-// launch opens the Runtime API listener, then starts the runtime process
-// with AWS_LAMBDA_RUNTIME_API pointing at it. On error the environment is
-// already forgotten by the Pool.
+// launch opens the Runtime API listener, starts the external extensions
+// and waits for their registration, then starts the runtime process with
+// AWS_LAMBDA_RUNTIME_API pointing at the listener. On error the
+// environment is stopped and already forgotten by the Pool; an
+// *initFailure says what the invocation reports.
 func (e *env) launch() error {
 	err := e.launchProcess()
 	if err != nil {
-		if e.ln != nil {
+		e.setReason(reasonInitFailed)
+		e.signalExtensions(syscall.SIGKILL)
+		e.mu.Lock()
+		exts := e.exts
+		e.mu.Unlock()
+		for _, x := range exts {
+			<-x.exited
+		}
+		if e.api != nil {
+			e.api.close()
+		} else if e.ln != nil {
 			e.ln.Close()
 		}
 		if e.out != nil {
-			e.out.Close()
 			e.outW.Close()
+			if e.serving {
+				waitClosed(e.readerDone, time.Second, e.out)
+			}
+			e.out.Close()
 		}
 		close(e.dead)
 		e.p.forget(e)
 		e.p.envs.Done()
 	}
 	return err
+}
+
+// waitClosed waits for ch; after d it closes f (a pipe still held by a
+// process outside the environment's groups) and waits on.
+func waitClosed(ch <-chan struct{}, d time.Duration, f *os.File) {
+	select {
+	case <-ch:
+	case <-time.After(d):
+		f.Close()
+		<-ch
+	}
 }
 
 func (e *env) launchProcess() error {
@@ -136,16 +180,20 @@ func (e *env) launchProcess() error {
 	}
 	e.out, e.outW = r, w
 	fn := e.fn
-	cmd := exec.Command(fn.argv[0], fn.argv[1:]...)
-	cmd.Dir = fn.dir
-	cmd.Env = environ(fn.env, ln.Addr().String(), logStreamName(time.Now()))
-	cmd.Stdout = w
-	cmd.Stderr = w
-	// Own process group so that the whole tree can be killed; on Linux also
-	// SIGKILL when albedo dies so nothing outlives it (see procattr_*.go).
-	cmd.SysProcAttr = runtimeProcAttr()
+	e.environ = environ(fn.env, ln.Addr().String(), logStreamName(time.Now()))
 	e.start = time.Now()
-	if err := cmd.Start(); err != nil {
+	if files := layerExtensions(fn.cfg.Layers); len(files) > 0 {
+		// Extensions register before the runtime starts: the API and
+		// the output reader run from here on.
+		e.serving = true
+		go e.api.serve()
+		go e.readOutput()
+		if err := e.startExtensions(files); err != nil {
+			return err
+		}
+	}
+	cmd, err := e.startProcess(fn.argv)
+	if err != nil {
 		return err
 	}
 	e.cmd = cmd
@@ -156,10 +204,31 @@ func (e *env) launchProcess() error {
 		// stopped (Close) while starting: stop cannot have signalled it
 		syscall.Kill(-e.pid, syscall.SIGKILL)
 	}
-	go e.api.serve()
-	go e.readOutput()
+	if !e.serving {
+		e.serving = true
+		go e.api.serve()
+		go e.readOutput()
+	}
 	go e.supervise()
 	return nil
+}
+
+// startProcess starts one process of the environment (the runtime, or an
+// external extension) with the environment's variables, working directory
+// and output pipe, in a process group of its own (so that the whole tree
+// can be killed) and, on Linux, SIGKILLed when albedo dies
+// (platform_linux.go). Every process of an environment starts here.
+func (e *env) startProcess(argv []string) (*exec.Cmd, error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = e.fn.dir
+	cmd.Env = e.environ
+	cmd.Stdout = e.outW
+	cmd.Stderr = e.outW
+	cmd.SysProcAttr = runtimeProcAttr()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return cmd, nil
 }
 
 // supervise waits for the process to exit, then tears the environment down.
@@ -172,14 +241,11 @@ func (e *env) supervise() {
 	e.mu.Lock()
 	e.exitDesc = e.cmd.ProcessState.String()
 	e.mu.Unlock()
+	close(e.exited)
+	e.finishExtensions()
 	e.outW.Close()
-	select {
-	case <-e.readerDone:
-	case <-time.After(time.Second):
-		// A process outside the group still holds the pipe.
-		e.out.Close()
-		<-e.readerDone
-	}
+	// After a second a process outside the groups still holds the pipe.
+	waitClosed(e.readerDone, time.Second, e.out)
 	e.out.Close() // drained: without this the descriptor waits for a GC
 	close(e.dead)
 	e.api.close()
@@ -212,17 +278,21 @@ func (e *env) setReason(r stopReason) {
 	e.reason.CompareAndSwap(int32(reasonNone), int32(r))
 }
 
-// kill SIGKILLs the process group.
+// kill SIGKILLs the runtime's and the extensions' process groups.
 func (e *env) kill(r stopReason) {
 	e.setReason(r)
 	if pid := e.processID(); pid > 0 && !e.isDead() {
 		syscall.Kill(-pid, syscall.SIGKILL)
 	}
+	e.signalExtensions(syscall.SIGKILL)
 }
 
-// stop ends the environment the way Lambda's shutdown phase does: SIGTERM
-// and up to ShutdownGrace when an extension registered, then SIGKILL. It
-// returns once the process is reaped.
+// stop ends the environment the way Lambda's shutdown phase does when an
+// extension registered: SIGTERM to the runtime; with external extensions
+// the runtime gets runtimeShutdownShare before SIGKILL, then the
+// extensions get SHUTDOWN; everything left at ShutdownGrace is SIGKILLed.
+// Without extensions it is SIGKILL at once. It returns once every process
+// is reaped.
 func (e *env) stop(r stopReason) {
 	e.setReason(r)
 	pid := e.processID()
@@ -231,12 +301,28 @@ func (e *env) stop(r stopReason) {
 	}
 	e.stopOnce.Do(func() {
 		e.mu.Lock()
-		graceful := e.extension
+		graceful, internal, external := e.extension, e.internalExt, len(e.exts) > 0
 		e.mu.Unlock()
 		if graceful && !e.isDead() {
-			e.stoppingMu.Do(func() { close(e.stopping) })
+			deadline := time.Now().Add(ShutdownGrace)
+			e.stopDeadline.Store(deadline.UnixMilli())
+			e.graceful.Store(true)
 			syscall.Kill(-pid, syscall.SIGTERM)
-			t := time.NewTimer(ShutdownGrace)
+			if external {
+				share := runtimeShutdownShare
+				if internal {
+					share = runtimeShutdownShareInternal
+				}
+				t := time.NewTimer(share)
+				select {
+				case <-e.exited:
+				case <-t.C:
+				}
+				t.Stop()
+				syscall.Kill(-pid, syscall.SIGKILL)
+			}
+			e.stoppingMu.Do(func() { close(e.stopping) })
+			t := time.NewTimer(time.Until(deadline))
 			select {
 			case <-e.dead:
 			case <-t.C:

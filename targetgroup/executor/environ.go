@@ -10,11 +10,13 @@ import (
 )
 
 // overridable are the variables a function's own environment may replace
-// (Lambda lets customers override only these of the ones it sets).
+// (Lambda lets customers override only these of the ones it sets; its
+// Node.js bootstrap sets NODE_PATH only when the function did not).
 var overridable = map[string]bool{
 	"LANG": true, "PATH": true, "LD_LIBRARY_PATH": true, "TZ": true,
 	"AWS_XRAY_CONTEXT_MISSING": true, "AWS_XRAY_DAEMON_ADDRESS": true,
 	"AWS_LAMBDA_LOG_FORMAT": true, "AWS_LAMBDA_LOG_LEVEL": true,
+	"NODE_PATH": true,
 }
 
 // forbidden are never passed to a function: the first switches
@@ -35,9 +37,11 @@ func droppedUserKey(k string) bool {
 }
 
 // baseEnv is the environment of every execution environment of fn, without
-// the per-environment AWS_LAMBDA_RUNTIME_API and log stream name. Nothing
-// comes from albedo's own environment but PATH.
-func baseEnv(fn *Function, handler, taskRoot, path string) map[string]string {
+// the per-environment AWS_LAMBDA_RUNTIME_API and log stream name: Lambda's
+// variables, the runtime's own (vars: PATH and LD_LIBRARY_PATH, which are
+// all that comes from albedo's environment, and for the managed runtimes
+// AWS_EXECUTION_ENV, NODE_PATH, ...) and the function's.
+func baseEnv(fn *Function, handler, taskRoot string, vars map[string]string) map[string]string {
 	platform := map[string]string{
 		"_HANDLER":                        handler,
 		"AWS_LAMBDA_FUNCTION_NAME":        fn.Name,
@@ -50,8 +54,8 @@ func baseEnv(fn *Function, handler, taskRoot, path string) map[string]string {
 		"LAMBDA_TASK_ROOT":                taskRoot,
 		"TZ":                              ":UTC",
 		"LANG":                            "en_US.UTF-8",
-		"PATH":                            path,
 	}
+	maps.Copy(platform, vars)
 	env := make(map[string]string, len(platform)+len(fn.Environment))
 	for k, v := range fn.Environment {
 		if !droppedUserKey(k) {

@@ -16,6 +16,9 @@ const (
 	ErrorTypeInit             = "Runtime.InitError"
 	ErrorTypeInvalidEntry     = "Runtime.InvalidEntrypoint"
 	ErrorTypeResponseTooLarge = "Function.ResponseSizeTooLarge"
+	ErrorTypeExtensionLaunch  = "Extension.LaunchError"
+	ErrorTypeExtensionCrash   = "Extension.Crash"
+	ErrorTypeExtensionInit    = "Extension.InitError"
 	// FunctionErrorUnhandled is Response.FunctionError for every failure
 	// (Lambda's X-Amz-Function-Error).
 	FunctionErrorUnhandled = "Unhandled"

@@ -42,6 +42,25 @@ func (p *Pool) complete(e *env, inv *invocation, res result, cold bool) Response
 	return response(inv, res, r.Duration, tail)
 }
 
+// logExtensions writes Lambda's EXTENSION lines after a cold start's init,
+// before the invocation's START.
+func (p *Pool) logExtensions(e *env, inv *invocation) {
+	lines := e.extensionLines()
+	if len(lines) == 0 {
+		return
+	}
+	for _, l := range lines {
+		p.flog.writeLine(e.fn.cfg.Name, l)
+	}
+	if inv.wantTail {
+		e.mu.Lock()
+		for _, l := range lines {
+			inv.tail = append(append(inv.tail, l...), '\n')
+		}
+		e.mu.Unlock()
+	}
+}
+
 // finishUnstarted ends an invocation whose environment failed to start or
 // initialise; the environment is gone or going.
 func (p *Pool) finishUnstarted(e *env, inv *invocation, res result) Response {

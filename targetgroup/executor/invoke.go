@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -110,10 +111,11 @@ func (p *Pool) Invoke(ctx context.Context, req Request) (Response, error) {
 			e.logInv = inv // init output belongs to the invocation that caused it
 			e.mu.Unlock()
 			if err := e.launch(); err != nil {
+				if errors.Is(err, ErrClosed) {
+					return Response{}, fmt.Errorf("invoke %s: %w", req.Function, err)
+				}
 				p.stats.initFailures.Add(1)
-				e.log.Warn("runtime did not start", "err", err)
-				res := platformResult(inv.id, ErrorTypeInvalidEntry, "Couldn't find valid bootstrap(s): "+err.Error())
-				return p.finishUnstarted(e, inv, res), nil
+				return p.finishUnstarted(e, inv, launchResult(e, inv, err)), nil
 			}
 			if res, ok, err := p.awaitInit(ctx, e, inv); !ok {
 				if err != nil {
@@ -152,13 +154,34 @@ func (p *Pool) Invoke(ctx context.Context, req Request) (Response, error) {
 	}
 }
 
-// awaitInit waits for a new environment's first /next. ok is false when
-// init failed (res holds the function error) or ctx ended (err).
+// launchResult is the function error of an environment that could not
+// start: an *initFailure, or a runtime executable that would not run.
+func launchResult(e *env, inv *invocation, err error) result {
+	var f *initFailure
+	if !errors.As(err, &f) {
+		e.log.Warn("runtime did not start", "err", err)
+		return platformResult(inv.id, ErrorTypeInvalidEntry, "Couldn't find valid bootstrap(s): "+err.Error())
+	}
+	e.log.Warn("environment init failed", "error_type", f.typ, "err", f.msg)
+	if f.body != nil {
+		return result{payload: f.body, functionError: true, errorType: f.typ, end: time.Now(), status: "error"}
+	}
+	r := platformResult(inv.id, f.typ, f.msg)
+	if f.typ == ErrorTypeTimeout {
+		r.status = "timeout"
+	}
+	return r
+}
+
+// awaitInit waits until a new environment's init ends (the runtime's first
+// /next and every extension's first event/next). ok is false when init
+// failed (res holds the function error) or ctx ended (err).
 func (p *Pool) awaitInit(ctx context.Context, e *env, inv *invocation) (res Response, ok bool, err error) {
-	t := time.NewTimer(p.opts.InitTimeout)
+	t := time.NewTimer(time.Until(e.start.Add(p.opts.InitTimeout)))
 	defer t.Stop()
 	select {
 	case <-e.ready:
+		p.logExtensions(e, inv)
 		return Response{}, true, nil
 	case <-e.initFailed:
 	case <-e.dead:
@@ -312,9 +335,16 @@ func (p *Pool) exitResult(e *env, inv *invocation) result {
 		msg = "Runtime exited without providing a reason"
 	}
 	typ := ErrorTypeExit
-	if stopReason(e.reason.Load()) == reasonOutOfMemory {
+	switch stopReason(e.reason.Load()) {
+	case reasonOutOfMemory:
 		typ = ErrorTypeOutOfMemory
 		p.stats.outOfMemory.Add(1)
+	case reasonExtensionCrash:
+		e.mu.Lock()
+		if x := e.crashed; x != nil {
+			typ, msg = ErrorTypeExtensionCrash, "Extension "+x.name+" exited: "+x.exitDesc
+		}
+		e.mu.Unlock()
 	}
 	return platformResult(inv.id, typ, msg)
 }

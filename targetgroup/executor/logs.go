@@ -11,6 +11,9 @@ import (
 
 // lineWriter serialises lines onto the FunctionLog writer: one Write per
 // line, newline included, prefixed with "[function] " when prefix is set.
+// With the prefix (a terminal), the carriage returns with which Lambda's
+// runtimes keep a multi-line message in one log event become line breaks,
+// each continuation prefixed too; a trailing one (CRLF output) goes.
 type lineWriter struct {
 	mu     sync.Mutex
 	w      io.Writer
@@ -22,7 +25,16 @@ func (lw *lineWriter) writeLine(function string, line []byte) {
 	lw.mu.Lock()
 	lw.buf = lw.buf[:0]
 	if lw.prefix {
-		lw.buf = append(append(append(lw.buf, '['), function...), "] "...)
+		line = bytes.TrimSuffix(line, []byte{'\r'})
+		for {
+			lw.buf = append(append(append(lw.buf, '['), function...), "] "...)
+			i := bytes.IndexByte(line, '\r')
+			if i < 0 {
+				break
+			}
+			lw.buf = append(append(lw.buf, line[:i]...), '\n')
+			line = line[i+1:]
+		}
 	}
 	lw.buf = append(append(lw.buf, line...), '\n')
 	lw.w.Write(lw.buf)

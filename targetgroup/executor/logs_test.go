@@ -108,13 +108,13 @@ func TestEnvironmentFiltering(t *testing.T) {
 		"A": "1", "PATH": "/custom", "TZ": "Europe/Paris", "AWS_REGION": "us-east-1", "_X": "y",
 		"AWS_LAMBDA_RUNTIME_API": "evil:1", "AWS_LAMBDA_LOG_STREAM_NAME": "s", "K=V": "bad",
 	}}
-	env := baseEnv(&fn, "bootstrap", "/code", "/usr/bin")
+	env := baseEnv(&fn, "bootstrap", "/code", map[string]string{"PATH": "/usr/bin", "LD_LIBRARY_PATH": "/code:/code/lib"})
 	got := environ(env, "127.0.0.1:9001", "stream")
 	want := []string{
 		"A=1", "AWS_DEFAULT_REGION=ap-south-1", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512", "AWS_LAMBDA_FUNCTION_NAME=f",
 		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST", "AWS_LAMBDA_INITIALIZATION_TYPE=on-demand",
 		"AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/f", "AWS_REGION=ap-south-1", "LAMBDA_TASK_ROOT=/code",
-		"LANG=en_US.UTF-8", "PATH=/custom", "TZ=Europe/Paris", "_HANDLER=bootstrap",
+		"LANG=en_US.UTF-8", "LD_LIBRARY_PATH=/code:/code/lib", "PATH=/custom", "TZ=Europe/Paris", "_HANDLER=bootstrap",
 		"AWS_LAMBDA_RUNTIME_API=127.0.0.1:9001", "AWS_LAMBDA_LOG_STREAM_NAME=stream",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -152,5 +152,28 @@ func TestPrefixFunctionLog(t *testing.T) {
 				t.Errorf("tail log is prefixed: %q", resp.Log)
 			}
 		})
+	}
+}
+
+// TestLineWriterCarriageReturns: a terminal shows a multi-line log event
+// (lines joined by carriage returns, as Lambda's runtimes write them) as
+// prefixed lines; CloudWatch's form keeps the event as it is.
+func TestLineWriterCarriageReturns(t *testing.T) {
+	tests := []struct {
+		prefix     bool
+		line, want string
+	}{
+		{true, "a\rb\rc", "[f] a\n[f] b\n[f] c\n"},
+		{true, "crlf\r", "[f] crlf\n"},
+		{true, "plain", "[f] plain\n"},
+		{false, "a\rb", "a\rb\n"},
+	}
+	for _, tt := range tests {
+		var b strings.Builder
+		lw := &lineWriter{w: &b, prefix: tt.prefix}
+		lw.writeLine("f", []byte(tt.line))
+		if b.String() != tt.want {
+			t.Errorf("prefix %v %q: wrote %q, want %q", tt.prefix, tt.line, b.String(), tt.want)
+		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -34,6 +33,7 @@ const sampleInterval = 100 * time.Millisecond
 // function is a Function plus its scheduling state.
 type function struct {
 	cfg  Function
+	spec runtimeSpec
 	argv []string
 	dir  string
 	env  map[string]string
@@ -107,9 +107,9 @@ func New(opts Options, fns []Function) (*Pool, error) {
 		all:  make(map[*env]struct{}),
 		done: make(chan struct{}),
 	}
-	path := hostPath()
+	ce := &compileEnv{opts: opts, cwd: cwd, path: hostPath(), libs: os.Getenv("LD_LIBRARY_PATH"), log: p.log}
 	for i, f := range fns {
-		fn, err := compile(f, opts, cwd, path)
+		fn, err := ce.compile(f)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("functions[%d]: %w", i, err))
 			continue
@@ -134,48 +134,6 @@ func New(opts Options, fns []Function) (*Pool, error) {
 	go p.reapLoop()
 	go p.sampleLoop()
 	return p, nil
-}
-
-// compile validates f and precomputes how its environments start.
-func compile(f Function, opts Options, cwd, path string) (*function, error) {
-	if f.Name == "" {
-		return nil, errors.New("executor: function name is empty")
-	}
-	if f.MemorySize == 0 {
-		f.MemorySize = DefaultMemorySize
-	}
-	if f.Timeout == 0 {
-		f.Timeout = DefaultTimeout
-	}
-	if f.MemorySize < 0 || f.Timeout < 0 || f.Reserved < -1 {
-		return nil, fmt.Errorf("executor: function %s: negative memory size, timeout or reserved concurrency", f.Name)
-	}
-	fn := &function{cfg: f}
-	switch f.Runtime {
-	case "provided.al2023", "provided.al2", "provided", "":
-		if f.Handler == "" {
-			f.Handler = "bootstrap"
-			fn.cfg.Handler = f.Handler
-		}
-		if !filepath.IsAbs(f.Code) {
-			return nil, fmt.Errorf("executor: function %s: code must be an absolute directory, got %q", f.Name, f.Code)
-		}
-		fn.dir = f.Code
-		fn.argv = []string{filepath.Join(f.Code, f.Handler)}
-	case "builtin":
-		if len(opts.BuiltinCommand) == 0 {
-			return nil, fmt.Errorf("executor: function %s: runtime builtin needs Options.BuiltinCommand", f.Name)
-		}
-		fn.dir = f.Code
-		if fn.dir == "" {
-			fn.dir = cwd
-		}
-		fn.argv = append(slices.Clone(opts.BuiltinCommand), f.Handler)
-	default:
-		return nil, fmt.Errorf("executor: function %s: unsupported runtime %q", f.Name, f.Runtime)
-	}
-	fn.env = baseEnv(&fn.cfg, f.Handler, fn.dir, path)
-	return fn, nil
 }
 
 // Function returns the named function's configuration.

@@ -553,7 +553,9 @@ func TestNewValidates(t *testing.T) {
 	}{
 		{name: "duplicate", fns: []Function{{Name: "a", Code: "/x"}, {Name: "a", Code: "/x"}}, want: "duplicate function name"},
 		{name: "relative code", fns: []Function{{Name: "a", Code: "x"}}, want: "absolute"},
-		{name: "runtime", fns: []Function{{Name: "a", Code: "/x", Runtime: "nodejs22.x"}}, want: "unsupported runtime"},
+		{name: "runtime", fns: []Function{{Name: "a", Code: "/x", Runtime: "java21"}}, want: "unsupported runtime"},
+		{name: "managed without handler", fns: []Function{{Name: "a", Code: "/x", Runtime: "nodejs22.x"}}, want: "needs a handler"},
+		{name: "relative layer", fns: []Function{{Name: "a", Code: "/x", Layers: []string{"l"}}}, want: "layers must be absolute"},
 		{name: "builtin without command", fns: []Function{{Name: "a", Runtime: "builtin"}}, want: "BuiltinCommand"},
 		{name: "reserved", fns: []Function{{Name: "a", Code: "/x", Reserved: -2}}, want: "negative"},
 		{name: "options", opts: Options{MaxConcurrency: -1}, want: "max concurrency"},

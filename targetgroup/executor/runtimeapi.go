@@ -24,6 +24,7 @@ const (
 	hdrErrorBody     = "Lambda-Runtime-Function-Error-Body"
 	hdrExtName       = "Lambda-Extension-Name"
 	hdrExtID         = "Lambda-Extension-Identifier"
+	hdrExtErrorType  = "Lambda-Extension-Function-Error-Type"
 )
 
 var (
@@ -34,6 +35,8 @@ var (
 	notFoundBody   = marshalError("NotFound", "Unknown Runtime API path")
 	badMethodBody  = marshalError("MethodNotAllowed", "Method not allowed")
 	missingExtBody = marshalError("Extension.MissingName", "Missing Lambda-Extension-Name header")
+	dupExtBody     = marshalError("Extension.AlreadyRegistered", "Extension already registered")
+	unknownExtBody = marshalError("Extension.UnknownExtensionIdentifier", "Unknown Lambda-Extension-Identifier")
 	truncatedBody  = marshalError("TruncatedHTTPRequest", "Could not read the request body")
 	badRequestBody = marshalError("InvalidRequest", "Malformed HTTP request")
 )
@@ -76,10 +79,15 @@ func (e *env) route(ac *apiConn) (parked bool) {
 				e.handleExtensionNext(ac)
 			}
 			return false
-		case "init/error", "exit/error":
+		case "init/error":
+			if ac.allow(http.MethodPost) {
+				e.handleExtensionInitError(ac)
+			}
+			return false
+		case "exit/error":
 			if ac.allow(http.MethodPost) {
 				if ac.continue100() == nil {
-					ac.readBody(0)
+					ac.discardBody(64 << 10)
 				}
 				ac.reply(http.StatusAccepted, statusOK, false)
 			}
@@ -114,9 +122,7 @@ func (e *env) handleNext(ac *apiConn) (parked bool) {
 	}
 	if !e.initialized {
 		e.initialized = true
-		e.initDuration = time.Since(e.start)
-		close(e.ready)
-		e.log.Debug("environment initialized", "pid", e.pid, "init_ms", e.initDuration.Milliseconds())
+		e.readyLocked()
 	}
 	ac.nextClose = ac.req.close
 	if inv := e.current; inv != nil {
@@ -246,6 +252,14 @@ func (e *env) handleResult(ac *apiConn, id []byte, isError bool) {
 		ac.reply(http.StatusRequestEntityTooLarge, tooLargeBody, false)
 		return
 	}
+	if ac.br.Buffered() > 0 && !ac.req.close && ac.req.bodyDone {
+		// The runtime pipelined its next request (albedo's clients send
+		// GET /next with the result): the 202 goes out with the answer
+		// to that request, one write and one wake-up of the runtime for
+		// both. Nothing waits for it before then.
+		ac.deferReply(http.StatusAccepted, statusOK)
+		return
+	}
 	ac.reply(http.StatusAccepted, statusOK, false)
 }
 
@@ -272,6 +286,14 @@ func (e *env) handleInitError(ac *apiConn) {
 		ac.reply(http.StatusForbidden, badStateBody, false)
 		return
 	}
+	e.acceptInitError(ac, ac.req.errorType, ErrorTypeInit, true)
+}
+
+// acceptInitError reads an init/error body (the runtime's, or an
+// extension's) and fails init with it: its errorType when the body has
+// one (for the runtime), else typ, else fallback; a body that is not JSON
+// becomes the errorMessage.
+func (e *env) acceptInitError(ac *apiConn, typ, fallback string, runtime bool) {
 	if ac.req.contentLength <= MaxResponseSize {
 		if err := ac.continue100(); err != nil {
 			return
@@ -286,82 +308,45 @@ func (e *env) handleInitError(ac *apiConn) {
 		ac.reply(http.StatusRequestEntityTooLarge, tooLargeBody, false)
 		return
 	}
-	typ := ac.req.errorType
-	if t := errorTypeOf(body); t != "" {
+	if t := errorTypeOf(body); t != "" && runtime {
 		typ = t
 	}
 	if typ == "" {
-		typ = ErrorTypeInit
+		typ = fallback
 	}
 	if len(body) == 0 || !json.Valid(body) {
 		body = marshalError(typ, string(body))
 	}
-	e.mu.Lock()
-	if e.initialized || e.initErr != nil {
-		e.mu.Unlock()
+	if !e.failInit(body, typ, runtime) {
 		ac.reply(http.StatusForbidden, badStateBody, false)
 		return
 	}
-	e.initErr, e.initErrType = body, typ
-	close(e.initFailed)
-	e.mu.Unlock()
 	ac.reply(http.StatusAccepted, statusOK, false)
 }
 
-// handleRegister registers an extension. Any registration makes the
-// environment's shutdown graceful (SIGTERM, then SIGKILL), as on Lambda.
-func (e *env) handleRegister(ac *apiConn) {
-	name := ac.req.extName
-	if name == "" {
-		ac.reply(http.StatusForbidden, missingExtBody, false)
-		return
-	}
-	var req struct {
-		Events []string `json:"events"`
-	}
-	if ac.req.contentLength <= 64<<10 && ac.continue100() == nil {
-		if b, _, tooLarge, err := ac.readBody(64 << 10); err == nil && !tooLarge {
-			json.Unmarshal(b, &req)
-		}
-	}
+// failInit records a fatal init error (the runtime's or an extension's);
+// it is served as the result of the invocation waiting for this
+// environment. false: init failed already, or its part of init is over
+// (the runtime called /next; for an extension, init ended).
+func (e *env) failInit(body []byte, typ string, runtime bool) bool {
 	e.mu.Lock()
-	e.extension = true
-	for _, ev := range req.Events {
-		if ev == "SHUTDOWN" {
-			e.extShutdown = true
-		}
+	defer e.mu.Unlock()
+	if e.initErr != nil || e.initDone || (runtime && e.initialized) {
+		return false
 	}
-	e.mu.Unlock()
-	body, _ := json.Marshal(struct {
-		FunctionName    string `json:"functionName"`
-		FunctionVersion string `json:"functionVersion"`
-		Handler         string `json:"handler"`
-	}{e.fn.cfg.Name, "$LATEST", e.fn.cfg.Handler})
-	ac.reply(http.StatusOK, body, false, hdrExtID, newRequestID())
+	e.initErr, e.initErrType = body, typ
+	close(e.initFailed)
+	return true
 }
 
-// handleExtensionNext blocks; extensions only get a SHUTDOWN event, and
-// only when they subscribed to it (INVOKE events are not sent). Without
-// one it answers nothing until the environment is gone.
-func (e *env) handleExtensionNext(ac *apiConn) {
-	select {
-	case <-e.stopping:
-	case <-e.dead:
-		ac.req.close = true
+// readyLocked ends init once the runtime and every external extension
+// called next. e.mu is held.
+func (e *env) readyLocked() {
+	if e.initDone || !e.initialized || e.extsReady < len(e.exts) {
 		return
 	}
-	e.mu.Lock()
-	sub := e.extShutdown
-	e.mu.Unlock()
-	if !sub {
-		<-e.dead
-		ac.req.close = true
-		return
-	}
-	body, _ := json.Marshal(struct {
-		EventType      string `json:"eventType"`
-		ShutdownReason string `json:"shutdownReason"`
-		DeadlineMs     int64  `json:"deadlineMs"`
-	}{"SHUTDOWN", "spindown", time.Now().Add(ShutdownGrace).UnixMilli()})
-	ac.reply(http.StatusOK, body, false)
+	e.initDone = true
+	e.initDuration = time.Since(e.start)
+	close(e.ready)
+	e.log.Debug("environment initialized", "pid", e.processID(), "init_ms", e.initDuration.Milliseconds())
 }
