@@ -45,6 +45,9 @@ type Options struct {
 	// CloudWatch each function has its own log group, so lines carry no
 	// function name). TailLog output is never prefixed.
 	PrefixFunctionLog bool
+	// Metrics receives the functions' Prometheus metrics; one per process,
+	// shared by every Pool it builds. nil counts nothing.
+	Metrics *Metrics
 }
 
 // Request is one invocation. Payload is opaque bytes owned by the Pool after
