@@ -51,6 +51,9 @@ type Options struct {
 	// Now is the clock [time.Now]. Delays are still waited in real time,
 	// measured against Now.
 	Now func() time.Time
+	// Metrics exposes Stats to Prometheus; one per process, given to
+	// every Open. nil: none.
+	Metrics *Metrics
 
 	// syncFreelist writes bbolt's freelist with every commit instead of
 	// rebuilding it at Open (NoFreelistSync): only for the benchmark that
@@ -159,6 +162,7 @@ func Open(opts Options, inv Invoker) (*Queue, error) {
 		return nil, err
 	}
 	q.w = newCommitter(db)
+	opts.Metrics.attach(q)
 	return q, nil
 }
 
@@ -292,6 +296,7 @@ func (q *Queue) Close(ctx context.Context) error {
 		if cerr := q.db.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("async: close queue: %w", cerr)
 		}
+		q.opts.Metrics.detach(q)
 	})
 	return err
 }
