@@ -45,16 +45,31 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) int 
 			"2 for an invalid configuration or bad usage.")
 	path := fs.String("config", "", "config file [./albedo.yaml if present, else the embedded default]")
 	accessLog := fs.String("access-log", "", "write ALB access-log lines (one per request, with error_reason) to this file; - = stdout")
+	logLevel := fs.String("log-level", "", "albedo's own log records from this level on: debug, info, warn or error [log.level, else info]")
+	logFormat := fs.String("log-format", "", "albedo's log on stderr: text, or json (one object per line; function output and START/END/REPORT\nin \"msg\", as Lambda writes them) [log.format, else text]")
 	file, code, ok := fs.parseConfig(args, path, stdout, stderr)
 	if !ok {
 		return code
+	}
+	if msg := checkLogFlags(*logLevel, *logFormat); msg != "" {
+		return fs.fail(stderr, "%s", msg)
 	}
 	cfg, source, err := loadConfig(file)
 	if err != nil {
 		printConfigError(stderr, err)
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	applyLogFlags(cfg, *logLevel, *logFormat)
+	log := newLogger(cfg.Log, stderr)
+	// fail reports a start-up or shutdown failure: a record in JSON
+	// format, so that every line on stderr parses, else a plain line.
+	fail := func(msg string) {
+		if cfg.Log.Format == "json" {
+			log.Error(msg)
+			return
+		}
+		fmt.Fprintln(stderr, "albedo: "+msg)
+	}
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -66,7 +81,7 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) int 
 	default:
 		f, err := os.OpenFile(*accessLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 		if err != nil {
-			fmt.Fprintf(stderr, "albedo: access log: %v\n", err)
+			fail("access log: " + err.Error())
 			return 1
 		}
 		defer f.Close()
@@ -75,11 +90,11 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) int 
 	s, err := start(ctx, cfg, log, stderr, alog)
 	if err != nil {
 		if ctx.Err() != nil && parent.Err() == nil {
-			fmt.Fprintln(stderr, "albedo: interrupted during start-up")
+			fail("interrupted during start-up")
 			return 1
 		}
 		for _, e := range unwrapAll(err) {
-			fmt.Fprintf(stderr, "albedo: %v\n", e)
+			fail(e.Error())
 		}
 		return 1
 	}
@@ -94,7 +109,7 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) int 
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if err := s.shutdown(sctx); err != nil {
-		fmt.Fprintf(stderr, "albedo: shutdown: %v\n", err)
+		fail("shutdown: " + err.Error())
 		return 1
 	}
 	return 0
@@ -115,6 +130,7 @@ type server struct {
 	// bodies is the body_memory_budget shared by the listeners and the
 	// admin API (Stats: bytes held, bodies refused).
 	bodies *intake.Budget
+	ops    *ops // metrics and the admin address's operations endpoints
 }
 
 // start binds every socket (bind), then builds and starts every part; on
@@ -122,6 +138,7 @@ type server struct {
 // the functions are served by the Invoke API alone.
 func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLog, accessLog io.Writer) (_ *server, err error) {
 	s := &server{cfg: cfg, bodies: intake.NewBudget(int64(cfg.BodyMemoryBudget) << 20)}
+	s.ops = newOps(cfg, s.bodies, log)
 	defer func() {
 		if err != nil {
 			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -148,6 +165,8 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 		FunctionLog:    functionLog,
 		// Lines name their function: every function logs to one terminal.
 		PrefixFunctionLog: true,
+		FunctionRecords:   functionRecords(cfg.Log, functionLog),
+		Metrics:           s.ops.executor,
 	}, executorFunctions(cfg))
 	if err != nil {
 		return nil, err
@@ -165,9 +184,18 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 		// the dispatcher does not throttle itself into backoff.
 		Workers: min(asyncWorkers, cfg.MaxConcurrency),
 		Logger:  log,
+		Metrics: s.ops.async,
 	}, s.pool)
 	if err != nil {
 		return nil, stateOpenError(cfg.StateDir, err)
+	}
+	s.ops.queue.Store(s.queue)
+	// The admin address serves from here: the Invoke API (an invocation
+	// waits for its function's build) and /readyz, 503 until the
+	// listeners serve.
+	s.ops.setNotReady("starting: building functions")
+	if err := s.startAdmin(log); err != nil {
+		return nil, err
 	}
 	if err := s.pool.Prepare(ctx); err != nil {
 		return nil, err
@@ -177,17 +205,20 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 		Invoker:  s.pool,
 		Policies: s.policies,
 		Logger:   log.With("component", "targetgroup"),
+		Metrics:  s.ops.groups,
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.health = targetgroup.StartHealthChecks(context.Background(), cfg, s.groups, s.pool, log.With("component", "health"))
+	s.ops.health.Store(s.health)
+	s.ops.setNotReady("starting: listeners not serving yet")
 	if len(cfg.Listeners) > 0 { // else functions only: the Invoke API alone
 		fw := make(map[string]balancer.Forwarder, len(s.groups))
 		for name, g := range s.groups {
 			fw[name] = g
 		}
-		s.bal, err = balancer.New(cfg, fw, balancer.Options{Logger: log, AccessLog: accessLog, Listeners: s.socks.listeners, BodyBudget: s.bodies})
+		s.bal, err = balancer.New(cfg, fw, balancer.Options{Logger: log, AccessLog: accessLog, Listeners: s.socks.listeners, BodyBudget: s.bodies, Metrics: s.ops.balancer})
 		if err != nil {
 			return nil, err
 		}
@@ -196,30 +227,41 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 			return nil, err
 		}
 	}
-	if s.socks.admin != nil {
-		api, err := invokeapi.New(invokeapi.Options{
-			Invoker:     s.pool,
-			Queue:       s.queue,
-			Policies:    s.policies,
-			Credentials: cfg.Admin.Credentials,
-			Address:     cfg.Admin.Address,
-			BodyBudget:  s.bodies,
-			Region:      cfg.Region,
-			AccountID:   cfg.AccountID,
-			Logger:      log,
-		})
-		if err != nil {
-			return nil, err
-		}
-		s.adminLn = s.socks.admin
-		if ap, perr := netip.ParseAddrPort(s.adminLn.Addr().String()); perr == nil && !ap.Addr().IsLoopback() && cfg.Admin.Credentials == nil {
-			log.Warn("the admin listener (Lambda Invoke and policy API) is reachable beyond this machine without credentials: anyone who reaches it can invoke functions and change their policies; set admin.credentials or a loopback admin.address",
-				"address", s.adminLn.Addr().String())
-		}
-		s.admin = api.NewServer()
-		go func() { _ = s.admin.Serve(s.adminLn) }()
-	}
+	s.ops.setReady()
 	return s, nil
+}
+
+// startAdmin serves the admin address, if there is one: the Lambda API
+// and the operations endpoints (ops).
+func (s *server) startAdmin(log *slog.Logger) error {
+	if s.socks.admin == nil {
+		return nil
+	}
+	cfg := s.cfg
+	api, err := invokeapi.New(invokeapi.Options{
+		Invoker:     s.pool,
+		Queue:       s.queue,
+		Policies:    s.policies,
+		Credentials: cfg.Admin.Credentials,
+		Address:     cfg.Admin.Address,
+		BodyBudget:  s.bodies,
+		Region:      cfg.Region,
+		AccountID:   cfg.AccountID,
+		Logger:      log,
+		Routes:      s.ops.routes(),
+		OpsToken:    cfg.Admin.OpsToken,
+	})
+	if err != nil {
+		return err
+	}
+	s.adminLn = s.socks.admin
+	if ap, perr := netip.ParseAddrPort(s.adminLn.Addr().String()); perr == nil && !ap.Addr().IsLoopback() && cfg.Admin.Credentials == nil {
+		log.Warn("the admin listener (Lambda Invoke and policy API) is reachable beyond this machine without credentials: anyone who reaches it can invoke functions and change their policies; set admin.credentials or a loopback admin.address",
+			"address", s.adminLn.Addr().String())
+	}
+	s.admin = api.NewServer()
+	go func() { _ = s.admin.Serve(s.adminLn) }()
+	return nil
 }
 
 // describe prints the listeners' addresses and the groups' ARNs.
@@ -247,6 +289,9 @@ func (s *server) describe(w io.Writer) {
 // stops the async dispatcher and every function environment.
 func (s *server) shutdown(ctx context.Context) error {
 	var errs []error
+	if s.ops != nil {
+		s.ops.setNotReady("shutting down")
+	}
 	if s.socks != nil {
 		// Sockets not yet serving; closing the admin socket also ends an
 		// admin Serve that fasthttp's shutdown would miss because it had

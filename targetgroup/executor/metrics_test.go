@@ -3,9 +3,6 @@ package executor
 import (
 	"context"
 	"errors"
-	"regexp"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,43 +10,6 @@ import (
 
 	"github.com/albedo-lb/albedo/internal/metricstest"
 )
-
-// reportRE reads the figures of a REPORT line.
-var reportRE = regexp.MustCompile(`^REPORT RequestId: \S+\tDuration: [0-9.]+ ms\tBilled Duration: ([0-9]+) ms\tMemory Size: ([0-9]+) MB\tMax Memory Used: ([0-9]+) MB\t`)
-
-// reportTotals are what a function's REPORT lines add up to.
-type reportTotals struct {
-	lines, cold, timeouts int
-	gbSeconds             float64
-	maxMemoryMB           int
-}
-
-func sumReports(t *testing.T, log string) reportTotals {
-	t.Helper()
-	var r reportTotals
-	for _, line := range strings.Split(log, "\n") {
-		if !strings.HasPrefix(line, "REPORT ") {
-			continue
-		}
-		m := reportRE.FindStringSubmatch(line)
-		if m == nil {
-			t.Fatalf("REPORT line does not parse: %q", line)
-		}
-		billed, _ := strconv.Atoi(m[1])
-		size, _ := strconv.Atoi(m[2])
-		used, _ := strconv.Atoi(m[3])
-		r.lines++
-		r.gbSeconds += float64(size) / 1024 * float64(billed) / 1000
-		r.maxMemoryMB = max(r.maxMemoryMB, used)
-		if strings.Contains(line, "\tInit Duration: ") {
-			r.cold++
-		}
-		if strings.Contains(line, "\tStatus: timeout\t") {
-			r.timeouts++
-		}
-	}
-	return r
-}
 
 // TestMetricsMatchReports: after successes, a function error, a timeout
 // (which costs a cold start after it) and throttles, the function metrics
@@ -78,8 +38,8 @@ func TestMetricsMatchReports(t *testing.T) {
 			t.Fatalf("blocked: %v, want a throttle", err)
 		}
 	}
-	want := sumReports(t, flog.String())
-	if want.lines != 6 || want.timeouts != 1 || want.cold != 2 {
+	want := metricstest.SumReports(t, flog.String(), "")
+	if want.Lines != 6 || want.Timeouts != 1 || want.Cold != 2 {
 		t.Fatalf("REPORT lines %+v: want 6 lines, 1 timeout, 2 cold starts\n%s", want, flog.String())
 	}
 
@@ -97,7 +57,7 @@ func TestMetricsMatchReports(t *testing.T) {
 		{"blocked invocations", s.Get("albedo_function_invocations_total", "function", "blocked"), 0},
 		{"duration count", s.Get("albedo_function_duration_seconds_count", fnLabel...), 6},
 		{"init duration count", s.Get("albedo_function_init_duration_seconds_count", fnLabel...), 2},
-		{"max memory", s.Get("albedo_function_max_memory_used_bytes", fnLabel...), float64(want.maxMemoryMB) * (1 << 20)},
+		{"max memory", s.Get("albedo_function_max_memory_used_bytes", fnLabel...), float64(want.MaxMemoryMB) * (1 << 20)},
 		{"idle environments", s.Get("albedo_function_environments", "function", "metered", "state", "idle"), 1},
 		{"busy environments", s.Get("albedo_function_environments", "function", "metered", "state", "busy"), 0},
 		{"concurrent executions", s.Get("albedo_function_concurrent_executions", fnLabel...), 0},
@@ -107,15 +67,15 @@ func TestMetricsMatchReports(t *testing.T) {
 			t.Errorf("%s = %g, want %g", c.name, c.got, c.want)
 		}
 	}
-	if got := s.Get("albedo_function_billed_gb_seconds_total", fnLabel...); !metricstest.Near(got, want.gbSeconds) {
-		t.Errorf("billed GB-s = %.12g, REPORT lines say %.12g", got, want.gbSeconds)
+	if got := s.Get("albedo_function_billed_gb_seconds_total", fnLabel...); !metricstest.Near(got, want.GBSeconds) {
+		t.Errorf("billed GB-s = %.12g, REPORT lines say %.12g", got, want.GBSeconds)
 	}
-	wantCost := float64(want.lines)*pricing.RequestUSDPerMillion/1e6 + want.gbSeconds*pricing.GBSecondUSD
+	wantCost := float64(want.Lines)*pricing.RequestUSDPerMillion/1e6 + want.GBSeconds*pricing.GBSecondUSD
 	if got := s.Get("albedo_function_estimated_cost_usd_total", fnLabel...); !metricstest.Near(got, wantCost) {
 		t.Errorf("cost = %.15g USD, REPORT lines say %.15g", got, wantCost)
 	}
-	if want.maxMemoryMB < 20 {
-		t.Errorf("max memory used %d MB after allocating 20 MB", want.maxMemoryMB)
+	if want.MaxMemoryMB < 20 {
+		t.Errorf("max memory used %d MB after allocating 20 MB", want.MaxMemoryMB)
 	}
 	if t.Failed() {
 		t.Logf("metrics:\n%s\nlog:\n%s", s, flog.String())

@@ -103,7 +103,7 @@ func New(opts Options, fns []Function) (*Pool, error) {
 	p := &Pool{
 		opts: opts,
 		log:  opts.Logger.With("component", "executor"),
-		flog: &lineWriter{w: opts.FunctionLog, prefix: opts.PrefixFunctionLog},
+		flog: &lineWriter{w: opts.FunctionLog, prefix: opts.PrefixFunctionLog, rec: opts.FunctionRecords},
 		fns:  make(map[string]*function, len(fns)),
 		all:  make(map[*env]struct{}),
 		done: make(chan struct{}),

@@ -273,6 +273,9 @@ func (q *Queue) accepted(ev *event) {
 	q.sched.add(item{key: ev.Key, function: ev.Function, due: ev.Next})
 }
 
+// Closed reports whether Close was called: the queue accepts nothing more.
+func (q *Queue) Closed() bool { return q.closed.Load() }
+
 // Close stops dispatching, waits for in-flight deliveries until ctx is
 // done, then cancels those still running (their events stay stored and
 // are delivered again after the next Open) and closes the database. Close
