@@ -278,7 +278,7 @@ func (s *server) describe(w io.Writer) {
 		}
 	}
 	if s.adminLn != nil {
-		fmt.Fprintf(w, "  admin     http://%s  (Lambda Invoke API)\n", s.adminLn.Addr())
+		fmt.Fprintf(w, "  admin     http://%s  (Lambda Invoke API; /metrics /healthz /readyz /targetgroups)\n", s.adminLn.Addr())
 	}
 	for _, tg := range s.cfg.TargetGroups {
 		fmt.Fprintf(w, "  target group %s  %s -> %s\n", tg.Name, tg.ARN, tg.Function)
