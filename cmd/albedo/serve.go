@@ -30,7 +30,8 @@ const shutdownGrace = 30 * time.Second
 // asyncWorkers caps concurrent asynchronous deliveries.
 const asyncWorkers = 64
 
-// runServe is `albedo serve [-config FILE | FILE] [-access-log FILE|-]`.
+// runServe is `albedo serve [-config FILE | FILE] [-access-log FILE|-]
+// [-log-level LEVEL] [-log-format text|json]`.
 func runServe(args []string, stdout, stderr io.Writer) int {
 	return serve(context.Background(), args, stdout, stderr)
 }
@@ -38,7 +39,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 // serve runs albedo until ctx is done or a signal arrives. It is separate
 // from runServe so tests can run the real server in-process.
 func serve(parent context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("serve", "albedo serve [-config FILE | FILE] [-access-log FILE|-]",
+	fs := newFlags("serve", "albedo serve [-config FILE | FILE] [-access-log FILE|-] [-log-level LEVEL] [-log-format text|json]",
 		"Serve the config FILE (the same as -config FILE), else ./albedo.yaml, else the embedded\n"+
 			"default, until SIGINT or SIGTERM. Every listener and the admin address are bound\n"+
 			"before anything else starts. Exit status: 0 after a signal, 1 if start-up fails,\n"+
