@@ -28,7 +28,35 @@ type logEntry struct {
 	clientGone   bool   // the client hung up before the answer: 460
 	dispatched   time.Time
 	answered     time.Time
+
+	rm *ruleMetrics   // the matched rule's series; nil before a rule ran or without metrics
+	tm *targetMetrics // the forward's target series; nil without a forward or metrics
+
+	sized          bool // received and sent are measured
+	received, sent int
 }
+
+// measure computes received_bytes and sent_bytes once, for the access log
+// and the metrics: received counts the head as sent (request line, headers,
+// CRLFs) and the body bytes read (none for a body refused or ignored
+// unread: Request.Body would read all of it); sent counts the response
+// head as fasthttp serialises it (before it adds Date) and the body, 0
+// for a client that hung up (460).
+func (e *logEntry) measure(ctx *fasthttp.RequestCtx) {
+	if e.sized {
+		return
+	}
+	e.sized = true
+	h := &ctx.Request.Header
+	e.received = len(h.Method()) + 1 + len(h.RequestURI()) + 1 + len(h.Protocol()) + 2 + len(h.RawHeaders()) + bodyLen(&ctx.Request)
+	if !e.clientGone {
+		// Header reuses the response header's own buffer: no allocation.
+		e.sent = len(ctx.Response.Header.Header()) + len(ctx.Response.Body())
+	}
+}
+
+func (e *logEntry) receivedBytes(ctx *fasthttp.RequestCtx) int { e.measure(ctx); return e.received }
+func (e *logEntry) sentBytes(ctx *fasthttp.RequestCtx) int     { e.measure(ctx); return e.sent }
 
 // StatusClientClosed is the elb_status_code ALB logs for a client that
 // closed its connection before the answer (alb.md §2.6); the client never
@@ -109,9 +137,8 @@ func (a *accessLog) writeLine(line []byte) {
 //
 // Approximations (documented in doc.go): request_processing_time starts
 // when the handler is called (after the head; a forward reads the body
-// within it); received_bytes leaves out a body never read; sent_bytes
-// counts the response head as serialised before fasthttp adds Date, plus
-// the body (0 for a client that hung up, 460); trace_id is the client's X-Amzn-Trace-Id ("-" when none) since the
+// within it); received_bytes and sent_bytes as logEntry.measure counts
+// them; trace_id is the client's X-Amzn-Trace-Id ("-" when none) since the
 // id albedo generates is made inside the target group; conn_trace_id is
 // "TID_" and the connection number in hex (format UNCONFIRMED).
 func appendLogLine(dst []byte, elb string, l *listener, ctx *fasthttp.RequestCtx, e *logEntry, now time.Time) []byte {
@@ -157,19 +184,10 @@ func appendLogLine(dst []byte, elb string, l *listener, ctx *fasthttp.RequestCtx
 	}
 	dst = append(dst, ' ')
 	h := &req.Header
-	received := len(h.Method()) + 1 + len(h.RequestURI()) + 1 + len(h.Protocol()) + 2 + len(h.RawHeaders()) + bodyLen(req)
-	dst = strconv.AppendInt(dst, int64(received), 10) // 11 received_bytes
+	dst = strconv.AppendInt(dst, int64(e.receivedBytes(ctx)), 10) // 11 received_bytes
 	dst = append(dst, ' ')
-	sent := 0
-	if !e.clientGone {
-		// ResponseHeader.AppendBytes writes from dst[:0]; hand it the
-		// spare capacity after the line so far, only to measure the
-		// head's size.
-		head := resp.Header.AppendBytes(dst[len(dst):])
-		sent = len(head) + len(resp.Body())
-	}
-	dst = strconv.AppendInt(dst, int64(sent), 10) // 12 sent_bytes
-	dst = append(dst, ` "`...)                    // 13 request
+	dst = strconv.AppendInt(dst, int64(e.sentBytes(ctx)), 10) // 12 sent_bytes
+	dst = append(dst, ` "`...)                                // 13 request
 	dst = appendEscaped(dst, h.Method())
 	dst = append(dst, ' ')
 	dst = append(dst, l.scheme...)

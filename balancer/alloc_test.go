@@ -5,6 +5,8 @@ package balancer
 import (
 	"io"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // TestZeroAllocs: parsing the request view and running every rule
@@ -34,6 +36,7 @@ func TestZeroAllocs(t *testing.T) {
 		name string
 		fn   func()
 	}{name: "access log line", fn: func() {
+		e.sized = false
 		line = appendLogLine(line[:0], "app/albedo/0123456789abcdef", l, ctx, &e, ctx.Time())
 	}})
 	logged := benchListener(t, Options{AccessLog: io.Discard})
@@ -45,6 +48,25 @@ func TestZeroAllocs(t *testing.T) {
 		logged.handle(ctx)
 		ctx.Response.Reset()
 	}})
+	for _, o := range []struct {
+		name string
+		opts Options
+	}{
+		{"handle forward with metrics", Options{Metrics: NewMetrics(prometheus.NewRegistry())}},
+		{"handle forward with metrics and access log", Options{Metrics: NewMetrics(prometheus.NewRegistry()), AccessLog: io.Discard}},
+	} {
+		ml := benchListener(t, o.opts)
+		if ml.b.alog != nil {
+			t.Cleanup(func() { ml.b.alog.Close() })
+		}
+		tests = append(tests, struct {
+			name string
+			fn   func()
+		}{name: o.name, fn: func() {
+			ml.handle(ctx)
+			ctx.Response.Reset()
+		}})
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.fn() // warm internal buffers

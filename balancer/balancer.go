@@ -90,6 +90,9 @@ type Options struct {
 	// process's other servers; a body beyond it gets 503
 	// (ReasonBodyBudgetExceeded). nil: no cap.
 	BodyBudget *intake.Budget
+	// Metrics receives the load balancer's Prometheus metrics; one per
+	// process, given to every Balancer built. nil counts nothing.
+	Metrics *Metrics
 }
 
 // Balancer serves every listener of a config. Build it with New, then Start
@@ -150,8 +153,9 @@ func New(cfg *config.Config, groups map[string]Forwarder, opts Options) (*Balanc
 	for _, tg := range cfg.TargetGroups {
 		arns[tg.Name] = tg.ARN
 	}
+	groupErrs := map[string]*groupErrors{}
 	for i := range cfg.Listeners {
-		l, err := compileListener(b, i, &cfg.Listeners[i], groups, arns)
+		l, err := compileListener(b, i, &cfg.Listeners[i], groups, arns, groupErrs)
 		if err != nil {
 			return nil, err
 		}
@@ -192,7 +196,7 @@ func orDefault(d, def time.Duration) time.Duration {
 // Lambda limit and the body budget are enforced there), after a 1-byte
 // prefetch.
 func (b *Balancer) newServer(l *listener) *fasthttp.Server {
-	return &fasthttp.Server{
+	s := &fasthttp.Server{
 		Handler:            l.handle,
 		ErrorHandler:       l.handleReadError,
 		ExpectHandler:      l.expect,
@@ -218,6 +222,10 @@ func (b *Balancer) newServer(l *listener) *fasthttp.Server {
 		ReduceMemoryUsage: true,
 		Logger:            fasthttpLogger{l.log},
 	}
+	if l.m != nil {
+		s.ConnState = l.m.connState
+	}
+	return s
 }
 
 // expect decides "Expect: 100-continue" requests before their body is
@@ -246,7 +254,7 @@ func (l *listener) expect(ctx *fasthttp.RequestCtx) (status int) {
 		return fasthttp.StatusContinue
 	}
 	writeError(&ctx.Response, fasthttp.StatusRequestEntityTooLarge)
-	e := logEntry{rule: r.priority, action: "forward", reason: ReasonRequestTooLarge}
+	e := logEntry{rule: r.priority, action: "forward", reason: ReasonRequestTooLarge, rm: r.m}
 	l.writeLog(ctx, &e)
 	return ctx.Response.StatusCode() // 413, or 500 if writeLog recovered a panic
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
 )
 
@@ -43,6 +44,32 @@ func BenchmarkHandleAccessLog(b *testing.B) {
 	}
 }
 
+// BenchmarkHandleMetrics: the forward path with metrics on, alone and
+// with the access log; compare with BenchmarkHandle and
+// BenchmarkHandleAccessLog.
+func BenchmarkHandleMetrics(b *testing.B) {
+	for _, tt := range []struct {
+		name string
+		opts Options
+	}{
+		{"metrics", Options{Metrics: NewMetrics(prometheus.NewRegistry())}},
+		{"metrics+accesslog", Options{Metrics: NewMetrics(prometheus.NewRegistry()), AccessLog: io.Discard}},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			l := benchListener(b, tt.opts)
+			if l.b.alog != nil {
+				b.Cleanup(func() { l.b.alog.Close() })
+			}
+			ctx := benchCtx(b)
+			b.ReportAllocs()
+			for b.Loop() {
+				l.handle(ctx)
+				ctx.Response.Reset()
+			}
+		})
+	}
+}
+
 func BenchmarkGlob(b *testing.B) {
 	cases := []struct{ pattern, subject string }{
 		{"/api/v?/orders/*", "/api/v2/orders/12345/items"},
@@ -69,6 +96,7 @@ func BenchmarkAccessLogLine(b *testing.B) {
 	now := ctx.Time()
 	b.ReportAllocs()
 	for b.Loop() {
+		e.sized = false
 		line = appendLogLine(line[:0], "app/albedo/0123456789abcdef", l, ctx, &e, now)
 	}
 }

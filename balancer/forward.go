@@ -27,6 +27,7 @@ type weightedTarget struct {
 	fwd      Forwarder
 	weight   int
 	upTo     int
+	m        *targetMetrics // nil without metrics
 }
 
 // pick chooses a group index in proportion to the weights, or -1 when every

@@ -25,6 +25,7 @@ type rule struct {
 	priority int // 0 = the default rule
 	conds    []condition
 	action   action
+	m        *ruleMetrics // nil without metrics
 }
 
 func (r *rule) match(req *request) bool {
@@ -46,17 +47,19 @@ type listener struct {
 	rules  []rule // sorted by priority; the default rule last
 	log    *slog.Logger
 	server *fasthttp.Server
-	tls    *tls.Config // nil for HTTP
+	tls    *tls.Config      // nil for HTTP
+	m      *listenerMetrics // nil without metrics
 }
 
 // compileListener compiles one listener's rules, sorted by priority, with
 // the default action appended as the final, condition-less rule.
-func compileListener(b *Balancer, idx int, lc *config.Listener, groups map[string]Forwarder, arns map[string]string) (*listener, error) {
+func compileListener(b *Balancer, idx int, lc *config.Listener, groups map[string]Forwarder, arns map[string]string, groupErrs map[string]*groupErrors) (*listener, error) {
 	l := &listener{
 		b:      b,
 		port:   lc.Port,
 		scheme: "http",
 		log:    b.log.With("listener", lc.Port),
+		m:      b.opts.Metrics.listener(lc.Port),
 	}
 	if lc.Protocol == "HTTPS" {
 		l.scheme = "https"
@@ -91,7 +94,27 @@ func compileListener(b *Balancer, idx int, lc *config.Listener, groups map[strin
 		return nil, fmt.Errorf("listeners[%d] default_action: %w", idx, err)
 	}
 	l.rules = append(l.rules, rule{priority: 0, action: a})
+	l.resolveMetrics(groupErrs)
 	return l, nil
+}
+
+// resolveMetrics resolves the series of every rule and forward target.
+func (l *listener) resolveMetrics(groupErrs map[string]*groupErrors) {
+	if l.m == nil {
+		return
+	}
+	for i := range l.rules {
+		r := &l.rules[i]
+		prio := strconv.Itoa(r.priority)
+		// The default rule is reached after every other rule was tried,
+		// and is not counted itself (ALB's RuleEvaluations).
+		r.m = l.m.rule(prio, min(i+1, len(l.rules)-1))
+		if fa := r.action.forward; fa != nil {
+			for j := range fa.groups {
+				fa.groups[j].m = l.m.target(prio, fa.groups[j].name, groupErrs)
+			}
+		}
+	}
 }
 
 func actionID(port, priority int) string {
@@ -144,7 +167,7 @@ func (l *listener) handle(ctx *fasthttp.RequestCtx) {
 	var req request
 	req.parse(ctx)
 	r := l.match(&req)
-	e.rule = r.priority
+	e.rule, e.rm = r.priority, r.m
 	switch r.action.kind {
 	case actForward:
 		e.action = "forward"
@@ -180,9 +203,11 @@ func (l *listener) finish(ctx *fasthttp.RequestCtx, e *logEntry, body *intake.Bo
 // an access log. It recovers on its own: it runs after the handler's
 // recover (in finish) and in fasthttp's other hooks, which fasthttp does
 // not protect either.
+//
+// It also counts the request in the metrics, from the same entry.
 func (l *listener) writeLog(ctx *fasthttp.RequestCtx, e *logEntry) {
 	a := l.b.alog
-	if a == nil {
+	if a == nil && l.m == nil {
 		return
 	}
 	defer func() {
@@ -190,7 +215,13 @@ func (l *listener) writeLog(ctx *fasthttp.RequestCtx, e *logEntry) {
 			l.panicked(ctx, p)
 		}
 	}()
-	a.write(l, ctx, e, time.Now())
+	now := time.Now()
+	if l.m != nil {
+		l.m.count(ctx, e, now)
+	}
+	if a != nil {
+		a.write(l, ctx, e, now)
+	}
 }
 
 // panicked logs a recovered panic and replaces the response with a 500.
@@ -245,7 +276,7 @@ func (l *listener) forward(ctx *fasthttp.RequestCtx, req *request, fa *forwardAc
 		return
 	}
 	g := &fa.groups[gi]
-	e.groupARN = g.arn
+	e.groupARN, e.tm = g.arn, g.m
 	if isWebSocket(&ctx.Request.Header) {
 		// The client expects the connection to change protocol; close it.
 		e.reason = ReasonWebsocketNotSupported
@@ -270,7 +301,7 @@ func (l *listener) forward(ctx *fasthttp.RequestCtx, req *request, fa *forwardAc
 		ListenerPort: l.port,
 		Scheme:       l.scheme,
 	}
-	if l.b.alog != nil {
+	if l.b.alog != nil || l.m != nil {
 		e.dispatched = time.Now()
 		defer func() { e.answered = time.Now() }()
 	}

@@ -41,6 +41,10 @@ type Config struct {
 	// looked up on PATH. Runtimes not named use PATH: node; python3.N,
 	// then python3.
 	Runtimes map[string]string `yaml:"runtimes"`
+	// Log configures albedo's own log on stderr.
+	Log Log `yaml:"log"`
+	// Pricing holds the rates of the estimated-cost metrics.
+	Pricing Pricing `yaml:"pricing"`
 
 	Listeners    []Listener    `yaml:"listeners"`
 	TargetGroups []TargetGroup `yaml:"target_groups"`
@@ -70,6 +74,27 @@ type Admin struct {
 	// Credentials, when set, make every admin request require a valid SigV4
 	// signature made with them.
 	Credentials *Credentials `yaml:"credentials"`
+	// OpsToken, when set, admits a request for the read-only operations
+	// endpoints (/metrics, /targetgroups) that carries "Authorization:
+	// Bearer <OpsToken>", from any host and without a signature: a
+	// Prometheus scraper cannot sign SigV4. 16-256 visible ASCII
+	// characters.
+	OpsToken string `yaml:"ops_token"`
+}
+
+// Log configures albedo's own log records (stderr). The -log-level and
+// -log-format flags of serve override it.
+type Log struct {
+	Level  string `yaml:"level"`  // [info] debug | info | warn | error
+	Format string `yaml:"format"` // [text] text | json
+}
+
+// Pricing is what the estimated-cost metrics charge: AWS's published x86
+// on-demand Lambda prices by default (us-east-1, first tier; the free tier
+// is not subtracted).
+type Pricing struct {
+	RequestUSDPerMillion float64 `yaml:"request_usd_per_million"` // [0.20] USD per million requests, >= 0
+	GBSecondUSD          float64 `yaml:"gb_second_usd"`           // [0.0000166667] USD per GB-second, >= 0
 }
 
 // Credentials is an AWS access key pair.

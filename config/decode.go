@@ -183,6 +183,13 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 			return
 		}
 		v.SetInt(i)
+	case reflect.Float64:
+		var f float64
+		if n.Kind != yaml.ScalarNode || (n.Tag != "!!float" && n.Tag != "!!int") || n.Decode(&f) != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			d.fail(n, path, "expected a number, got %s", kindName(n))
+			return
+		}
+		v.SetFloat(f)
 	default:
 		// Programmer error: a schema field of a kind the decoder does not know.
 		panic(fmt.Sprintf("config: cannot decode into %s", v.Type()))

@@ -24,6 +24,12 @@ const (
 	DefaultStickiness       = 3600
 	DefaultRetryAttempts    = 2
 	DefaultMaxEventAge      = 21600
+	DefaultLogLevel         = "info"
+	DefaultLogFormat        = "text"
+	// DefaultRequestUSDPerMillion and DefaultGBSecondUSD are AWS's x86
+	// on-demand Lambda prices (us-east-1, first tier; lambda.md §3.6).
+	DefaultRequestUSDPerMillion = 0.20
+	DefaultGBSecondUSD          = 0.0000166667
 )
 
 // applyDefaults fills every unset field and normalizes the forms the file
@@ -54,6 +60,18 @@ func applyDefaults(c *Config, d *decoder, dir string) {
 	}
 	if c.StateDir == "" {
 		c.StateDir = DefaultStateDir
+	}
+	if c.Log.Level == "" && !d.isSet("log.level") {
+		c.Log.Level = DefaultLogLevel
+	}
+	if c.Log.Format == "" && !d.isSet("log.format") {
+		c.Log.Format = DefaultLogFormat
+	}
+	if !d.isSet("pricing.request_usd_per_million") {
+		c.Pricing.RequestUSDPerMillion = DefaultRequestUSDPerMillion
+	}
+	if !d.isSet("pricing.gb_second_usd") {
+		c.Pricing.GBSecondUSD = DefaultGBSecondUSD
 	}
 
 	for i := range c.Listeners {

@@ -111,9 +111,30 @@ func (v *validator) validate() {
 		v.errorf("admin.address", `"" disables the Invoke API, and there are no listeners: nothing would be served; set admin.address (default 127.0.0.1:9001) or add a listener`)
 	}
 	v.runtimes()
+	v.logAndPricing()
 	v.listeners()
 	v.targetGroups()
 	v.functions()
+}
+
+// logAndPricing checks the log: and pricing: settings.
+func (v *validator) logAndPricing() {
+	switch v.cfg.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		v.errorf("log.level", "must be debug, info, warn or error, got %q", v.cfg.Log.Level)
+	}
+	switch v.cfg.Log.Format {
+	case "text", "json":
+	default:
+		v.errorf("log.format", "must be text or json, got %q", v.cfg.Log.Format)
+	}
+	if p := v.cfg.Pricing.RequestUSDPerMillion; p < 0 {
+		v.errorf("pricing.request_usd_per_million", "must not be negative, got %g", p)
+	}
+	if p := v.cfg.Pricing.GBSecondUSD; p < 0 {
+		v.errorf("pricing.gb_second_usd", "must not be negative, got %g", p)
+	}
 }
 
 func (v *validator) admin() {
@@ -131,6 +152,26 @@ func (v *validator) admin() {
 			v.errorf("admin.credentials.secret_access_key", "required when credentials are set")
 		}
 	}
+	if t := a.OpsToken; t != "" || v.d.isSet("admin.ops_token") {
+		if msg := opsTokenProblem(t); msg != "" {
+			v.errorf("admin.ops_token", "%s", msg)
+		}
+	}
+}
+
+// opsTokenProblem says what is wrong with an admin.ops_token ("" when
+// nothing): it travels in an Authorization header, and a short one could
+// be guessed.
+func opsTokenProblem(t string) string {
+	if len(t) < 16 || len(t) > 256 {
+		return "must be 16-256 characters, got " + itoa(len(t))
+	}
+	for i := 0; i < len(t); i++ {
+		if t[i] <= ' ' || t[i] >= 0x7f {
+			return "must be visible ASCII characters (no spaces): it is sent as \"Authorization: Bearer <token>\""
+		}
+	}
+	return ""
 }
 
 // splitHostPort checks a host:port address; err is "" when it is valid.

@@ -22,6 +22,16 @@
 // balancer maps them to client statuses in one place. This package never
 // writes a status code for an error.
 //
+// Health (health.go): HealthChecker runs the enabled health checks and
+// Describe reports every group's target as DescribeTargetHealth does
+// (initial, healthy, unhealthy with Target.ResponseCodeMismatch,
+// Target.Timeout or Target.FailedHealthChecks, unused when no rule
+// forwards to the group, unavailable when checks are disabled).
+//
+// Metrics (metrics.go, Options.Metrics, one per process): the bytes of
+// events and answers per group, health checks by result, and each target's
+// health state, read from the latest HealthChecker at scrape time.
+//
 // Concurrency: a Group is immutable after New and safe for concurrent use.
 // Forward runs synchronously inside the fasthttp handler and retains
 // nothing of req, resp or conn after it returns.

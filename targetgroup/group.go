@@ -32,6 +32,9 @@ type Options struct {
 	// trace ids).
 	Encoder *lambdaadapter.Encoder
 	Logger  *slog.Logger
+	// Metrics receives the groups' Prometheus metrics; one per process,
+	// given every time groups are built. nil counts nothing.
+	Metrics *Metrics
 }
 
 // Group is one Lambda target group.
@@ -47,6 +50,7 @@ type Group struct {
 	perms *permissionCache
 	// lastPerm is the group's last permission decision (see permitted).
 	lastPerm atomic.Pointer[decision]
+	m        *groupMetrics // nil without Options.Metrics
 }
 
 // New builds every target group of cfg, keyed by name.
@@ -78,6 +82,7 @@ func New(cfg *config.Config, opts Options) (map[string]*Group, error) {
 			pol:        pol,
 			enc:        enc,
 			perms:      perms,
+			m:          opts.Metrics.group(tg.Name),
 		}
 	}
 	return groups, nil
@@ -114,6 +119,7 @@ func (g *Group) Forward(ctx context.Context, req *fasthttp.Request, conn lambdaa
 	// X-Amzn-Trace-Id the ALB put into the event, as on AWS where the ALB
 	// passes its trace header to the invocation.
 	out, err := g.inv.Invoke(ctx, executor.Request{Function: g.function, Payload: payload, TraceID: string(trace)})
+	g.m.bytes(len(payload), len(out.Payload))
 	if err != nil {
 		return fmt.Errorf("forward to %s: %w", g.name, err)
 	}

@@ -99,20 +99,36 @@ func startAlbedo(t *testing.T, env []string, logPath string, args ...string) *ch
 // test's).
 func startAlbedoIn(t *testing.T, dir string, env []string, logPath string, args ...string) *childAlbedo {
 	t.Helper()
+	return startAlbedoStreams(t, dir, env, logPath, logPath, args...)
+}
+
+// startAlbedoStreams is startAlbedoIn with stdout and stderr appended to
+// files of their own (they may be the same path).
+func startAlbedoStreams(t *testing.T, dir string, env []string, stdoutPath, stderrPath string, args ...string) *childAlbedo {
+	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		t.Fatal(err)
+	open := func(path string) *os.File {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
 	}
+	out := open(stdoutPath)
 	defer out.Close()
+	errOut := out
+	if stderrPath != stdoutPath {
+		errOut = open(stderrPath)
+		defer errOut.Close()
+	}
 	cmd := exec.Command(self, args...)
 	cmd.Dir = dir
 	cmd.Env = append(append(os.Environ(), serveChildEnv+"=1"), env...)
 	cmd.Stdout = out
-	cmd.Stderr = out
+	cmd.Stderr = errOut
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

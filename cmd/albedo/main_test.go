@@ -92,6 +92,8 @@ func TestRun(t *testing.T) {
 		{name: "serve -h", args: []string{"serve", "-h"}, code: 0, stdout: []string{"usage: albedo serve", "-access-log string", "-config string"}},
 		{name: "serve --help", args: []string{"serve", "--help"}, code: 0, stdout: []string{"usage: albedo serve"}},
 		{name: "serve bad flag", args: []string{"serve", "-nope"}, code: 2, stderr: []string{"albedo serve: flag provided but not defined: -nope", "usage: albedo serve"}},
+		{name: "serve bad log level", args: []string{"serve", "-log-level", "loud", example}, code: 2, stderr: []string{`albedo serve: -log-level "loud": want debug, info, warn or error`, "usage: albedo serve"}},
+		{name: "serve bad log format", args: []string{"serve", "-log-format", "xml", example}, code: 2, stderr: []string{`albedo serve: -log-format "xml": want text or json`}},
 		{name: "serve two paths", args: []string{"serve", example, invalid}, code: 2, stderr: []string{`albedo serve: unexpected argument "` + invalid + `"`}},
 		{name: "serve both", args: []string{"serve", "-config", example, invalid}, code: 2, stderr: []string{"albedo serve: config file given twice"}},
 		// The positional path is served: this one is invalid, so serve

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -32,7 +33,8 @@ const shutdownGrace = 30 * time.Second
 // asyncWorkers caps concurrent asynchronous deliveries.
 const asyncWorkers = 64
 
-// runServe is `albedo serve [-config FILE | FILE] [-access-log FILE|-]`.
+// runServe is `albedo serve [-config FILE | FILE] [-access-log FILE|-]
+// [-log-level LEVEL] [-log-format text|json]`.
 func runServe(args []string, stdout, stderr io.Writer) int {
 	return serve(context.Background(), args, stdout, stderr)
 }
@@ -40,26 +42,47 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 // serve runs albedo until ctx is done or a signal arrives. It is separate
 // from runServe so tests can run the real server in-process.
 func serve(parent context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("serve", "albedo serve [-config FILE | FILE] [-access-log FILE|-]",
+	fs := newFlags("serve", "albedo serve [-config FILE | FILE] [-access-log FILE|-] [-log-level LEVEL] [-log-format text|json]",
 		"Serve the config FILE (the same as -config FILE), else ./albedo.yaml, else the embedded\n"+
 			"default, until SIGINT or SIGTERM. Every listener and the admin address are bound\n"+
 			"before anything else starts. Exit status: 0 after a signal, 1 if start-up fails,\n"+
 			"2 for an invalid configuration or bad usage.")
 	path := fs.String("config", "", "config file [./albedo.yaml if present, else the embedded default]")
 	accessLog := fs.String("access-log", "", "write ALB access-log lines (one per request, with error_reason) to this file; - = stdout")
+	logLevel := fs.String("log-level", "", "albedo's own log records from this level on: debug, info, warn or error [log.level, else info]")
+	logFormat := fs.String("log-format", "", "albedo's log on stderr: text, or json (one object per line; function output and START/END/REPORT\nin \"msg\", as Lambda writes them) [log.format, else text]")
 	file, code, ok := fs.parseConfig(args, path, stdout, stderr)
 	if !ok {
 		return code
+	}
+	if msg := checkLogFlags(*logLevel, *logFormat); msg != "" {
+		return fs.fail(stderr, "%s", msg)
 	}
 	cfg, source, err := loadConfig(file)
 	if err != nil {
 		printConfigError(stderr, err)
 		return 2
 	}
-	if code := reportRuntimes(stderr, cfg); code != 0 {
+	applyLogFlags(cfg, *logLevel, *logFormat)
+	log := newLogger(cfg.Log, stderr)
+	// fail reports a start-up or shutdown failure: a record in JSON
+	// format, so that every line on stderr parses, else a plain line.
+	fail := func(msg string) {
+		if cfg.Log.Format == "json" {
+			log.Error(msg)
+			return
+		}
+		fmt.Fprintln(stderr, "albedo: "+msg)
+	}
+	// Interpreter problems and config warnings: plain lines, or records in
+	// JSON format so that every line on stderr parses.
+	problems := io.Writer(stderr)
+	if cfg.Log.Format == "json" {
+		problems = logLines{log}
+	}
+	if code := reportRuntimes(problems, cfg); code != 0 {
 		return code
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -71,7 +94,7 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) int 
 	default:
 		f, err := os.OpenFile(*accessLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 		if err != nil {
-			fmt.Fprintf(stderr, "albedo: access log: %v\n", err)
+			fail("access log: " + err.Error())
 			return 1
 		}
 		defer f.Close()
@@ -80,11 +103,11 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) int 
 	s, err := start(ctx, cfg, log, stderr, alog)
 	if err != nil {
 		if ctx.Err() != nil && parent.Err() == nil {
-			fmt.Fprintln(stderr, "albedo: interrupted during start-up")
+			fail("interrupted during start-up")
 			return 1
 		}
 		for _, e := range unwrapAll(err) {
-			fmt.Fprintf(stderr, "albedo: %v\n", e)
+			fail(e.Error())
 		}
 		if errors.Is(err, config.ErrInvalid) { // a remote policy refused the config
 			return 2
@@ -102,7 +125,7 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) int 
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if err := s.shutdown(sctx); err != nil {
-		fmt.Fprintf(stderr, "albedo: shutdown: %v\n", err)
+		fail("shutdown: " + err.Error())
 		return 1
 	}
 	return 0
@@ -124,6 +147,7 @@ type server struct {
 	// bodies is the body_memory_budget shared by the listeners and the
 	// admin API (Stats: bytes held, bodies refused).
 	bodies *intake.Budget
+	ops    *ops // metrics and the admin address's operations endpoints
 }
 
 // start binds every socket (bind), then builds and starts every part; on
@@ -131,6 +155,7 @@ type server struct {
 // the functions are served by the Invoke API alone.
 func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLog, accessLog io.Writer) (_ *server, err error) {
 	s := &server{cfg: cfg, bodies: intake.NewBudget(int64(cfg.BodyMemoryBudget) << 20)}
+	s.ops = newOps(cfg, s.bodies, log)
 	defer func() {
 		if err != nil {
 			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -163,6 +188,8 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 		FunctionLog:    functionLog,
 		// Lines name their function: every function logs to one terminal.
 		PrefixFunctionLog: true,
+		FunctionRecords:   functionRecords(cfg.Log, functionLog),
+		Metrics:           s.ops.executor,
 	}, executorFunctions(cfg))
 	if err != nil {
 		return nil, err
@@ -187,9 +214,18 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 		// the dispatcher does not throttle itself into backoff.
 		Workers: min(asyncWorkers, cfg.MaxConcurrency),
 		Logger:  log,
+		Metrics: s.ops.async,
 	}, s.inv)
 	if err != nil {
 		return nil, stateOpenError(cfg.StateDir, err)
+	}
+	s.ops.queue.Store(s.queue)
+	// The admin address serves from here: the Invoke API (an invocation
+	// waits for its function's build) and /readyz, 503 until the
+	// listeners serve.
+	s.ops.setNotReady("starting: building functions")
+	if err := s.startAdmin(log); err != nil {
+		return nil, err
 	}
 	if err := s.pool.Prepare(ctx); err != nil {
 		return nil, err
@@ -199,17 +235,20 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 		Invoker:  s.inv,
 		Policies: s.policies,
 		Logger:   log.With("component", "targetgroup"),
+		Metrics:  s.ops.groups,
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.health = targetgroup.StartHealthChecks(context.Background(), cfg, s.groups, s.inv, log.With("component", "health"))
+	s.ops.health.Store(s.health)
+	s.ops.setNotReady("starting: listeners not serving yet")
 	if len(cfg.Listeners) > 0 { // else functions only: the Invoke API alone
 		fw := make(map[string]balancer.Forwarder, len(s.groups))
 		for name, g := range s.groups {
 			fw[name] = g
 		}
-		s.bal, err = balancer.New(cfg, fw, balancer.Options{Logger: log, AccessLog: accessLog, Listeners: s.socks.listeners, BodyBudget: s.bodies})
+		s.bal, err = balancer.New(cfg, fw, balancer.Options{Logger: log, AccessLog: accessLog, Listeners: s.socks.listeners, BodyBudget: s.bodies, Metrics: s.ops.balancer})
 		if err != nil {
 			return nil, err
 		}
@@ -218,30 +257,41 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 			return nil, err
 		}
 	}
-	if s.socks.admin != nil {
-		api, err := invokeapi.New(invokeapi.Options{
-			Invoker:     s.inv,
-			Queue:       s.queue,
-			Policies:    s.policies,
-			Credentials: cfg.Admin.Credentials,
-			Address:     cfg.Admin.Address,
-			BodyBudget:  s.bodies,
-			Region:      cfg.Region,
-			AccountID:   cfg.AccountID,
-			Logger:      log,
-		})
-		if err != nil {
-			return nil, err
-		}
-		s.adminLn = s.socks.admin
-		if ap, perr := netip.ParseAddrPort(s.adminLn.Addr().String()); perr == nil && !ap.Addr().IsLoopback() && cfg.Admin.Credentials == nil {
-			log.Warn("the admin listener (Lambda Invoke and policy API) is reachable beyond this machine without credentials: anyone who reaches it can invoke functions and change their policies; set admin.credentials or a loopback admin.address",
-				"address", s.adminLn.Addr().String())
-		}
-		s.admin = api.NewServer()
-		go func() { _ = s.admin.Serve(s.adminLn) }()
-	}
+	s.ops.setReady()
 	return s, nil
+}
+
+// startAdmin serves the admin address, if there is one: the Lambda API
+// and the operations endpoints (ops).
+func (s *server) startAdmin(log *slog.Logger) error {
+	if s.socks.admin == nil {
+		return nil
+	}
+	cfg := s.cfg
+	api, err := invokeapi.New(invokeapi.Options{
+		Invoker:     s.inv,
+		Queue:       s.queue,
+		Policies:    s.policies,
+		Credentials: cfg.Admin.Credentials,
+		Address:     cfg.Admin.Address,
+		BodyBudget:  s.bodies,
+		Region:      cfg.Region,
+		AccountID:   cfg.AccountID,
+		Logger:      log,
+		Routes:      s.ops.routes(),
+		OpsToken:    cfg.Admin.OpsToken,
+	})
+	if err != nil {
+		return err
+	}
+	s.adminLn = s.socks.admin
+	if ap, perr := netip.ParseAddrPort(s.adminLn.Addr().String()); perr == nil && !ap.Addr().IsLoopback() && cfg.Admin.Credentials == nil {
+		log.Warn("the admin listener (Lambda Invoke and policy API) is reachable beyond this machine without credentials: anyone who reaches it can invoke functions and change their policies; set admin.credentials or a loopback admin.address",
+			"address", s.adminLn.Addr().String())
+	}
+	s.admin = api.NewServer()
+	go func() { _ = s.admin.Serve(s.adminLn) }()
+	return nil
 }
 
 // describe prints the listeners' addresses and the groups' ARNs.
@@ -258,7 +308,7 @@ func (s *server) describe(w io.Writer) {
 		}
 	}
 	if s.adminLn != nil {
-		fmt.Fprintf(w, "  admin     http://%s  (Lambda Invoke API)\n", s.adminLn.Addr())
+		fmt.Fprintf(w, "  admin     http://%s  (Lambda Invoke API; /metrics /healthz /readyz /targetgroups)\n", s.adminLn.Addr())
 	}
 	for _, tg := range s.cfg.TargetGroups {
 		fn := tg.Function
@@ -273,6 +323,9 @@ func (s *server) describe(w io.Writer) {
 // stops the async dispatcher and every function environment.
 func (s *server) shutdown(ctx context.Context) error {
 	var errs []error
+	if s.ops != nil {
+		s.ops.setNotReady("shutting down")
+	}
 	if s.socks != nil {
 		// Sockets not yet serving; closing the admin socket also ends an
 		// admin Serve that fasthttp's shutdown would miss because it had
@@ -356,4 +409,18 @@ func asyncConfigs(cfg *config.Config) map[string]async.Config {
 		out[f.Name] = c
 	}
 	return out
+}
+
+// logLines turns each line written to it into one warning record, for the
+// plain-text reports (config warnings, interpreter problems) that must
+// still be one JSON record per line with -log-format json.
+type logLines struct{ log *slog.Logger }
+
+func (l logLines) Write(p []byte) (int, error) {
+	for _, line := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+		if line != "" {
+			l.log.Warn(line)
+		}
+	}
+	return len(p), nil
 }

@@ -67,6 +67,14 @@ type Options struct {
 	// CloudWatch each function has its own log group, so lines carry no
 	// function name). TailLog output is never prefixed.
 	PrefixFunctionLog bool
+	// FunctionRecords, when set, receives every FunctionLog line instead,
+	// as an Info record whose message is the line exactly as Lambda writes
+	// it, with a "function" attribute: for structured (JSON) logs.
+	// FunctionLog and PrefixFunctionLog are then unused.
+	FunctionRecords *slog.Logger
+	// Metrics receives the functions' Prometheus metrics; one per process,
+	// shared by every Pool it builds. nil counts nothing.
+	Metrics *Metrics
 }
 
 // Request is one invocation. Payload is opaque bytes owned by the Pool after

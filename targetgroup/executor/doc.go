@@ -181,6 +181,21 @@
 // writes a marker into the pipe and waits (up to 100 ms) for the reader to
 // reach it.
 //
+// # Metrics
+//
+// With Options.Metrics (one *Metrics per process, from NewMetrics, shared by
+// every Pool built on it, so a Pool built again on a reload counts into the
+// same series), each REPORT line is also counted, from the same figures:
+// invocations, errors, timeouts, the Duration and Init Duration histograms,
+// billed GB-seconds (Memory Size / 1024 × Billed Duration, the latter
+// rounded up to 1 ms and including init on a cold start) and the estimated
+// cost at the configured Pricing (free tier not subtracted); cold starts
+// and throttles are counted where they happen. Environments by state
+// (initializing, busy, idle, stopping), concurrent executions and the
+// highest Max Memory Used are read at scrape time. Series are resolved
+// when the Pool is built: counting costs a few atomic additions, no
+// allocation and no lock.
+//
 // # Shutdown
 //
 // Close refuses new invocations, stops idle environments, waits for in-flight

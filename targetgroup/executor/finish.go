@@ -98,6 +98,7 @@ func (p *Pool) logEnd(e *env, inv *invocation, res result, r report) []byte {
 	for _, l := range lines {
 		p.flog.writeLine(e.fn.cfg.Name, l)
 	}
+	e.fn.m.report(&r, res.functionError)
 	if !inv.wantTail {
 		return nil
 	}

@@ -107,6 +107,7 @@ func (p *Pool) Invoke(ctx context.Context, req Request) (Response, error) {
 		}
 		if cold {
 			p.stats.coldStarts.Add(1)
+			fn.m.coldStart()
 			e.mu.Lock()
 			e.logInv = inv // init output belongs to the invocation that caused it
 			e.mu.Unlock()

@@ -2,7 +2,9 @@ package executor
 
 import (
 	"bytes"
+	"context"
 	"io"
+	"log/slog"
 	"math"
 	"strconv"
 	"sync"
@@ -19,9 +21,14 @@ type lineWriter struct {
 	w      io.Writer
 	prefix bool
 	buf    []byte
+	rec    *slog.Logger // Options.FunctionRecords: lines become its records
 }
 
 func (lw *lineWriter) writeLine(function string, line []byte) {
+	if lw.rec != nil {
+		lw.rec.LogAttrs(context.Background(), slog.LevelInfo, string(line), slog.String("function", function))
+		return
+	}
 	lw.mu.Lock()
 	lw.buf = lw.buf[:0]
 	if lw.prefix {

@@ -39,6 +39,7 @@ type function struct {
 	env  map[string]string
 
 	build buildState
+	m     *fnMetrics // nil without Options.Metrics
 
 	// guarded by Pool.mu
 	idle []*env // most recently used last
@@ -102,7 +103,7 @@ func New(opts Options, fns []Function) (*Pool, error) {
 	p := &Pool{
 		opts: opts,
 		log:  opts.Logger.With("component", "executor"),
-		flog: &lineWriter{w: opts.FunctionLog, prefix: opts.PrefixFunctionLog},
+		flog: &lineWriter{w: opts.FunctionLog, prefix: opts.PrefixFunctionLog, rec: opts.FunctionRecords},
 		fns:  make(map[string]*function, len(fns)),
 		all:  make(map[*env]struct{}),
 		done: make(chan struct{}),
@@ -118,6 +119,7 @@ func New(opts Options, fns []Function) (*Pool, error) {
 			errs = append(errs, fmt.Errorf("functions[%d]: executor: duplicate function name %q", i, f.Name))
 			continue
 		}
+		fn.m = opts.Metrics.function(f.Name)
 		p.fns[f.Name] = fn
 		p.names = append(p.names, f.Name)
 	}
@@ -130,6 +132,7 @@ func New(opts Options, fns []Function) (*Pool, error) {
 		return nil, fmt.Errorf("executor: %w", err)
 	}
 	p.idleLRU = lru
+	opts.Metrics.attach(p)
 	p.bg.Add(2)
 	go p.reapLoop()
 	go p.sampleLoop()
@@ -200,6 +203,7 @@ func (p *Pool) Close(ctx context.Context) error {
 	}
 	p.envs.Wait()
 	p.bg.Wait()
+	p.opts.Metrics.detach(p)
 	return err
 }
 

@@ -56,6 +56,7 @@ func (p *Pool) acquire(fn *function) (e *env, cold bool, err error) {
 	if err != nil {
 		p.mu.Unlock()
 		p.stats.throttles.Add(1)
+		fn.m.throttle()
 		for _, old := range evicted {
 			go old.stop(reasonEvicted)
 		}

@@ -33,6 +33,8 @@ func (q *Queue) finish(ev *event, cfg Config, condition, functionError string, r
 	if d.File != "" {
 		if err := q.appendFile(d.File, rec); err != nil {
 			q.destError(ev, dst, err)
+		} else {
+			q.st.recorded(condition)
 		}
 	}
 	var next *event
@@ -64,6 +66,7 @@ func (q *Queue) finish(ev *event, cfg Config, condition, functionError string, r
 	}
 	q.st.pending.Add(-1)
 	if next != nil {
+		q.st.recorded(condition)
 		q.accepted(next)
 	}
 }

@@ -104,6 +104,18 @@
 // now says something else for that function ("the API wins until the config
 // file changes that function"). DeleteConfig hides the file's settings too.
 //
+// # Metrics
+//
+// Options.Metrics (one *Metrics per process, given to every Open) exposes
+// Stats to Prometheus at scrape time, as albedo_async_*: events received,
+// attempts, successes, retries, requeues, events dropped by reason,
+// destination records by destination and their errors (counters kept
+// across a Close and the next Open on the same Metrics), and the queue
+// depth, deliveries in flight and the age of the oldest stored event (the
+// first key's: keys follow commit order), read in one bbolt read
+// transaction per scrape. Nothing is added to the delivery path but two
+// atomic counters for destination records.
+//
 // # Concurrency
 //
 // All methods are safe for concurrent use. Enqueue may be called before

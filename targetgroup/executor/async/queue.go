@@ -51,6 +51,9 @@ type Options struct {
 	// Now is the clock [time.Now]. Delays are still waited in real time,
 	// measured against Now.
 	Now func() time.Time
+	// Metrics exposes Stats to Prometheus; one per process, given to
+	// every Open. nil: none.
+	Metrics *Metrics
 
 	// syncFreelist writes bbolt's freelist with every commit instead of
 	// rebuilding it at Open (NoFreelistSync): only for the benchmark that
@@ -159,6 +162,7 @@ func Open(opts Options, inv Invoker) (*Queue, error) {
 		return nil, err
 	}
 	q.w = newCommitter(db)
+	opts.Metrics.attach(q)
 	return q, nil
 }
 
@@ -269,6 +273,9 @@ func (q *Queue) accepted(ev *event) {
 	q.sched.add(item{key: ev.Key, function: ev.Function, due: ev.Next})
 }
 
+// Closed reports whether Close was called: the queue accepts nothing more.
+func (q *Queue) Closed() bool { return q.closed.Load() }
+
 // Close stops dispatching, waits for in-flight deliveries until ctx is
 // done, then cancels those still running (their events stay stored and
 // are delivered again after the next Open) and closes the database. Close
@@ -292,6 +299,7 @@ func (q *Queue) Close(ctx context.Context) error {
 		if cerr := q.db.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("async: close queue: %w", cerr)
 		}
+		q.opts.Metrics.detach(q)
 	})
 	return err
 }

@@ -13,6 +13,8 @@ type Stats struct {
 	RetriesExhausted  int64 // events failed with condition RetriesExhausted
 	Expired           int64 // events failed with condition EventAgeExceeded
 	DestinationErrors int64 // destination records that could not be written
+	RecordsOnSuccess  int64 // destination records written to on_success
+	RecordsOnFailure  int64 // destination records written to on_failure
 	Pending           int64 // events stored and not yet finished
 	InFlight          int64 // deliveries running now
 }
@@ -20,6 +22,16 @@ type Stats struct {
 type counters struct {
 	accepted, invocations, succeeded, retried, requeued atomic.Int64
 	exhausted, expired, destErrors, pending, inFlight   atomic.Int64
+	onSuccess, onFailure                                atomic.Int64
+}
+
+// recorded counts a destination record written for condition.
+func (c *counters) recorded(condition string) {
+	if condition == ConditionSuccess {
+		c.onSuccess.Add(1)
+	} else {
+		c.onFailure.Add(1)
+	}
 }
 
 // Stats returns the current counters.
@@ -33,6 +45,8 @@ func (q *Queue) Stats() Stats {
 		RetriesExhausted:  q.st.exhausted.Load(),
 		Expired:           q.st.expired.Load(),
 		DestinationErrors: q.st.destErrors.Load(),
+		RecordsOnSuccess:  q.st.onSuccess.Load(),
+		RecordsOnFailure:  q.st.onFailure.Load(),
 		Pending:           q.st.pending.Load(),
 		InFlight:          q.st.inFlight.Load(),
 	}

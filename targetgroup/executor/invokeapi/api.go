@@ -83,6 +83,12 @@ type Options struct {
 	// BaseContext is the parent of every invocation's context; cancel it
 	// on shutdown. [context.Background()]
 	BaseContext context.Context
+	// Routes are extra read-only endpoints served beside the API (see
+	// Route); their paths must not be the API's.
+	Routes []Route
+	// OpsToken, when set, admits requests for the non-public Routes that
+	// carry "Authorization: Bearer <OpsToken>".
+	OpsToken string
 }
 
 // API is the Lambda control- and data-plane subset albedo serves on its
@@ -100,6 +106,8 @@ type API struct {
 	now       func() time.Time
 	baseCtx   context.Context
 	started   time.Time // LastModified of every function
+	routes    map[string]Route
+	opsToken  string
 }
 
 // ErrNoInvoker is returned by New without Options.Invoker.
@@ -143,6 +151,11 @@ func New(opts Options) (*API, error) {
 		a.auth = newSigV4Verifier(c.AccessKeyID, c.SecretAccessKey, a.region, a.now)
 	}
 	a.budget = opts.BodyBudget
+	a.opsToken = opts.OpsToken
+	a.routes = make(map[string]Route, len(opts.Routes))
+	for _, r := range opts.Routes {
+		a.routes[r.Path] = r
+	}
 	if h, _, err := net.SplitHostPort(opts.Address); err == nil {
 		a.adminHost = h
 	}
@@ -180,6 +193,9 @@ func (a *API) Handle(ctx *fasthttp.RequestCtx) {
 		body.Release(&ctx.Request)
 		intake.Done(ctx)
 	}()
+	if a.serveRoute(ctx, &body, requestID) {
+		return
+	}
 	if e := a.admit(ctx, &body); e != nil {
 		writeError(ctx, e, requestID)
 		if bodyPending(&ctx.Request) {

@@ -105,6 +105,16 @@
 //     GET), and one carrying Origin (a browser acting for some web page:
 //     cross-site "simple" POSTs need no CORS preflight); the SDKs and CLI
 //     send the endpoint's host and never Origin.
+//   - Extra routes (Options.Routes, routes.go): read-only endpoints the
+//     caller serves beside the API by exact path, GET and HEAD only (405
+//     otherwise), without this package knowing what they are (cmd/albedo
+//     mounts /metrics, /healthz, /readyz, /targetgroups). A Public route
+//     is open to every client and must reveal nothing (liveness,
+//     readiness). Any other route is admitted as the API is (the SigV4
+//     signature with Credentials, the Host and Origin checks without), or
+//     by "Authorization: Bearer <Options.OpsToken>" from any host: a
+//     Prometheus scraper can send a bearer token but cannot sign SigV4,
+//     and the token opens nothing but these read-only routes.
 //   - Response header names are written in fasthttp's canonical case
 //     (X-Amzn-Requestid); the admin server must keep header-name
 //     normalising on, since request headers are looked up by their

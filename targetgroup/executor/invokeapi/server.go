@@ -79,6 +79,9 @@ func (a *API) expect(ctx *fasthttp.RequestCtx) (status int) {
 			status = fasthttp.StatusInternalServerError
 		}
 	}()
+	if a.expectRoute(ctx) {
+		return fasthttp.StatusContinue
+	}
 	_, e := a.checkHead(ctx)
 	if e == nil {
 		if limit, op := bodyLimit(ctx); ctx.Request.Header.ContentLength() > limit {

@@ -10,7 +10,10 @@
 //     as a string);
 //   - path /sleep?ms=N: sleep N milliseconds first;
 //   - path /exit: exit the process mid-invocation;
-//   - path /discard: answer with the length of the event's body only.
+//   - path /discard: answer with the length of the event's body only;
+//   - path /health-file: 200 while the file named by the environment
+//     variable ALBECHO_HEALTH_FILE exists, else 503 (a health check
+//     whose answer a test switches).
 package main
 
 import (
@@ -60,6 +63,12 @@ func handler(_ context.Context, raw json.RawMessage) (json.RawMessage, error) {
 		return json.Marshal(events.ALBTargetGroupResponse{StatusCode: 200, Headers: map[string]string{}, Body: strconv.Itoa(len(req.Body))})
 	case "/exit":
 		os.Exit(3)
+	case "/health-file":
+		status := 200
+		if _, err := os.Stat(os.Getenv("ALBECHO_HEALTH_FILE")); err != nil {
+			status = 503
+		}
+		return json.Marshal(events.ALBTargetGroupResponse{StatusCode: status, Headers: map[string]string{}, Body: strconv.Itoa(status)})
 	case "/sleep":
 		ms, _ := strconv.Atoi(query("ms"))
 		time.Sleep(time.Duration(ms) * time.Millisecond)
