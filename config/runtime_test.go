@@ -83,7 +83,7 @@ func TestManagedRuntimeWarnings(t *testing.T) {
 // the config's directory; a module in a layer counts.
 func TestManagedRuntimeLayers(t *testing.T) {
 	t.Parallel()
-	cfg, err := managedConfig(t, "python3.12", "shared.handler",
+	_, err := managedConfig(t, "python3.12", "shared.handler",
 		map[string]string{"../layer/python/shared.py": "", "../bin/python3": ""},
 		"    layers: [./layer]\nruntimes:\n  python3.12: ./bin/python3\n  nodejs20.x: node\n")
 	if err == nil || !strings.Contains(err.Error(), `runtimes.python3.12: interpreter "./bin/python3" is not executable`) {
@@ -95,7 +95,7 @@ func TestManagedRuntimeLayers(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "py"), []byte("#!/bin/sh\n"), 0o755)
 	text := "runtimes: {nodejs22.x: ./py}\nfunctions:\n  - {name: f, runtime: nodejs22.x, handler: mod.handler, code: ./code, layers: [./layer]}\n"
 	os.WriteFile(filepath.Join(dir, "albedo.yaml"), []byte(text), 0o644)
-	cfg, err = config.Load(filepath.Join(dir, "albedo.yaml"))
+	cfg, err := config.Load(filepath.Join(dir, "albedo.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

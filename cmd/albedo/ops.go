@@ -145,7 +145,7 @@ func (o *ops) serveMetrics(ctx *fasthttp.RequestCtx) {
 		ctx.Error("gathering metrics failed: "+err.Error(), fasthttp.StatusInternalServerError)
 		return
 	}
-	format := expfmt.Negotiate(http.Header{"Accept": {string(ctx.Request.Header.Peek(fasthttp.HeaderAccept))}})
+	format := expfmt.NegotiateAccept(http.Header{"Accept": {string(ctx.Request.Header.Peek(fasthttp.HeaderAccept))}}, expfmt.DefaultAcceptedFormats()...)
 	ctx.SetContentType(string(format))
 	enc := expfmt.NewEncoder(ctx, format)
 	for _, f := range fams {

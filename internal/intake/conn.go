@@ -57,7 +57,6 @@ type Conn struct {
 
 	gone  bool             // peerGone's result, set by check
 	check func(fd uintptr) // c.checkFD, bound once
-	peek  [1]byte          // peerGone's buffer, where it peeks
 }
 
 // tlsConn is a Conn over TLS. It keeps fasthttp's TLS detection

@@ -77,20 +77,21 @@ type env struct {
 	stopOnce   sync.Once
 	stoppingMu sync.Once
 
-	mu           sync.Mutex
-	current      *invocation // reserved for or delivered to the runtime
-	lastID       string      // the last answered request id
-	parked       *apiConn    // connection whose /next waits for an invocation
-	initialized  bool        // the runtime called /next
-	initDone     bool        // ready is closed
-	initDuration time.Duration
-	initErr      []byte // body of /init/error
-	initErrType  string
-	extension    bool // an extension registered: SIGTERM before SIGKILL
-	internalExt  bool // an internal extension (the runtime's own) registered
-	extShutdown  bool // an internal extension subscribed to SHUTDOWN
-	exitDesc     string
-	logInv       *invocation // invocation the output lines belong to
+	mu             sync.Mutex
+	current        *invocation // reserved for or delivered to the runtime
+	lastID         string      // the last answered request id
+	parked         *apiConn    // connection whose /next waits for an invocation
+	initialized    bool        // the runtime called /next
+	initDone       bool        // ready is closed
+	initDuration   time.Duration
+	initErr        []byte // body of /init/error
+	initErrType    string
+	extension      bool     // an extension registered: SIGTERM before SIGKILL
+	internalExt    bool     // an internal extension (the runtime's own) registered
+	internalExtIDs []string // identifiers given to internal extensions
+	extShutdown    bool     // an internal extension subscribed to SHUTDOWN
+	exitDesc       string
+	logInv         *invocation // invocation the output lines belong to
 
 	exts           []*extension // external extensions
 	extsRegistered int

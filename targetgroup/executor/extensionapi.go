@@ -50,6 +50,7 @@ func (e *env) handleRegister(ac *apiConn) {
 		}
 	} else {
 		e.internalExt = true
+		e.internalExtIDs = append(e.internalExtIDs, id)
 		e.extShutdown = e.extShutdown || slices.Contains(req.Events, "SHUTDOWN")
 	}
 	e.mu.Unlock()
@@ -65,22 +66,34 @@ func (e *env) handleRegister(ac *apiConn) {
 // ends its part of init), then blocks: extensions only get a SHUTDOWN
 // event, once, and only when they subscribed to it (INVOKE events are not
 // sent). Otherwise it answers nothing until the environment is gone.
+//
+// An identifier that no registration returned (or none at all) is 403
+// Extension.UnknownExtensionIdentifier, as on Lambda: only a registered
+// extension may wait for events.
 func (e *env) handleExtensionNext(ac *apiConn) {
 	var ext *extension
-	if id := ac.req.extID; id != "" {
-		e.mu.Lock()
-		for _, x := range e.exts {
-			if x.id == id {
-				ext = x
-			}
+	id := ac.req.extID
+	e.mu.Lock()
+	known := false
+	for _, x := range e.exts {
+		if id != "" && x.id == id {
+			ext, known = x, true
 		}
-		if ext != nil && !ext.ready {
-			ext.ready = true
-			e.extsReady++
-			e.readyLocked()
-		}
-		e.mu.Unlock()
 	}
+	if !known && id != "" && slices.Contains(e.internalExtIDs, id) {
+		known = true // an internal extension (registered by the runtime process)
+	}
+	if !known {
+		e.mu.Unlock()
+		ac.reply(http.StatusForbidden, unknownExtBody, false)
+		return
+	}
+	if ext != nil && !ext.ready {
+		ext.ready = true
+		e.extsReady++
+		e.readyLocked()
+	}
+	e.mu.Unlock()
 	select {
 	case <-e.stopping:
 	case <-e.dead:

@@ -65,10 +65,6 @@ type initFailure struct {
 
 func (f *initFailure) Error() string { return f.typ + ": " + f.msg }
 
-// errExtensionCrash is the reason of an environment reset because an
-// external extension exited.
-var errExtensionCrash = errors.New("executor: extension exited")
-
 // startExtensions starts the external extensions and waits until every
 // one registered (or init failed: an extension that does not start, exits,
 // posts init/error, or takes longer than the init timeout). The Runtime

@@ -232,6 +232,11 @@ func TestRuntimeAPIRouting(t *testing.T) {
 			header: map[string]string{"Lambda-Extension-Name": "GoLangEnableSIGTERM"}, wantCode: 200,
 			wantBody: `{"functionName":"api","functionVersion":"$LATEST","handler":"bootstrap"}`},
 		{name: "extension exit error", method: "POST", path: "/2020-01-01/extension/exit/error", wantCode: 202},
+		{name: "event next without identifier", method: "GET", path: "/2020-01-01/extension/event/next", wantCode: 403,
+			wantBody: `{"errorMessage":"Unknown Lambda-Extension-Identifier","errorType":"Extension.UnknownExtensionIdentifier"}`},
+		{name: "event next with an unknown identifier", method: "GET", path: "/2020-01-01/extension/event/next",
+			header: map[string]string{"Lambda-Extension-Identifier": "00000000-0000-4000-8000-000000000000"}, wantCode: 403,
+			wantBody: `{"errorMessage":"Unknown Lambda-Extension-Identifier","errorType":"Extension.UnknownExtensionIdentifier"}`},
 		{name: "logs api", method: "PUT", path: "/2020-08-15/logs", wantCode: 404},
 	}
 	for _, tt := range tests {
@@ -295,6 +300,46 @@ func TestNextHeadersCannotBreakFraming(t *testing.T) {
 	} {
 		if got := resp.Header.Values(h); len(got) != 1 || got[0] != want {
 			t.Errorf("%s = %q, want [%q]", h, got, want)
+		}
+	}
+}
+
+// TestExtensionNextAfterRegister: the identifier a registration returned
+// admits the extension to event/next (which then blocks until shutdown);
+// the same call with another identifier is refused at once.
+func TestExtensionNextAfterRegister(t *testing.T) {
+	t.Parallel()
+	e := newAPIEnv(t)
+	base := serveAPI(t, e)
+	req, _ := http.NewRequest("POST", base+"/2020-01-01/extension/register", strings.NewReader(`{"events":["SHUTDOWN"]}`))
+	req.Header.Set("Lambda-Extension-Name", "GoLangEnableSIGTERM")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	id := resp.Header.Get("Lambda-Extension-Identifier")
+	if resp.StatusCode != 200 || id == "" {
+		t.Fatalf("register = %d, identifier %q", resp.StatusCode, id)
+	}
+	e.stoppingMu.Do(func() { close(e.stopping) }) // event/next answers SHUTDOWN at once
+	for _, tt := range []struct {
+		id   string
+		want int
+	}{{id, 200}, {"not-" + id, 403}} {
+		req, _ := http.NewRequest("GET", base+"/2020-01-01/extension/event/next", nil)
+		req.Header.Set("Lambda-Extension-Identifier", tt.id)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.want {
+			t.Errorf("event/next with %q = %d %s, want %d", tt.id, resp.StatusCode, body, tt.want)
+		}
+		if tt.want == 200 && !strings.Contains(string(body), `"eventType":"SHUTDOWN"`) {
+			t.Errorf("event/next body = %s, want a SHUTDOWN event", body)
 		}
 	}
 }

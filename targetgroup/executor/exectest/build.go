@@ -87,9 +87,11 @@ func build(name string) (string, error) {
 	tmpName := tmp.Name()
 	tmp.Close()
 	defer os.Remove(tmpName)
+	// The go command of the toolchain running the tests: its GOROOT is
+	// in the test binary's environment when go test runs it, else PATH.
 	gobin, err := exec.LookPath("go")
-	if err != nil {
-		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	if root := os.Getenv("GOROOT"); err != nil && root != "" {
+		gobin = filepath.Join(root, "bin", "go")
 	}
 	cmd := exec.Command(gobin, "build", "-trimpath", "-o", tmpName, ".")
 	cmd.Dir = src
