@@ -17,6 +17,10 @@ type Config struct {
 
 	Admin Admin `yaml:"admin"`
 
+	// AccessLog writes the ALB access log (one line per request); nil: no
+	// access log (`albedo serve -access-log` overrides it).
+	AccessLog *AccessLog `yaml:"access_log"`
+
 	// MaxConcurrency caps the execution environments alive at once across
 	// all functions [1000], 1-100000.
 	MaxConcurrency int `yaml:"max_concurrency"`
@@ -70,6 +74,14 @@ type Admin struct {
 	// Credentials, when set, make every admin request require a valid SigV4
 	// signature made with them.
 	Credentials *Credentials `yaml:"credentials"`
+}
+
+// AccessLog configures the ALB access log.
+type AccessLog struct {
+	// Path is the file the lines are appended to (created when missing),
+	// resolved against the config file's directory; "-" is standard
+	// output. Required.
+	Path string `yaml:"path"`
 }
 
 // Credentials is an AWS access key pair.
