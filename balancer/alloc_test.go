@@ -37,7 +37,7 @@ func TestZeroAllocs(t *testing.T) {
 		line = appendLogLine(line[:0], "app/albedo/0123456789abcdef", l, ctx, &e, ctx.Time())
 	}})
 	logged := benchListener(t, Options{AccessLog: io.Discard})
-	t.Cleanup(func() { logged.b.alog.Close() })
+	t.Cleanup(func() { logged.b.alog.Load().Close() })
 	tests = append(tests, struct {
 		name string
 		fn   func()

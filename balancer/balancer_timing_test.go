@@ -34,7 +34,7 @@ func BenchmarkHandle(b *testing.B) {
 
 func BenchmarkHandleAccessLog(b *testing.B) {
 	l := benchListener(b, Options{AccessLog: io.Discard})
-	b.Cleanup(func() { l.b.alog.Close() })
+	b.Cleanup(func() { l.b.alog.Load().Close() })
 	ctx := benchCtx(b)
 	b.ReportAllocs()
 	for b.Loop() {

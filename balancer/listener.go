@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -47,6 +48,12 @@ type listener struct {
 	log    *slog.Logger
 	server *fasthttp.Server
 	tls    *tls.Config // nil for HTTP
+	certs  *certSet    // the HTTPS certificates, for the access log
+
+	// next is set on the listener that owns the socket and the server
+	// once a reload replaced its rules (swap.go); requests then run on
+	// next's.
+	next atomic.Pointer[listener]
 }
 
 // compileListener compiles one listener's rules, sorted by priority, with
@@ -124,9 +131,16 @@ func (l *listener) serve(ln net.Listener) error {
 
 // handle is the listener's fasthttp handler.
 func (l *listener) handle(ctx *fasthttp.RequestCtx) {
+	if n := l.next.Load(); n != nil {
+		n.handle(ctx)
+		return
+	}
 	var e logEntry
 	var body intake.Body
 	e.rule = ruleNone
+	if l.b.alog.Load() != nil {
+		e.start = l.b.now()
+	}
 	defer l.finish(ctx, &e, &body)
 	if status := protocolStatus(&ctx.Request.Header); status != 0 {
 		writeError(&ctx.Response, status)
@@ -181,7 +195,7 @@ func (l *listener) finish(ctx *fasthttp.RequestCtx, e *logEntry, body *intake.Bo
 // recover (in finish) and in fasthttp's other hooks, which fasthttp does
 // not protect either.
 func (l *listener) writeLog(ctx *fasthttp.RequestCtx, e *logEntry) {
-	a := l.b.alog
+	a := l.b.alog.Load()
 	if a == nil {
 		return
 	}
@@ -190,7 +204,7 @@ func (l *listener) writeLog(ctx *fasthttp.RequestCtx, e *logEntry) {
 			l.panicked(ctx, p)
 		}
 	}()
-	a.write(l, ctx, e, time.Now())
+	a.write(l, ctx, e, l.b.now())
 }
 
 // panicked logs a recovered panic and replaces the response with a 500.
@@ -270,9 +284,9 @@ func (l *listener) forward(ctx *fasthttp.RequestCtx, req *request, fa *forwardAc
 		ListenerPort: l.port,
 		Scheme:       l.scheme,
 	}
-	if l.b.alog != nil {
-		e.dispatched = time.Now()
-		defer func() { e.answered = time.Now() }()
+	if l.b.alog.Load() != nil {
+		e.dispatched = l.b.now()
+		defer func() { e.answered = l.b.now() }()
 	}
 	err := g.fwd.Forward(l.b.baseCtx, &ctx.Request, conn, &ctx.Response)
 	// The function ran to its end whatever the client did (as on AWS);
