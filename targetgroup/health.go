@@ -54,6 +54,9 @@ type healthState struct {
 	// successes and failures count consecutive results; only the group's
 	// own checker goroutine touches them.
 	successes, failures int
+	// resumed: carried over by Reload, so the first check waits one
+	// interval like the next one would have.
+	resumed bool
 }
 
 type codeRange struct{ lo, hi int }
@@ -65,6 +68,12 @@ var healthIntervalUnit = time.Second
 // StartHealthChecks starts a checker goroutine per enabled group of cfg.
 // Stop ends them. The invocations run under ctx.
 func StartHealthChecks(ctx context.Context, cfg *config.Config, groups map[string]*Group, inv Invoker, log *slog.Logger) *HealthChecker {
+	return startHealthChecks(ctx, cfg, groups, inv, log, nil)
+}
+
+// startHealthChecks is StartHealthChecks, carrying over prev's state of
+// the groups Reload keeps (nil: none).
+func startHealthChecks(ctx context.Context, cfg *config.Config, groups map[string]*Group, inv Invoker, log *slog.Logger, prev *HealthChecker) *HealthChecker {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -82,6 +91,7 @@ func StartHealthChecks(ctx context.Context, cfg *config.Config, groups map[strin
 			continue
 		}
 		st.state.Store(HealthInitial)
+		prev.carry(st)
 		h.wg.Go(func() { h.run(ctx, st, inv) })
 	}
 	return h
@@ -107,6 +117,13 @@ func (h *HealthChecker) run(ctx context.Context, st *healthState, inv Invoker) {
 	interval := time.Duration(st.hc.Interval) * healthIntervalUnit
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	if st.resumed {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 	for {
 		ok, why := st.check(ctx, inv)
 		if ctx.Err() != nil {
