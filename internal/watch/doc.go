@@ -42,10 +42,12 @@
 // Ignore adds its own (a function's handler file when it is built).
 //
 // Hold(dir) marks what is written below dir as not a change until its
-// release and for Options.Debounce after it: the outputs of a build, which
-// writes into the code directory it was triggered by. A file saved there
-// while the build runs counts as an output too; save it again. Polling
-// takes the state at the release as its new reference.
+// release: the outputs of a build, which writes into the code directory it
+// was triggered by. Late events of those same paths are dropped for
+// Options.Debounce after the release; any other path is a change again at
+// once. A file saved there while the build runs counts as an output too;
+// save it again. Polling takes the state at the release as its new
+// reference.
 //
 // # Concurrency
 //

@@ -100,8 +100,9 @@ type root struct {
 }
 
 type hold struct {
-	n     int
-	until time.Time // after the last release, events are dropped until then
+	n       int
+	outputs map[string]bool // paths written while held: the build's outputs
+	until   time.Time       // after the last release, late events of outputs are dropped until then
 }
 
 // New starts a Watcher with no targets.
@@ -154,7 +155,7 @@ func (w *Watcher) Hold(dir string) (release func()) {
 	w.do(func() {
 		h := w.held[dir]
 		if h == nil {
-			h = &hold{}
+			h = &hold{outputs: map[string]bool{}}
 			w.held[dir] = h
 		}
 		h.n++
@@ -482,16 +483,24 @@ func (w *Watcher) mark(t *target, p string) {
 	t.pending[p] = true
 }
 
+// isHeld reports whether p is a build's output: written below a held
+// directory while it is held, or a late event of such a path just after.
 func (w *Watcher) isHeld(p string, now time.Time) bool {
+	held := false
 	for dir, h := range w.held {
-		if within(p, dir) && (h.n > 0 || now.Before(h.until)) {
-			return true
-		}
-		if h.n <= 0 && !now.Before(h.until) {
+		switch {
+		case h.n > 0:
+			if within(p, dir) {
+				h.outputs[p] = true
+				held = true
+			}
+		case now.Before(h.until):
+			held = held || h.outputs[p]
+		default:
 			delete(w.held, dir)
 		}
 	}
-	return false
+	return held
 }
 
 // nextDue is when the earliest pending target is due.

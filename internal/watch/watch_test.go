@@ -206,3 +206,21 @@ func TestIgnoredName(t *testing.T) {
 		}
 	}
 }
+
+// TestHoldReleaseEdit: an edit right after a release (a fix saved the
+// moment a failed build is reported) is a change, while a late event of
+// what the build wrote is not.
+func TestHoldReleaseEdit(t *testing.T) {
+	code := t.TempDir()
+	write(t, filepath.Join(code, "main.go"), "package main")
+	w := newWatcher(t, false, Target{Name: "fn", Trees: []string{code}})
+	release := w.Hold(code)
+	write(t, filepath.Join(code, "bootstrap"), "binary")
+	time.Sleep(50 * time.Millisecond)
+	release()
+	write(t, filepath.Join(code, "bootstrap"), "binary, late") // within the grace: the build's
+	write(t, filepath.Join(code, "main.go"), "package main // fixed")
+	if c := next(t, w); !slices.Equal(c.Paths, []string{filepath.Join(code, "main.go")}) {
+		t.Errorf("after the release: %+v, want main.go alone", c)
+	}
+}
