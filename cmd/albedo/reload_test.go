@@ -230,3 +230,34 @@ functions:`, port)) {
 		t.Errorf("access log: %q", b)
 	}
 }
+
+// TestReloadRemoteClients: a remote function's client is rebuilt only when
+// its settings change; the listing and the Router follow.
+func TestReloadRemoteClients(t *testing.T) {
+	rr := startReloadable(t, reloadTestConfig+`  - name: far
+    endpoint: http://127.0.0.1:1
+    timeout: 3
+    policy:
+      - {sid: alb, principal: elasticloadbalancing.amazonaws.com, action: "lambda:InvokeFunction"}
+`)
+	before := rr.s.inv.Clients()
+	if len(before) != 1 {
+		t.Fatalf("%d remote clients", len(before))
+	}
+	if !rr.edit(t, "max_concurrency: 100\n", "max_concurrency: 100\nx-note: unrelated\n") {
+		t.Fatalf("reload failed:\n%s", rr.problems)
+	}
+	if after := rr.s.inv.Clients(); len(after) != 1 || after[0] != before[0] {
+		t.Error("an unchanged remote function's client was rebuilt")
+	}
+	if !rr.edit(t, "timeout: 3", "timeout: 4") {
+		t.Fatalf("reload failed:\n%s", rr.problems)
+	}
+	after := rr.s.inv.Clients()
+	if len(after) != 1 || after[0] == before[0] || after[0].Function().Timeout != 4*time.Second {
+		t.Error("a changed remote function kept its old client")
+	}
+	if !strings.Contains(rr.log.String(), "remote_functions=~far") {
+		t.Errorf("the reload line does not name the rebuilt remote function:\n%s", rr.log)
+	}
+}
