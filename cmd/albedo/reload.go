@@ -46,7 +46,7 @@ func (r *reloader) start(ctx context.Context, hup, usr1 <-chan os.Signal) <-chan
 	done := make(chan struct{})
 	var changes <-chan watch.Change
 	if r.watch != nil {
-		r.watch.Set(watchTargets(r.file, r.s.current()))
+		r.watch.Set(watchTargets(r.file, r.s.current(), r.alog.path))
 		changes = r.watch.Changes()
 	}
 	go func() {
@@ -133,7 +133,7 @@ func (r *reloader) reloadConfig(ctx context.Context, trigger string, refresh []s
 		sum, err = r.s.apply(ctx, next, r.alog, r.hold, refresh)
 		if err == nil {
 			if r.watch != nil {
-				r.watch.Set(watchTargets(r.file, next))
+				r.watch.Set(watchTargets(r.file, next, r.alog.path))
 			}
 			attrs := append([]any{"trigger", trigger, "file", source}, sum.attrs()...)
 			r.log.Info("config reloaded", append(attrs, "duration_ms", time.Since(start).Milliseconds())...)

@@ -3,6 +3,7 @@ package main
 import (
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/albedo-lb/albedo/config"
@@ -27,7 +28,11 @@ func newWatcher(log *slog.Logger, poll bool) *watch.Watcher {
 // seen), and every local function's code directory and layers. A built
 // function's handler file (bootstrap) is its build's output, never a
 // change; the watcher also holds the code directory while a build runs.
-func watchTargets(file string, cfg *config.Config) []watch.Target {
+// albedo's own files are no function's code, wherever they are (a
+// function with code: . next to albedo.yaml): the config file, the state
+// directory (written on every async event) and accessLog (on every
+// request).
+func watchTargets(file string, cfg *config.Config, accessLog string) []watch.Target {
 	cfgFile := cfg.File
 	if cfgFile == "" {
 		cfgFile = file
@@ -39,20 +44,33 @@ func watchTargets(file string, cfg *config.Config) []watch.Target {
 		cfgFile = abs
 	}
 	targets := []watch.Target{{Name: configTarget, Files: []string{cfgFile}}}
+	own := []string{cfgFile, cfg.StateDir}
+	if accessLog != "" && accessLog != "-" {
+		if abs, err := filepath.Abs(accessLog); err == nil {
+			own = append(own, abs)
+		}
+	}
 	for _, f := range cfg.Functions {
 		if f.Remote() || f.Code == "" {
 			continue
 		}
-		t := watch.Target{Name: functionTarget + f.Name, Trees: append([]string{f.Code}, f.Layers...)}
+		ignore := slices.Clone(own)
 		if len(f.Build) > 0 && strings.HasPrefix(f.Runtime, "provided") {
 			handler := f.Handler
 			if handler == "" {
 				handler = "bootstrap"
 			}
-			out := filepath.Join(f.Code, handler)
-			t.Ignore = func(p string) bool { return p == out }
+			ignore = append(ignore, filepath.Join(f.Code, handler))
 		}
-		targets = append(targets, t)
+		targets = append(targets, watch.Target{
+			Name:  functionTarget + f.Name,
+			Trees: append([]string{f.Code}, f.Layers...),
+			Ignore: func(p string) bool {
+				return slices.ContainsFunc(ignore, func(x string) bool {
+					return p == x || strings.HasPrefix(p, x+string(filepath.Separator))
+				})
+			},
+		})
 	}
 	return targets
 }
