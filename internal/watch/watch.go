@@ -314,7 +314,7 @@ func (w *Watcher) addRoot(k rootKey) *root {
 func (w *Watcher) addDirs(r *root, dir string) error {
 	add := func(d string) error {
 		if w.refs[d] == 0 {
-			if err := w.fsw.Add(d); err != nil {
+			if err := addWatch(w.fsw, d); err != nil {
 				return err
 			}
 		}
@@ -554,6 +554,9 @@ func (w *Watcher) flush(now time.Time) {
 		clear(t.pending)
 	}
 }
+
+// addWatch adds dir to fsw; tests replace it to make it fail.
+var addWatch = func(fsw *fsnotify.Watcher, dir string) error { return fsw.Add(dir) }
 
 // within reports whether p is dir or below it.
 func within(p, dir string) bool {

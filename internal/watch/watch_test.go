@@ -1,11 +1,17 @@
 package watch
 
 import (
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fsnotify/fsnotify"
 )
 
 // modes runs a test with file events and with polling.
@@ -222,5 +228,29 @@ func TestHoldReleaseEdit(t *testing.T) {
 	write(t, filepath.Join(code, "main.go"), "package main // fixed")
 	if c := next(t, w); !slices.Equal(c.Paths, []string{filepath.Join(code, "main.go")}) {
 		t.Errorf("after the release: %+v, want main.go alone", c)
+	}
+}
+
+// TestFallbackToPolling: a directory the kernel refuses to watch (here:
+// the inotify watch limit, injected) is polled, and its changes are still
+// reported; the reason is logged once.
+func TestFallbackToPolling(t *testing.T) {
+	orig := addWatch
+	addWatch = func(*fsnotify.Watcher, string) error { return fmt.Errorf("add: %w", syscall.ENOSPC) }
+	defer func() { addWatch = orig }()
+	var logs strings.Builder
+	code := t.TempDir()
+	w := New(Options{PollInterval: 50 * time.Millisecond, Debounce: 50 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	t.Cleanup(func() { w.Close() })
+	w.Set([]Target{{Name: "fn", Trees: []string{code}}})
+	settle()
+	write(t, filepath.Join(code, "index.js"), "x")
+	if c := next(t, w); c.Target != "fn" {
+		t.Errorf("got %+v", c)
+	}
+	w.do(func() {}) // the loop wrote its log line before this returns
+	if !strings.Contains(logs.String(), "max_user_watches") || !strings.Contains(logs.String(), "msg=polling") {
+		t.Errorf("log: %s", logs.String())
 	}
 }
