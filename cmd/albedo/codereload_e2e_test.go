@@ -47,6 +47,9 @@ functions:
 	c := startAlbedoChild(t, cfgPath, r.logPath, append([]string{"-watch"}, flags...)...)
 	c.waitListening(t, listen, r.logPath)
 	t.Cleanup(func() {
+		if b, _ := os.ReadFile(r.logPath); strings.Contains(string(b), "WARNING: DATA RACE") {
+			t.Error("the race detector reported a race in albedo (go test -race)")
+		}
 		if t.Failed() {
 			b, _ := os.ReadFile(r.logPath)
 			var keep []string // albedo's lines, not the invocations'

@@ -292,6 +292,9 @@ func TestServeReloadUnderLoad(t *testing.T) {
 			t.Errorf("the log lacks %q", want)
 		}
 	}
+	if strings.Contains(string(log), "WARNING: DATA RACE") {
+		t.Error("the race detector reported a race in albedo (go test -race)")
+	}
 }
 
 // get sends one GET on a fresh connection.
