@@ -261,3 +261,43 @@ func TestReloadRemoteClients(t *testing.T) {
 		t.Errorf("the reload line does not name the rebuilt remote function:\n%s", rr.log)
 	}
 }
+
+// TestReloadRemotePolicyRefused: a reload that gives a remote function
+// policy_source: aws is checked as start-up checks it; when AWS (here a
+// second albedo) would refuse the target, the reload is refused with the
+// same message and the running config keeps serving.
+func TestReloadRemotePolicyRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a second albedo")
+	}
+	remoteURL := startRemoteChild(t)
+	rr := startReloadable(t, reloadTestConfig+`  - name: fn
+    endpoint: `+remoteURL+`
+    function_name: nopolicy
+    credentials: {access_key_id: `+testAccessKey+`, secret_access_key: `+testSecretKey+`}
+    region: eu-west-1
+    policy:
+      - {sid: alb, principal: elasticloadbalancing.amazonaws.com, action: "lambda:InvokeFunction"}
+`)
+	ok := rr.edit(t, `target_groups:
+  - {name: echo, targets: [albecho]}`, `target_groups:
+  - {name: echo, targets: [albecho]}
+  - {name: other, targets: [fn]}`)
+	if !ok {
+		t.Fatalf("reload failed:\n%s", rr.problems)
+	}
+	b, _ := os.ReadFile(rr.path)
+	rr.write(t, strings.Replace(string(b), "    region: eu-west-1\n    policy:\n      - {sid: alb, principal: elasticloadbalancing.amazonaws.com, action: \"lambda:InvokeFunction\"}\n",
+		"    region: eu-west-1\n    policy_source: aws\n", 1))
+	rr.r.reloadConfig(context.Background(), "test", nil)
+	if rr.results[len(rr.results)-1] {
+		t.Fatal("the reload succeeded; want the policy refused")
+	}
+	want := "target_groups[1].targets[0]: elasticloadbalancing principal does not have permission to invoke arn:aws:lambda:us-east-1:123456789012:function:fn"
+	if !strings.Contains(rr.problems.String(), want) {
+		t.Errorf("problems lack %q:\n%s", want, rr.problems)
+	}
+	if code, _, _ := rr.do("GET", "/x", nil); code != 200 {
+		t.Errorf("the running config stopped serving: %d", code)
+	}
+}
