@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strings"
 
 	"github.com/albedo-lb/albedo/config"
 )
@@ -73,7 +74,7 @@ func (b *Balancer) Stage(cfg *config.Config, groups map[string]Forwarder) (*Stag
 	var index []int // config index of each of addrs
 	for i, l := range lists {
 		for _, r := range running {
-			if r.addr == l.addr && r.port != 0 && !kept[r] {
+			if r.addr == l.addr && !strings.HasSuffix(r.addr, ":0") && !kept[r] {
 				st.roots[i], kept[r] = r, true
 				l.port = r.port
 				break
