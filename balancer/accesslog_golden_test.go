@@ -161,6 +161,9 @@ func TestAccessLogGolden(t *testing.T) {
 	if err := b.Shutdown(ctx); err != nil && !strings.Contains(err.Error(), "already closed") {
 		t.Fatal(err)
 	}
+	if strings.Contains(out.String(), " TID_0\n") {
+		t.Errorf("a line without its connection's id (TID_0):\n%s", out.String())
+	}
 	got := renumberConns(out.String())
 	for i, line := range strings.Split(strings.TrimSuffix(got, "\n"), "\n") {
 		if _, ok := athenaParse(line); !ok {
