@@ -295,7 +295,8 @@ func (s *server) describe(w io.Writer) {
 // may run meanwhile.
 func (s *server) shutdown(ctx context.Context) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	bal, health := s.bal, s.health
+	s.mu.Unlock()
 	var errs []error
 	if s.socks != nil {
 		// Sockets not yet serving; closing the admin socket also ends an
@@ -303,16 +304,16 @@ func (s *server) shutdown(ctx context.Context) error {
 		// not registered the socket yet.
 		s.socks.close()
 	}
-	if s.bal != nil {
-		errs = append(errs, s.bal.Shutdown(ctx))
+	if bal != nil {
+		errs = append(errs, bal.Shutdown(ctx))
 	}
 	if s.admin != nil {
 		if err := s.admin.ShutdownWithContext(ctx); !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, err)
 		}
 	}
-	if s.health != nil {
-		s.health.Stop()
+	if health != nil {
+		health.Stop()
 	}
 	if s.queue != nil {
 		errs = append(errs, s.queue.Close(ctx))
