@@ -20,12 +20,13 @@ const ruleNone = -1
 // logEntry collects what one request did, for the access log. It lives on
 // the handler's stack.
 type logEntry struct {
-	rule         int    // matched priority, 0 = default rule, ruleNone
-	action       string // "forward" | "redirect" | "fixed-response" | ""
-	groupARN     string // forwarded group's ARN
-	targetStatus int    // the function's status; 0 = "-"
-	reason       string // error_reason
-	clientGone   bool   // the client hung up before the answer: 460
+	rule         int       // matched priority, 0 = default rule, ruleNone
+	action       string    // "forward" | "redirect" | "fixed-response" | ""
+	groupARN     string    // forwarded group's ARN
+	targetStatus int       // the function's status; 0 = "-"
+	reason       string    // error_reason
+	clientGone   bool      // the client hung up before the answer: 460
+	start        time.Time // the handler began (zero: a request it never saw)
 	dispatched   time.Time
 	answered     time.Time
 
@@ -160,8 +161,8 @@ func appendLogLine(dst []byte, elb string, l *listener, ctx *fasthttp.RequestCtx
 	dst = append(dst, ':')
 	dst = strconv.AppendUint(dst, uint64(peer.Port()), 10)
 	dst = append(dst, " - "...) // 5 target:port
-	start := ctx.Time()
-	if start.IsZero() { // requests fasthttp could not read
+	start := e.start
+	if start.IsZero() { // requests fasthttp could not read, or refused before the body
 		start = now
 	}
 	if e.dispatched.IsZero() { // 6-8 processing times
@@ -205,8 +206,8 @@ func appendLogLine(dst []byte, elb string, l *listener, ctx *fasthttp.RequestCtx
 	}
 	dst = appendQuotedOrDash(dst, ua)
 	dst = append(dst, ' ')
-	if isTLS { // 15-16 ssl_cipher ssl_protocol
-		dst = append(dst, tls.CipherSuiteName(tlsState.CipherSuite)...)
+	if isTLS { // 15-16 ssl_cipher ssl_protocol, as OpenSSL names them (ALB does)
+		dst = append(dst, cipherName(tlsState.CipherSuite)...)
 		dst = append(dst, ' ')
 		dst = append(dst, tlsVersionName(tlsState.Version)...)
 	} else {
@@ -221,13 +222,22 @@ func appendLogLine(dst []byte, elb string, l *listener, ctx *fasthttp.RequestCtx
 	dst = append(dst, ' ')
 	dst = appendQuotedOrDash(dst, h.Peek("X-Amzn-Trace-Id")) // 18 trace_id
 	dst = append(dst, ' ')
-	if isTLS { // 19 domain_name
-		dst = appendQuotedOrDash(dst, []byte(tlsState.ServerName))
-	} else {
-		dst = append(dst, `"-"`...)
+	domain, certARN := "", "" // 19 domain_name, 20 chosen_cert_arn (certs.go)
+	if isTLS && l.certs != nil {
+		i, matched := l.certs.match(tlsState.ServerName)
+		if matched {
+			domain = tlsState.ServerName
+		}
+		certARN = l.certs.arns[i]
+		if tlsState.DidResume {
+			certARN = "session-reused"
+		}
 	}
-	dst = append(dst, ` "-" `...) // 20 chosen_cert_arn
-	switch {                      // 21 matched_rule_priority
+	dst = appendQuotedOrDash(dst, domain)
+	dst = append(dst, ' ')
+	dst = appendQuotedOrDash(dst, certARN)
+	dst = append(dst, ' ')
+	switch { // 21 matched_rule_priority
 	case e.rule == ruleNone:
 		dst = append(dst, '-')
 	default:
@@ -236,7 +246,7 @@ func appendLogLine(dst []byte, elb string, l *listener, ctx *fasthttp.RequestCtx
 	dst = append(dst, ' ')
 	dst = appendISOTime(dst, start) // 22 request_creation_time
 	dst = append(dst, ' ')
-	dst = appendQuotedOrDash(dst, []byte(e.action)) // 23 actions_executed
+	dst = appendQuotedOrDash(dst, e.action) // 23 actions_executed
 	dst = append(dst, ' ')
 	var loc []byte // 24 redirect_url
 	if e.action == "redirect" {
@@ -244,11 +254,15 @@ func appendLogLine(dst []byte, elb string, l *listener, ctx *fasthttp.RequestCtx
 	}
 	dst = appendQuotedOrDash(dst, loc)
 	dst = append(dst, ' ')
-	dst = appendQuotedOrDash(dst, []byte(e.reason)) // 25 error_reason
+	dst = appendQuotedOrDash(dst, e.reason) // 25 error_reason
 	// 26-29 target:port_list, target_status_code_list, classification,
 	// classification_reason
 	dst = append(dst, ` "-" "-" "-" "-" TID_`...)
-	dst = strconv.AppendUint(dst, ctx.ConnID(), 16) // 30 conn_trace_id
+	id := intake.ConnID(ctx.Conn()) // 30 conn_trace_id
+	if id == 0 {                    // not accepted through intake (tests)
+		id = ctx.ConnID()
+	}
+	dst = strconv.AppendUint(dst, id, 16)
 	return append(dst, '\n')
 }
 
@@ -278,7 +292,7 @@ func appendSeconds(dst []byte, d time.Duration) []byte {
 }
 
 // appendQuotedOrDash appends "v", or "-" when v is empty.
-func appendQuotedOrDash(dst, v []byte) []byte {
+func appendQuotedOrDash[T string | []byte](dst []byte, v T) []byte {
 	dst = append(dst, '"')
 	if len(v) == 0 {
 		dst = append(dst, '-')
@@ -290,9 +304,10 @@ func appendQuotedOrDash(dst, v []byte) []byte {
 
 // appendEscaped appends v with '"', '\\' and bytes outside visible ASCII
 // written as \xNN, so a line is always one line of printable text.
-func appendEscaped(dst, v []byte) []byte {
+func appendEscaped[T string | []byte](dst []byte, v T) []byte {
 	const hex = "0123456789abcdef"
-	for _, c := range v {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
 		if c == '"' || c == '\\' || c < 0x20 || c >= 0x7f {
 			dst = append(dst, '\\', 'x', hex[c>>4], hex[c&0xf])
 			continue

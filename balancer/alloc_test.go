@@ -40,7 +40,7 @@ func TestZeroAllocs(t *testing.T) {
 		line = appendLogLine(line[:0], "app/albedo/0123456789abcdef", l, ctx, &e, ctx.Time())
 	}})
 	logged := benchListener(t, Options{AccessLog: io.Discard})
-	t.Cleanup(func() { logged.b.alog.Close() })
+	t.Cleanup(func() { logged.b.alog.Load().Close() })
 	tests = append(tests, struct {
 		name string
 		fn   func()
@@ -56,8 +56,8 @@ func TestZeroAllocs(t *testing.T) {
 		{"handle forward with metrics and access log", Options{Metrics: NewMetrics(prometheus.NewRegistry()), AccessLog: io.Discard}},
 	} {
 		ml := benchListener(t, o.opts)
-		if ml.b.alog != nil {
-			t.Cleanup(func() { ml.b.alog.Close() })
+		if a := ml.b.alog.Load(); a != nil {
+			t.Cleanup(func() { a.Close() })
 		}
 		tests = append(tests, struct {
 			name string

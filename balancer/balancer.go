@@ -3,7 +3,6 @@ package balancer
 import (
 	"context"
 	"crypto/rand"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -68,7 +68,8 @@ type Options struct {
 	// Rand drives the weighted group choice; for tests. It is guarded by a
 	// mutex. nil means math/rand/v2's lock-free runtime generator.
 	Rand mrand.Source
-	// Now is the clock for cookie expiry; for tests. [time.Now]
+	// Now is the clock of cookie expiry and of the access log's times;
+	// for tests. [time.Now]
 	Now func() time.Time
 	// ReadTimeout bounds reading one request, headers and body. [60s]
 	ReadTimeout time.Duration
@@ -102,7 +103,8 @@ type Balancer struct {
 	listeners []*listener
 	signer    *cookieSigner
 	rng       *lockedRand
-	alog      *accessLog // nil when Options.AccessLog is nil
+	alog      atomic.Pointer[accessLog] // nil without an access log
+	elb       string                    // app/<name>/<id>, the access log's elb field
 	now       func() time.Time
 	opts      Options
 
@@ -116,6 +118,7 @@ type Balancer struct {
 	closed   bool           // Shutdown ran: Start refuses
 	lns      []net.Listener // bound sockets, TLS-wrapped where HTTPS; nil until bound
 	serveWG  sync.WaitGroup
+	drainWG  sync.WaitGroup // listeners a reload removed, draining (swap.go)
 	errs     chan error
 	closeLog sync.Once
 }
@@ -149,32 +152,21 @@ func New(cfg *config.Config, groups map[string]Forwarder, opts Options) (*Balanc
 	if opts.Rand != nil {
 		b.rng = &lockedRand{src: opts.Rand}
 	}
-	arns := make(map[string]string, len(cfg.TargetGroups))
-	for _, tg := range cfg.TargetGroups {
-		arns[tg.Name] = tg.ARN
+	ls, err := b.compile(cfg, groups)
+	if err != nil {
+		return nil, err
 	}
-	groupErrs := map[string]*groupErrors{}
-	for i := range cfg.Listeners {
-		l, err := compileListener(b, i, &cfg.Listeners[i], groups, arns, groupErrs)
-		if err != nil {
-			return nil, err
-		}
-		if l.scheme == "https" {
-			tc, err := tlsConfig(cfg.Listeners[i].Certificates)
-			if err != nil {
-				return nil, fmt.Errorf("listeners[%d]: %w", i, err)
-			}
-			l.tls = tc
-		}
+	for _, l := range ls {
 		l.server = b.newServer(l)
-		b.listeners = append(b.listeners, l)
 	}
+	b.listeners = ls
+	lb := cfg.LoadBalancer
+	if lb == "" {
+		lb = "albedo"
+	}
+	b.elb = config.LoadBalancerName(lb)
 	if opts.AccessLog != nil {
-		lb := cfg.LoadBalancer
-		if lb == "" {
-			lb = "albedo"
-		}
-		b.alog = newAccessLog(opts.AccessLog, config.LoadBalancerName(lb))
+		b.alog.Store(newAccessLog(opts.AccessLog, b.elb))
 	}
 	b.baseCtx, b.cancel = context.WithCancel(context.Background())
 	if opts.Listeners != nil {
@@ -238,6 +230,9 @@ func (b *Balancer) newServer(l *listener) *fasthttp.Server {
 // and the access-log line itself (fasthttp keeps the response and only
 // sets the returned status). A panic gives 500, as in the handler.
 func (l *listener) expect(ctx *fasthttp.RequestCtx) (status int) {
+	if n := l.next.Load(); n != nil {
+		return n.expect(ctx)
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			l.panicked(ctx, p)
@@ -262,6 +257,10 @@ func (l *listener) expect(ctx *fasthttp.RequestCtx) (status int) {
 // handleReadError answers requests fasthttp could not read. A panic gives
 // 500, as in the handler.
 func (l *listener) handleReadError(ctx *fasthttp.RequestCtx, err error) {
+	if n := l.next.Load(); n != nil {
+		n.handleReadError(ctx, err)
+		return
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			l.panicked(ctx, p)
@@ -338,17 +337,19 @@ func listenAll(addrs []string) ([]net.Listener, error) {
 func (b *Balancer) adopt(lns []net.Listener) {
 	b.lns = make([]net.Listener, len(lns))
 	for i, l := range b.listeners {
-		ln := lns[i]
-		if l.port == 0 {
-			if ta, ok := ln.Addr().(*net.TCPAddr); ok {
-				l.port = ta.Port
-			}
-		}
-		if l.tls != nil {
-			ln = tls.NewListener(ln, l.tls)
-		}
-		b.lns[i] = ln
+		b.lns[i] = adoptOne(l, lns[i])
 	}
+}
+
+// adoptOne makes ln the socket of l: a listener configured with port 0
+// learns its port, and connections speak TLS while l serves HTTPS.
+func adoptOne(l *listener, ln net.Listener) net.Listener {
+	if l.port == 0 {
+		if ta, ok := ln.Addr().(*net.TCPAddr); ok {
+			l.port = ta.Port
+		}
+	}
+	return &tlsSwitch{Listener: ln, l: l}
 }
 
 // Start serves every listener in its own goroutine, binding them first
@@ -377,19 +378,26 @@ func (b *Balancer) Start() error {
 	}
 	b.started = true
 	for i, l := range b.listeners {
-		ln := b.lns[i]
-		b.log.Info("listening", slog.String("address", ln.Addr().String()), slog.String("protocol", l.scheme))
-		b.serveWG.Add(1)
-		go func() {
-			defer b.serveWG.Done()
-			if err := l.serve(ln); err != nil {
-				err = fmt.Errorf("balancer: serve %s: %w", ln.Addr(), err)
-				b.log.Error("listener stopped", slog.Any("err", err))
-				b.errs <- err // buffered: one slot per listener
-			}
-		}()
+		b.serveLocked(l, b.lns[i])
 	}
 	return nil
+}
+
+// serveLocked serves ln with l in a new goroutine. b.mu must be held.
+func (b *Balancer) serveLocked(l *listener, ln net.Listener) {
+	b.log.Info("listening", slog.String("address", ln.Addr().String()), slog.String("protocol", l.current().scheme))
+	b.serveWG.Add(1)
+	go func() {
+		defer b.serveWG.Done()
+		if err := l.serve(ln); err != nil {
+			err = fmt.Errorf("balancer: serve %s: %w", ln.Addr(), err)
+			b.log.Error("listener stopped", slog.Any("err", err))
+			select {
+			case b.errs <- err:
+			default: // Serve reads one; the rest are logged
+			}
+		}
+	}()
 }
 
 // Addrs returns the bound address of every listener, in config order (nil
@@ -411,7 +419,7 @@ func (b *Balancer) Addrs() []net.Addr {
 func (b *Balancer) Shutdown(ctx context.Context) error {
 	b.mu.Lock()
 	b.closed = true
-	lns := b.lns
+	lns, listeners := b.lns, b.listeners
 	b.mu.Unlock()
 	// Close the sockets before asking fasthttp: its shutdown closes only
 	// the listeners its Serve has already registered, so a Serve goroutine
@@ -422,8 +430,8 @@ func (b *Balancer) Shutdown(ctx context.Context) error {
 		ln.Close()
 	}
 	var wg sync.WaitGroup
-	errs := make([]error, len(b.listeners))
-	for i, l := range b.listeners {
+	errs := make([]error, len(listeners))
+	for i, l := range listeners {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -434,10 +442,11 @@ func (b *Balancer) Shutdown(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	errs = append(errs, b.waitDrained(ctx))
 	b.cancel()
 	b.serveWG.Wait()
-	if b.alog != nil {
-		b.closeLog.Do(func() { errs = append(errs, b.alog.Close()) })
+	if a := b.alog.Load(); a != nil {
+		b.closeLog.Do(func() { errs = append(errs, a.Close()) })
 	}
 	return errors.Join(errs...)
 }

@@ -35,7 +35,7 @@ func BenchmarkHandle(b *testing.B) {
 
 func BenchmarkHandleAccessLog(b *testing.B) {
 	l := benchListener(b, Options{AccessLog: io.Discard})
-	b.Cleanup(func() { l.b.alog.Close() })
+	b.Cleanup(func() { l.b.alog.Load().Close() })
 	ctx := benchCtx(b)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -57,8 +57,8 @@ func BenchmarkHandleMetrics(b *testing.B) {
 	} {
 		b.Run(tt.name, func(b *testing.B) {
 			l := benchListener(b, tt.opts)
-			if l.b.alog != nil {
-				b.Cleanup(func() { l.b.alog.Close() })
+			if a := l.b.alog.Load(); a != nil {
+				b.Cleanup(func() { a.Close() })
 			}
 			ctx := benchCtx(b)
 			b.ReportAllocs()

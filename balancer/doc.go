@@ -42,6 +42,16 @@
 // Shutdown racing a just-started Serve used to leave it serving forever).
 // After Shutdown, Start returns ErrClosed.
 //
+// A running balancer reloads (swap.go): Stage compiles a new config and
+// binds the addresses it adds, Commit switches. A socket whose address and
+// port stay keeps serving: the next request on it, on any connection, runs
+// the new rules and target groups, requests already running finish on the
+// old ones; its connections accepted from then on speak TLS or not, with
+// the certificates the new config gives it. Added addresses are served at
+// once; removed ones stop accepting and their connections drain (every
+// request in flight answered) within Options.ShutdownTimeout. Shutdown
+// waits for those drains too.
+//
 // # Request path
 //
 //  1. A top-level recover turns a panic into a logged 500; the
@@ -167,15 +177,26 @@
 // With Options.AccessLog set, every request, including those rejected
 // before a rule ran, gets one line with the 30 fields of alb.md §7.2,
 // formatted without allocating into pooled buffers and written through a
-// 64 KB buffer flushed every second and at Shutdown. Approximations:
+// 64 KB buffer flushed every second and at Shutdown. SetAccessLog moves
+// the log to another writer after flushing what the old one is owed (log
+// rotation), or turns it on or off. Times come from Options.Now. Every line
+// parses with the regex of AWS's Athena table for ALB access logs (tests).
+// On HTTPS listeners ssl_cipher and ssl_protocol are OpenSSL's names, as
+// ALB writes them (ECDHE-RSA-AES128-GCM-SHA256, TLSv1.2; TLS 1.3 suites
+// keep their one name); domain_name is the client's SNI when a
+// certificate of the listener matched it, "-" when the default (first)
+// certificate was presented for want of a match, as ALB logs it;
+// chosen_cert_arn is the presented certificate's ARN, an ACM-style ARN
+// albedo derives from the certificate (certs.go), or "session-reused".
+// Approximations:
 // request_processing_time starts when the handler is called (after the
 // head, and includes reading a forwarded body, as on ALB); received_bytes
 // counts the head and the body bytes read (none for a body refused or
 // ignored unread); sent_bytes counts the response head as fasthttp would
 // serialise it plus the body; trace_id is the client's X-Amzn-Trace-Id, as
-// the id albedo generates is made inside the target group; ssl_cipher uses
-// Go's (IANA) suite names; conn_trace_id is "TID_" and the connection
-// number in hex (format UNCONFIRMED). Quoted fields escape '"', '\' and
+// the id albedo generates is made inside the target group; conn_trace_id
+// is "TID_" and the connection's number in the process, in hex (format
+// UNCONFIRMED). Quoted fields escape '"', '\' and
 // non-printable bytes as \xNN.
 //
 // # Metrics

@@ -22,9 +22,9 @@ import (
 
 // flushLog writes out what the access log buffered.
 func flushLog(b *Balancer) {
-	b.alog.mu.Lock()
-	b.alog.w.Flush()
-	b.alog.mu.Unlock()
+	b.alog.Load().mu.Lock()
+	b.alog.Load().w.Flush()
+	b.alog.Load().mu.Unlock()
 }
 
 // TestBodyBudgetRefuses: a forward whose body would exceed the body

@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -49,6 +50,12 @@ type listener struct {
 	server *fasthttp.Server
 	tls    *tls.Config      // nil for HTTP
 	m      *listenerMetrics // nil without metrics
+	certs  *certSet         // the HTTPS certificates, for the access log
+
+	// next is set on the listener that owns the socket and the server
+	// once a reload replaced its rules (swap.go); requests then run on
+	// next's.
+	next atomic.Pointer[listener]
 }
 
 // compileListener compiles one listener's rules, sorted by priority, with
@@ -147,9 +154,16 @@ func (l *listener) serve(ln net.Listener) error {
 
 // handle is the listener's fasthttp handler.
 func (l *listener) handle(ctx *fasthttp.RequestCtx) {
+	if n := l.next.Load(); n != nil {
+		n.handle(ctx)
+		return
+	}
 	var e logEntry
 	var body intake.Body
 	e.rule = ruleNone
+	if l.b.alog.Load() != nil {
+		e.start = l.b.now()
+	}
 	defer l.finish(ctx, &e, &body)
 	if status := protocolStatus(&ctx.Request.Header); status != 0 {
 		writeError(&ctx.Response, status)
@@ -206,7 +220,7 @@ func (l *listener) finish(ctx *fasthttp.RequestCtx, e *logEntry, body *intake.Bo
 //
 // It also counts the request in the metrics, from the same entry.
 func (l *listener) writeLog(ctx *fasthttp.RequestCtx, e *logEntry) {
-	a := l.b.alog
+	a := l.b.alog.Load()
 	if a == nil && l.m == nil {
 		return
 	}
@@ -215,7 +229,7 @@ func (l *listener) writeLog(ctx *fasthttp.RequestCtx, e *logEntry) {
 			l.panicked(ctx, p)
 		}
 	}()
-	now := time.Now()
+	now := l.b.now()
 	if l.m != nil {
 		l.m.count(ctx, e, now)
 	}
@@ -301,9 +315,9 @@ func (l *listener) forward(ctx *fasthttp.RequestCtx, req *request, fa *forwardAc
 		ListenerPort: l.port,
 		Scheme:       l.scheme,
 	}
-	if l.b.alog != nil || l.m != nil {
-		e.dispatched = time.Now()
-		defer func() { e.answered = time.Now() }()
+	if l.b.alog.Load() != nil || l.m != nil {
+		e.dispatched = l.b.now()
+		defer func() { e.answered = l.b.now() }()
 	}
 	err := g.fwd.Forward(l.b.baseCtx, &ctx.Request, conn, &ctx.Response)
 	// The function ran to its end whatever the client did (as on AWS);

@@ -27,7 +27,7 @@ func TestRecoverEverywhere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.alog.w = bufio.NewWriterSize(panicWriter{}, 16)
+	b.alog.Load().w = bufio.NewWriterSize(panicWriter{}, 16)
 	if err := b.Start(); err != nil {
 		t.Fatal(err)
 	}

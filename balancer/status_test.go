@@ -180,9 +180,9 @@ func TestExpectContinueOverLimit(t *testing.T) {
 		t.Errorf("got %q, want a 413 from albedo with its page", out)
 	}
 	// The handler never runs for it; the access log still has its line.
-	b.alog.mu.Lock()
-	b.alog.w.Flush()
-	b.alog.mu.Unlock()
+	b.alog.Load().mu.Lock()
+	b.alog.Load().w.Flush()
+	b.alog.Load().mu.Unlock()
 	if f := splitLogFields(alog.String()); len(f) < 25 || f[8] != "413" || f[20] != "0" || f[22] != "forward" || f[24] != ReasonRequestTooLarge {
 		t.Errorf("access log = %q, want a 413 forward LambdaRequestTooLarge line for the default rule", alog.String())
 	}

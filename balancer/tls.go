@@ -11,20 +11,22 @@ import (
 // ErrNoCertificate: an HTTPS listener without a certificate.
 var ErrNoCertificate = errors.New("balancer: https listener needs a certificate")
 
-// tlsConfig loads an HTTPS listener's certificates. crypto/tls picks the
-// certificate whose names match the client's SNI, and the first one when
-// none does, which is ALB's default-certificate rule.
-func tlsConfig(certs []config.Certificate) (*tls.Config, error) {
+// tlsConfig loads an HTTPS listener's certificates. The certificate is
+// chosen by the client's SNI among the certificates' DNS names, and the
+// first one is presented when none matches, which is ALB's
+// default-certificate rule (certs.go).
+func tlsConfig(certs []config.Certificate, region, account string) (*tls.Config, *certSet, error) {
 	if len(certs) == 0 {
-		return nil, ErrNoCertificate
+		return nil, nil, ErrNoCertificate
 	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	var kps []tls.Certificate
 	for _, c := range certs {
 		kp, err := tls.LoadX509KeyPair(c.CertificateFile, c.PrivateKeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("balancer: certificate %s: %w", c.CertificateFile, err)
+			return nil, nil, fmt.Errorf("balancer: certificate %s: %w", c.CertificateFile, err)
 		}
-		tc.Certificates = append(tc.Certificates, kp)
+		kps = append(kps, kp)
 	}
-	return tc, nil
+	set := newCertSet(kps, region, account)
+	return &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: set.getCertificate}, set, nil
 }

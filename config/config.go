@@ -17,6 +17,10 @@ type Config struct {
 
 	Admin Admin `yaml:"admin"`
 
+	// AccessLog writes the ALB access log (one line per request); nil: no
+	// access log (`albedo serve -access-log` overrides it).
+	AccessLog *AccessLog `yaml:"access_log"`
+
 	// MaxConcurrency caps the execution environments alive at once across
 	// all functions [1000], 1-100000.
 	MaxConcurrency int `yaml:"max_concurrency"`
@@ -95,6 +99,14 @@ type Log struct {
 type Pricing struct {
 	RequestUSDPerMillion float64 `yaml:"request_usd_per_million"` // [0.20] USD per million requests, >= 0
 	GBSecondUSD          float64 `yaml:"gb_second_usd"`           // [0.0000166667] USD per GB-second, >= 0
+}
+
+// AccessLog configures the ALB access log.
+type AccessLog struct {
+	// Path is the file the lines are appended to (created when missing),
+	// resolved against the config file's directory; "-" is standard
+	// output. Required.
+	Path string `yaml:"path"`
 }
 
 // Credentials is an AWS access key pair.

@@ -136,6 +136,9 @@ func applyDefaults(c *Config, d *decoder, dir string) {
 // validation so that messages quote paths as they were written.
 func resolvePaths(c *Config, dir string) {
 	c.StateDir = resolvePath(dir, c.StateDir)
+	if c.AccessLog != nil && c.AccessLog.Path != "-" {
+		c.AccessLog.Path = resolvePath(dir, c.AccessLog.Path)
+	}
 	for i := range c.Listeners {
 		for j := range c.Listeners[i].Certificates {
 			cert := &c.Listeners[i].Certificates[j]

@@ -90,6 +90,7 @@ func (v *validator) validate() {
 		v.errorf("load_balancer", "name %q must not begin with \"internal-\"", c.LoadBalancer)
 	}
 	v.admin()
+	v.accessLog()
 	if v.d.isSet("max_concurrency") {
 		v.intRange("max_concurrency", c.MaxConcurrency, 1, 100000)
 	}

@@ -107,6 +107,9 @@ type healthState struct {
 	// successes and failures count consecutive results; only the group's
 	// own checker goroutine touches them.
 	successes, failures int
+	// resumed: carried over by Reload, so the first check waits one
+	// interval like the next one would have.
+	resumed bool
 }
 
 type codeRange struct{ lo, hi int }
@@ -118,6 +121,12 @@ var healthIntervalUnit = time.Second
 // StartHealthChecks starts a checker goroutine per enabled group of cfg.
 // Stop ends them. The invocations run under ctx.
 func StartHealthChecks(ctx context.Context, cfg *config.Config, groups map[string]*Group, inv Invoker, log *slog.Logger) *HealthChecker {
+	return startHealthChecks(ctx, cfg, groups, inv, log, nil)
+}
+
+// startHealthChecks is StartHealthChecks, carrying over prev's state of
+// the groups Reload keeps (nil: none).
+func startHealthChecks(ctx context.Context, cfg *config.Config, groups map[string]*Group, inv Invoker, log *slog.Logger, prev *HealthChecker) *HealthChecker {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -143,6 +152,7 @@ func StartHealthChecks(ctx context.Context, cfg *config.Config, groups map[strin
 			st.state.Store(&TargetHealth{State: HealthUnavailable, Reason: ReasonHealthCheckDisabled, Description: "Health checks are disabled"})
 		default:
 			st.state.Store(&TargetHealth{State: HealthInitial, Reason: ReasonInitialHealthChecking, Description: "Initial health checking in progress"})
+			prev.carry(st) // a group a reload kept keeps its health
 			h.wg.Go(func() { h.run(ctx, st, inv) })
 		}
 	}
@@ -228,6 +238,13 @@ func (h *HealthChecker) run(ctx context.Context, st *healthState, inv Invoker) {
 	interval := time.Duration(st.hc.Interval) * healthIntervalUnit
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	if st.resumed {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 	for {
 		failure := st.check(ctx, inv)
 		if ctx.Err() != nil {

@@ -34,7 +34,7 @@ import (
 // peak RSS are read from /proc for the proxy process only (albedo itself,
 // or the plain proxy), not for the functions or the origin.
 func runBench(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("bench", "albedo bench [-duration 10s] [-concurrency 1,64] [-runtime go,node,python] [-cold 5] [-ceiling=false] [-remote]",
+	fs := newFlags("bench", "albedo bench [-duration 10s] [-concurrency 1,64] [-runtime go,node,python] [-cold 5] [-ceiling=false] [-remote] [-access-log]",
 		"End-to-end benchmark on loopback: albedo serve (a child process) forwarding to the\n"+
 			"same trivial function in each runtime, then a plain fasthttp reverse proxy as the ceiling.")
 	duration := fs.Duration("duration", 10*time.Second, "load duration per phase")
@@ -43,6 +43,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	colds := fs.Int("cold", 5, "cold starts to measure per runtime (0 = none)")
 	ceiling := fs.Bool("ceiling", true, "also measure the plain fasthttp proxy")
 	withRemote := fs.Bool("remote", false, "also measure a remote function: albedo forwarding to noop in a second albedo, through its SigV4-authenticated Invoke API")
+	withAccessLog := fs.Bool("access-log", false, "also measure each runtime with albedo writing its access log (to a file), right after the run without")
 	if _, code, ok := fs.parse(args, 0, stdout, stderr); !ok {
 		return code
 	}
@@ -62,7 +63,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		}
 		levels = append(levels, n)
 	}
-	plan := benchPlan{d: *duration, levels: levels, runtimes: kinds, colds: *colds, ceiling: *ceiling, remote: *withRemote}
+	plan := benchPlan{d: *duration, levels: levels, runtimes: kinds, colds: *colds, ceiling: *ceiling, remote: *withRemote, accessLog: *withAccessLog}
 	if err := bench(stdout, plan); err != nil {
 		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return 1
@@ -94,6 +95,8 @@ type benchPlan struct {
 	colds    int
 	ceiling  bool
 	remote   bool // also a function behind a second albedo's Invoke API
+	// accessLog also runs each runtime's phases with the access log on.
+	accessLog bool
 }
 
 func bench(w io.Writer, plan benchPlan) error {
@@ -134,16 +137,26 @@ func bench(w io.Writer, plan benchPlan) error {
 			return err
 		}
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		albedo, err := startChild(self, []string{"serve", "-config", cfgPath}, addr)
-		if err != nil {
-			return fmt.Errorf("start albedo: %w", err)
+		variants := [][]string{nil}
+		if plan.accessLog {
+			variants = append(variants, []string{"-access-log", filepath.Join(dir, kind+"-access.log")})
 		}
-		rs, err := loadPhases(target, addr, albedo.Process.Pid, d, levels)
-		stopChild(albedo)
-		if err != nil {
-			return err
+		for _, extra := range variants {
+			albedo, err := startChild(self, append([]string{"serve", "-config", cfgPath}, extra...), addr)
+			if err != nil {
+				return fmt.Errorf("start albedo: %w", err)
+			}
+			name := target
+			if extra != nil {
+				name += " + access log"
+			}
+			rs, err := loadPhases(name, addr, albedo.Process.Pid, d, levels)
+			stopChild(albedo)
+			if err != nil {
+				return err
+			}
+			results = append(results, rs...)
 		}
-		results = append(results, rs...)
 	}
 	if plan.remote {
 		rs, err := benchRemote(self, dir, d, levels)

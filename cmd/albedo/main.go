@@ -4,7 +4,9 @@
 // Usage:
 //
 //	albedo                                  serve ./albedo.yaml, else the embedded default
-//	albedo [serve] [-config FILE | FILE]    run the load balancer (the default command)
+//	albedo [serve] [-config FILE | FILE]    run the load balancer (the default command);
+//	                                        -watch reloads on changes, SIGHUP reloads the
+//	                                        config, SIGUSR1 reopens the access log
 //	albedo validate [-config FILE | FILE]   check a configuration and print a summary
 //	albedo version                          print the version
 //	albedo bench                            end-to-end benchmark on loopback

@@ -29,6 +29,7 @@ func TestRun(t *testing.T) {
 			code: 0,
 			stdout: []string{
 				"config: " + example,
+				"\naccess_log: /",
 				"listener HTTP 127.0.0.1:8080",
 				"  rule 10\n    if   path_pattern /api/* AND http_request_method GET | POST\n    then forward api (weight 80), api-next (weight 20), sticky 600s",
 				"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/api/",

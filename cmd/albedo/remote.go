@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"time"
 
 	"github.com/albedo-lb/albedo/config"
@@ -27,11 +28,43 @@ var (
 // and the target groups use it) and checks it as AWS checks a target
 // registration, and returns the Router over the local pool.
 func startRemote(ctx context.Context, cfg *config.Config, local remote.Local, log *slog.Logger) (*remote.Router, error) {
-	clients, err := remote.New(ctx, remote.Functions(cfg), remote.Options{})
+	clients, _, err := remoteClients(ctx, cfg, nil, log)
 	if err != nil {
 		return nil, err
 	}
-	for _, c := range clients {
+	return remote.NewRouter(local, clients), nil
+}
+
+// remoteClients builds the clients of cfg's remote functions, reusing
+// those of prev whose function's settings are unchanged (a reload
+// rebuilds only what changed; rebuilt lists the new ones), checks the
+// credentials of new arn functions, and reads and checks the
+// policy_source: aws policies (readPolicies).
+func remoteClients(ctx context.Context, cfg *config.Config, prev []*remote.Client, log *slog.Logger) (clients []*remote.Client, rebuilt []string, err error) {
+	var fresh []remote.Function
+	byFn := map[string]*remote.Client{}
+	for _, fn := range remote.Functions(cfg) {
+		reused := false
+		for _, c := range prev {
+			if reflect.DeepEqual(c.Function(), fn) {
+				byFn[fn.Name], reused = c, true
+				break
+			}
+		}
+		if !reused {
+			fresh = append(fresh, fn)
+			rebuilt = append(rebuilt, fn.Name)
+		}
+	}
+	built, err := remote.New(ctx, fresh, remote.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, c := range built {
+		byFn[c.Function().Name] = c
+		if c.Function().Endpoint != "" {
+			continue
+		}
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		err := c.CheckCredentials(cctx)
 		cancel()
@@ -41,10 +74,13 @@ func startRemote(ctx context.Context, cfg *config.Config, local remote.Local, lo
 			break // one chain for all arn functions
 		}
 	}
-	if err := readPolicies(ctx, cfg, clients, log); err != nil {
-		return nil, err
+	for _, fn := range remote.Functions(cfg) {
+		clients = append(clients, byFn[fn.Name])
 	}
-	return remote.NewRouter(local, clients), nil
+	if err := readPolicies(ctx, cfg, clients, log); err != nil {
+		return nil, nil, err
+	}
+	return clients, rebuilt, nil
 }
 
 // readPolicies reads the policies of the clients whose functions have

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -34,7 +35,7 @@ const shutdownGrace = 30 * time.Second
 const asyncWorkers = 64
 
 // runServe is `albedo serve [-config FILE | FILE] [-access-log FILE|-]
-// [-log-level LEVEL] [-log-format text|json]`.
+// [-log-level LEVEL] [-log-format text|json] [-watch [-watch-poll]]`.
 func runServe(args []string, stdout, stderr io.Writer) int {
 	return serve(context.Background(), args, stdout, stderr)
 }
@@ -42,13 +43,17 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 // serve runs albedo until ctx is done or a signal arrives. It is separate
 // from runServe so tests can run the real server in-process.
 func serve(parent context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("serve", "albedo serve [-config FILE | FILE] [-access-log FILE|-] [-log-level LEVEL] [-log-format text|json]",
+	fs := newFlags("serve", "albedo serve [-config FILE | FILE] [-access-log FILE|-] [-log-level LEVEL] [-log-format text|json] [-watch [-watch-poll]]",
 		"Serve the config FILE (the same as -config FILE), else ./albedo.yaml, else the embedded\n"+
 			"default, until SIGINT or SIGTERM. Every listener and the admin address are bound\n"+
-			"before anything else starts. Exit status: 0 after a signal, 1 if start-up fails,\n"+
-			"2 for an invalid configuration or bad usage.")
+			"before anything else starts. SIGHUP reloads the config without dropping a request\n"+
+			"(an invalid one is logged and changes nothing); SIGUSR1 reopens the access log.\n"+
+			"Exit status: 0 after a signal, 1 if start-up fails, 2 for an invalid configuration\n"+
+			"or bad usage.")
 	path := fs.String("config", "", "config file [./albedo.yaml if present, else the embedded default]")
-	accessLog := fs.String("access-log", "", "write ALB access-log lines (one per request, with error_reason) to this file; - = stdout")
+	accessLogFlag := fs.String("access-log", "", "write ALB access-log lines (one per request, with error_reason) to this file, overriding the config's access_log; - = stdout")
+	watchFlag := fs.Bool("watch", false, "reload when the config file changes, and reload a function (running its build) when its code or layers change")
+	watchPoll := fs.Bool("watch-poll", false, "with -watch: poll for changes instead of using file-system events (chosen by itself where events do not arrive)")
 	logLevel := fs.String("log-level", "", "albedo's own log records from this level on: debug, info, warn or error [log.level, else info]")
 	logFormat := fs.String("log-format", "", "albedo's log on stderr: text, or json (one object per line; function output and START/END/REPORT\nin \"msg\", as Lambda writes them) [log.format, else text]")
 	file, code, ok := fs.parseConfig(args, path, stdout, stderr)
@@ -83,24 +88,29 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) int 
 	if code := reportRuntimes(problems, cfg); code != 0 {
 		return code
 	}
+	if *watchPoll && !*watchFlag {
+		return fs.fail(stderr, "-watch-poll needs -watch")
+	}
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// SIGHUP and SIGUSR1 are albedo's from the first moment: their default
+	// action ends a process, and neither may (a reload asked for during a
+	// long start-up build runs right after start-up).
+	hup, usr1 := make(chan os.Signal, 1), make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(hup)
+	defer signal.Stop(usr1)
 
-	var alog io.Writer
-	switch *accessLog {
-	case "":
-	case "-":
-		alog = stdout
-	default:
-		f, err := os.OpenFile(*accessLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-		if err != nil {
-			fail("access log: " + err.Error())
-			return 1
-		}
-		defer f.Close()
-		alog = f
+	alog := &accessLog{flag: *accessLogFlag, stdout: stdout}
+	dest, err := alog.open(alog.destination(cfg))
+	if err != nil {
+		fail(err.Error())
+		return 1
 	}
-	s, err := start(ctx, cfg, log, stderr, alog)
+	alog.use(dest)
+	defer alog.close()
+	s, err := start(ctx, cfg, log, stderr, alog.writer())
 	if err != nil {
 		if ctx.Err() != nil && parent.Err() == nil {
 			fail("interrupted during start-up")
@@ -116,8 +126,16 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	fmt.Fprintf(stdout, "albedo %s serving %s\n", version, source)
 	s.describe(stdout)
+	r := &reloader{s: s, file: file, log: log, problems: problems, alog: alog,
+		onReload: s.ops.config.reloaded,
+		prepare:  func(c *config.Config) { applyLogFlags(c, *logLevel, *logFormat) }}
+	if *watchFlag {
+		r.watch = newWatcher(log, *watchPoll)
+	}
+	reloaded := r.start(ctx, hup, usr1)
 
 	<-ctx.Done()
+	<-reloaded // a reload in progress ends first (its builds are cancelled)
 	// From here a second SIGINT/SIGTERM gets Go's default action and ends
 	// the process at once (function processes die with it: Pdeathsig).
 	stop()
@@ -131,8 +149,11 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) int 
 	return 0
 }
 
-// server is everything `albedo serve` runs.
+// server is everything `albedo serve` runs. A reload (reload.go) replaces
+// cfg, groups, health and bal under mu; the other parts live as long as
+// the process and follow reloads through their own Update methods.
 type server struct {
+	mu       sync.Mutex
 	cfg      *config.Config
 	pool     *executor.Pool
 	inv      *remote.Router // every invocation: remote functions, else pool
@@ -148,13 +169,16 @@ type server struct {
 	// admin API (Stats: bytes held, bodies refused).
 	bodies *intake.Budget
 	ops    *ops // metrics and the admin address's operations endpoints
+	// balOpts are the options of the balancer, for one a reload creates.
+	balOpts balancer.Options
+	log     *slog.Logger
 }
 
 // start binds every socket (bind), then builds and starts every part; on
 // error it stops what it started. Without listeners there is no balancer:
 // the functions are served by the Invoke API alone.
 func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLog, accessLog io.Writer) (_ *server, err error) {
-	s := &server{cfg: cfg, bodies: intake.NewBudget(int64(cfg.BodyMemoryBudget) << 20)}
+	s := &server{cfg: cfg, bodies: intake.NewBudget(int64(cfg.BodyMemoryBudget) << 20), log: log}
 	s.ops = newOps(cfg, s.bodies, log)
 	defer func() {
 		if err != nil {
@@ -243,12 +267,11 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 	s.health = targetgroup.StartHealthChecks(context.Background(), cfg, s.groups, s.inv, log.With("component", "health"))
 	s.ops.health.Store(s.health)
 	s.ops.setNotReady("starting: listeners not serving yet")
+	s.balOpts = balancer.Options{Logger: log, BodyBudget: s.bodies, Metrics: s.ops.balancer}
 	if len(cfg.Listeners) > 0 { // else functions only: the Invoke API alone
-		fw := make(map[string]balancer.Forwarder, len(s.groups))
-		for name, g := range s.groups {
-			fw[name] = g
-		}
-		s.bal, err = balancer.New(cfg, fw, balancer.Options{Logger: log, AccessLog: accessLog, Listeners: s.socks.listeners, BodyBudget: s.bodies, Metrics: s.ops.balancer})
+		opts := s.balOpts
+		opts.AccessLog, opts.Listeners = accessLog, s.socks.listeners
+		s.bal, err = balancer.New(cfg, forwarders(s.groups), opts)
 		if err != nil {
 			return nil, err
 		}
@@ -320,8 +343,12 @@ func (s *server) describe(w io.Writer) {
 }
 
 // shutdown stops accepting, lets in-flight requests finish within ctx, then
-// stops the async dispatcher and every function environment.
+// stops the async dispatcher and every function environment. No reload
+// may run meanwhile.
 func (s *server) shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	bal, health := s.bal, s.health
+	s.mu.Unlock()
 	var errs []error
 	if s.ops != nil {
 		s.ops.setNotReady("shutting down")
@@ -332,16 +359,16 @@ func (s *server) shutdown(ctx context.Context) error {
 		// not registered the socket yet.
 		s.socks.close()
 	}
-	if s.bal != nil {
-		errs = append(errs, s.bal.Shutdown(ctx))
+	if bal != nil {
+		errs = append(errs, bal.Shutdown(ctx))
 	}
 	if s.admin != nil {
 		if err := s.admin.ShutdownWithContext(ctx); !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, err)
 		}
 	}
-	if s.health != nil {
-		s.health.Stop()
+	if health != nil {
+		health.Stop()
 	}
 	if s.queue != nil {
 		errs = append(errs, s.queue.Close(ctx))
@@ -356,6 +383,15 @@ func (s *server) shutdown(ctx context.Context) error {
 		errs = append(errs, s.policies.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// forwarders are the groups as the balancer takes them.
+func forwarders(groups map[string]*targetgroup.Group) map[string]balancer.Forwarder {
+	fw := make(map[string]balancer.Forwarder, len(groups))
+	for name, g := range groups {
+		fw[name] = g
+	}
+	return fw
 }
 
 // executorFunctions maps the config's functions to the executor's.

@@ -137,6 +137,9 @@ func printSummary(w io.Writer, c *config.Config, source string) {
 	fmt.Fprintf(w, "limits: max_concurrency %d, idle_timeout %s, memory_budget %s, body_memory_budget %d MB\n",
 		c.MaxConcurrency, c.IdleTimeout, budget, c.BodyMemoryBudget)
 	fmt.Fprintf(w, "state_dir: %s\n", c.StateDir)
+	if c.AccessLog != nil {
+		fmt.Fprintf(w, "access_log: %s\n", c.AccessLog.Path)
+	}
 
 	for _, l := range c.Listeners {
 		addr := l.Address

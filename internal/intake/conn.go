@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -47,6 +48,7 @@ func (l *listener) Accept() (net.Conn, error) {
 // serving goroutine only.
 type Conn struct {
 	net.Conn
+	id  uint64          // ConnID
 	tls *tls.Conn       // the TLS layer, nil for plain HTTP
 	raw syscall.RawConn // the TCP socket; nil when there is none
 
@@ -66,8 +68,11 @@ type tlsConn struct{ *Conn }
 func (c tlsConn) Handshake() error                     { return c.tls.Handshake() }
 func (c tlsConn) ConnectionState() tls.ConnectionState { return c.tls.ConnectionState() }
 
+// connIDs numbers the connections of the process, from 1.
+var connIDs atomic.Uint64
+
 func wrap(nc net.Conn) net.Conn {
-	c := &Conn{Conn: nc, armed: true}
+	c := &Conn{Conn: nc, armed: true, id: connIDs.Add(1)}
 	c.check = c.checkFD
 	inner := nc
 	if tc, ok := nc.(*tls.Conn); ok {
@@ -94,6 +99,17 @@ func unwrap(nc net.Conn) *Conn {
 		return c.Conn
 	}
 	return nil
+}
+
+// ConnID is the number of a connection accepted through Listen, unique in
+// the process (0 for another connection). Unlike fasthttp's
+// RequestCtx.ConnID it is known from the moment of accept, in an
+// ExpectHandler too.
+func ConnID(nc net.Conn) uint64 {
+	if c := unwrap(nc); c != nil {
+		return c.id
+	}
+	return 0
 }
 
 // TLS returns the TLS layer of a connection accepted through Listen (or a

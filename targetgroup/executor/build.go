@@ -29,8 +29,9 @@ type buildState struct {
 // runs again next time.
 func (p *Pool) Prepare(ctx context.Context) error {
 	var errs []error
-	for _, name := range p.names {
-		if err := p.build(ctx, p.fns[name]); err != nil {
+	set := p.set.Load()
+	for _, name := range set.names {
+		if err := p.build(ctx, set.byName[name]); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -49,6 +50,16 @@ func (p *Pool) build(ctx context.Context, fn *function) error {
 	if b.done {
 		return b.err
 	}
+	err := p.runBuild(ctx, fn)
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	b.done, b.err = true, err
+	return err
+}
+
+// runBuild runs fn's build command once; see Prepare.
+func (p *Pool) runBuild(ctx context.Context, fn *function) error {
 	p.log.Info("building function", "function", fn.cfg.Name, "command", strings.Join(fn.cfg.Build, " "))
 	cmd := exec.CommandContext(ctx, fn.cfg.Build[0], fn.cfg.Build[1:]...)
 	cmd.Dir = fn.cfg.Code
@@ -71,12 +82,11 @@ func (p *Pool) build(ctx context.Context, fn *function) error {
 	if err != nil && ctx.Err() != nil {
 		return ctx.Err()
 	}
-	b.done = true
 	if err != nil {
 		if len(out) > 8<<10 {
 			out = out[len(out)-8<<10:]
 		}
-		b.err = &BuildError{Function: fn.cfg.Name, Command: fn.cfg.Build, Output: out, Err: err}
+		return &BuildError{Function: fn.cfg.Name, Command: fn.cfg.Build, Output: out, Err: err}
 	}
-	return b.err
+	return nil
 }

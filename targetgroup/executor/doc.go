@@ -13,6 +13,18 @@
 // invocation never reached a runtime (ErrFunctionNotFound, *ThrottleError,
 // ErrClosed, ErrPayloadTooLarge, *BuildError, or the context's error).
 //
+// # Updates
+//
+// A running Pool changes its functions without stopping (update.go): Stage
+// compiles the new set and runs the builds it needs while the current set
+// serves (a failed build changes nothing), Commit swaps them. Unchanged
+// functions keep their environments, the same processes; a changed or
+// refreshed function (its code changed on disk) gets fresh environments
+// for new invocations while those in flight finish on the old ones, which
+// then stop; a removed one still answers by name for RemovedGrace. Warm
+// starts one environment ahead of the next invocation. Function,
+// Functions and Invoke see the committed set at once.
+//
 // # Concurrency contract
 //
 // All Pool methods are safe for concurrent use. Request.Payload belongs to

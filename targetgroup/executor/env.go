@@ -30,10 +30,11 @@ const (
 	reasonEvicted
 	reasonShutdown
 	reasonExtensionCrash
+	reasonReplaced // its function changed or was removed (update.go)
 )
 
 func (r stopReason) String() string {
-	return [...]string{"", "timeout", "out of memory", "init timeout", "init failed", "idle", "evicted", "shutdown", "extension exited"}[r]
+	return [...]string{"", "timeout", "out of memory", "init timeout", "init failed", "idle", "evicted", "shutdown", "extension exited", "function replaced"}[r]
 }
 
 // env is one execution environment: a runtime process, its external

@@ -49,7 +49,7 @@ const maxWarmRetries = 8
 // *BuildError) or ctx ended first. When ctx ends while the function runs,
 // the invocation goes on in its environment until it finishes or times out.
 func (p *Pool) Invoke(ctx context.Context, req Request) (Response, error) {
-	fn, ok := p.fns[req.Function]
+	fn, ok := p.set.Load().lookup(req.Function)
 	if !ok {
 		return Response{}, fmt.Errorf("invoke %s: %w", req.Function, ErrFunctionNotFound)
 	}

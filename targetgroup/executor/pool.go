@@ -42,18 +42,18 @@ type function struct {
 	m     *fnMetrics // nil without Options.Metrics
 
 	// guarded by Pool.mu
-	idle []*env // most recently used last
-	live int    // starting, busy and idle environments
+	idle    []*env // most recently used last
+	live    int    // starting, busy and idle environments
+	retired bool   // replaced or removed by an Update: its environments stop when their invocation ends
 }
 
 // Pool runs the execution environments of a set of functions. All methods
 // are safe for concurrent use.
 type Pool struct {
-	opts  Options
-	log   *slog.Logger
-	flog  *lineWriter
-	fns   map[string]*function
-	names []string
+	opts Options
+	log  *slog.Logger
+	flog *lineWriter
+	set  atomic.Pointer[functionSet] // the functions; an Update replaces it (update.go)
 
 	mu      sync.Mutex
 	closed  bool
@@ -104,29 +104,14 @@ func New(opts Options, fns []Function) (*Pool, error) {
 		opts: opts,
 		log:  opts.Logger.With("component", "executor"),
 		flog: &lineWriter{w: opts.FunctionLog, prefix: opts.PrefixFunctionLog, rec: opts.FunctionRecords},
-		fns:  make(map[string]*function, len(fns)),
 		all:  make(map[*env]struct{}),
 		done: make(chan struct{}),
 	}
-	ce := &compileEnv{opts: opts, cwd: cwd, path: hostPath(), libs: os.Getenv("LD_LIBRARY_PATH"), log: p.log}
-	for i, f := range fns {
-		fn, err := ce.compile(f)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("functions[%d]: %w", i, err))
-			continue
-		}
-		if _, dup := p.fns[f.Name]; dup {
-			errs = append(errs, fmt.Errorf("functions[%d]: executor: duplicate function name %q", i, f.Name))
-			continue
-		}
-		fn.m = opts.Metrics.function(f.Name)
-		p.fns[f.Name] = fn
-		p.names = append(p.names, f.Name)
-	}
-	if err := errors.Join(errs...); err != nil {
+	set, err := compileSet(&compileEnv{opts: opts, cwd: cwd, path: hostPath(), libs: os.Getenv("LD_LIBRARY_PATH"), log: p.log}, fns)
+	if err := errors.Join(append(errs, err)...); err != nil {
 		return nil, err
 	}
-	slices.Sort(p.names)
+	p.set.Store(set)
 	lru, err := simplelru.NewLRU[*env, struct{}](opts.MaxConcurrency, nil)
 	if err != nil {
 		return nil, fmt.Errorf("executor: %w", err)
@@ -141,7 +126,7 @@ func New(opts Options, fns []Function) (*Pool, error) {
 
 // Function returns the named function's configuration.
 func (p *Pool) Function(name string) (Function, bool) {
-	fn, ok := p.fns[name]
+	fn, ok := p.set.Load().byName[name]
 	if !ok {
 		return Function{}, false
 	}
@@ -150,9 +135,10 @@ func (p *Pool) Function(name string) (Function, bool) {
 
 // Functions returns every function, sorted by name.
 func (p *Pool) Functions() []Function {
-	out := make([]Function, 0, len(p.names))
-	for _, n := range p.names {
-		out = append(out, cloneFunction(p.fns[n].cfg))
+	set := p.set.Load()
+	out := make([]Function, 0, len(set.names))
+	for _, n := range set.names {
+		out = append(out, cloneFunction(set.byName[n].cfg))
 	}
 	return out
 }
@@ -210,7 +196,7 @@ func (p *Pool) Close(ctx context.Context) error {
 // takeAllIdleLocked empties every idle list. p.mu must be held.
 func (p *Pool) takeAllIdleLocked() []*env {
 	var out []*env
-	for _, fn := range p.fns {
+	for _, fn := range p.set.Load().byName {
 		out = append(out, fn.idle...)
 		clear(fn.idle)
 		fn.idle = fn.idle[:0]

@@ -654,7 +654,7 @@ func TestStoppedEnvironmentClosesFiles(t *testing.T) {
 	p, _ := newTestPool(t, Options{}, behaveFn(t, "fds"))
 	mustAnswer(t, invoke(t, p, "fds", `{}`))
 	p.mu.Lock()
-	e := p.fns["fds"].idle[0]
+	e := p.set.Load().byName["fds"].idle[0]
 	p.mu.Unlock()
 	e.stop(reasonShutdown)
 	<-e.dead

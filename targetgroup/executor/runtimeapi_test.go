@@ -25,7 +25,7 @@ func newAPIEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close(context.Background()) })
-	e := newEnv(p, p.fns["api"])
+	e := newEnv(p, p.set.Load().byName["api"])
 	e.start = time.Now()
 	return e
 }

@@ -91,10 +91,14 @@ func (p *Pool) unidleLocked(e *env) {
 // stops it when the Pool is closed.
 func (p *Pool) release(e *env) {
 	p.mu.Lock()
-	if p.closed || e.isDead() {
+	if p.closed || e.isDead() || e.fn.retired {
 		p.mu.Unlock()
 		if !e.isDead() {
-			go e.stop(reasonShutdown)
+			r := reasonShutdown
+			if e.fn.retired {
+				r = reasonReplaced
+			}
+			go e.stop(r)
 		}
 		return
 	}
@@ -135,7 +139,7 @@ func (p *Pool) reapLoop() {
 		case now := <-t.C:
 			expired = expired[:0]
 			p.mu.Lock()
-			for _, fn := range p.fns {
+			for _, fn := range p.set.Load().byName {
 				// Least recently used first: stop at the first fresh one.
 				n := 0
 				for _, e := range fn.idle {

@@ -154,12 +154,8 @@ func (q *Queue) apiFileAllowed(dst string) error {
 	if err != nil || d.File == "" {
 		return err
 	}
-	for _, c := range q.file {
-		for _, fd := range []string{c.OnSuccess, c.OnFailure} {
-			if f, err := parseDestination(fd); err == nil && f.File == d.File {
-				return nil
-			}
-		}
+	if q.fileNames(d.File) {
+		return nil
 	}
 	dir, err := filepath.Abs(q.opts.Dir)
 	if err == nil {
@@ -169,4 +165,19 @@ func (q *Queue) apiFileAllowed(dst string) error {
 	}
 	return fmt.Errorf("%w: destination %q: a file:// destination set through the API must be a .jsonl file inside %s or one the config file names",
 		ErrInvalidConfig, dst, dir)
+}
+
+// fileNames reports whether the config file names path as a file://
+// destination.
+func (q *Queue) fileNames(path string) bool {
+	q.cfgMu.RLock()
+	defer q.cfgMu.RUnlock()
+	for _, c := range q.file {
+		for _, fd := range []string{c.OnSuccess, c.OnFailure} {
+			if f, err := parseDestination(fd); err == nil && f.File == path {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -103,6 +103,8 @@
 // file's settings at that time; on Open a change is dropped when the file
 // now says something else for that function ("the API wins until the config
 // file changes that function"). DeleteConfig hides the file's settings too.
+// SetConfigs (a reload of the config file while serving) applies the same
+// rule without a restart.
 //
 // # Metrics
 //

@@ -31,6 +31,13 @@
 // by Statements is process-local and changes on every change; permission
 // caches key on it.
 //
+// A reload of the config file (Update) applies the same rule while
+// serving: a function whose config statements are unchanged keeps its
+// policy, API changes and revision included; one whose statements changed
+// gets the file's (its API changes go); added functions start from the
+// file, removed ones' records are deleted. A reload and a restart thus
+// leave the same policies.
+//
 // One process at a time holds policy.db: Open waits 2 s for the lock, then
 // fails with ErrLocked (another albedo serving the same state_dir). Open
 // hands the file to statefile.Open (StateFile describes it), so a damaged

@@ -33,8 +33,6 @@ type Store struct {
 	db      *bolt.DB
 	region  string
 	account string
-	arns    map[string]string // function → ARN; immutable
-	hashes  map[string]string // function → hash of the config's statements; immutable
 
 	mu   sync.Mutex // serialises writers; guards rev and closed
 	rev  uint64
@@ -52,6 +50,8 @@ type functionPolicy struct {
 	statements []config.Statement
 	revision   uint64 // process-local, changes on every change
 	revisionID string // Lambda's RevisionId, persisted
+	arn        string // the function's ARN, in documents
+	configHash string // hash of the config file's statements (statementsHash)
 }
 
 // policyRecord is the persisted form of an API-changed policy.
@@ -80,58 +80,15 @@ func Open(dir string, region, account string, fns []config.Function) (*Store, er
 	if err != nil {
 		return nil, fmt.Errorf("policy: open store: %w", err)
 	}
-	s := &Store{
-		db:      db,
-		region:  region,
-		account: account,
-		arns:    make(map[string]string, len(fns)),
-		hashes:  make(map[string]string, len(fns)),
-	}
-	snap := &policySnapshot{fns: make(map[string]*functionPolicy, len(fns))}
+	s := &Store{db: db, region: region, account: account}
+	var snap *policySnapshot
 	err = db.Update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(policyBucket)
 		if err != nil {
 			return err
 		}
-		for _, fn := range fns {
-			arn := fn.ARN
-			if arn == "" {
-				arn = config.FunctionARN(region, account, fn.Name)
-			}
-			h := statementsHash(fn.Policy)
-			s.arns[fn.Name] = arn
-			s.hashes[fn.Name] = h
-			s.rev++
-			p := &functionPolicy{
-				statements: slices.Clone(fn.Policy),
-				revision:   s.rev,
-				revisionID: configRevisionID(fn.Name, h),
-			}
-			if raw := b.Get([]byte(fn.Name)); raw != nil {
-				var rec policyRecord
-				if json.Unmarshal(raw, &rec) == nil && rec.ConfigHash == h {
-					p.statements, p.revisionID = rec.Statements, rec.RevisionID
-				} else if err := b.Delete([]byte(fn.Name)); err != nil {
-					return err
-				}
-			}
-			snap.fns[fn.Name] = p
-		}
-		var stale [][]byte
-		if err := b.ForEach(func(k, _ []byte) error {
-			if _, ok := snap.fns[string(k)]; !ok {
-				stale = append(stale, slices.Clone(k))
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-		for _, k := range stale {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		return nil
+		snap, err = s.load(b, nil, fns)
+		return err
 	})
 	if err != nil {
 		_ = db.Close()
@@ -181,7 +138,12 @@ func (s *Store) Get(function string) ([]config.Statement, string, error) {
 
 // ARN returns the function ARN the store uses in documents ("" when
 // unknown).
-func (s *Store) ARN(function string) string { return s.arns[function] }
+func (s *Store) ARN(function string) string {
+	if p := s.snap.Load().fns[function]; p != nil {
+		return p.arn
+	}
+	return ""
+}
 
 // Add appends st to the function's policy. revisionID, when not empty,
 // must be the current RevisionId. It returns the new RevisionId.
@@ -193,7 +155,7 @@ func (s *Store) Add(function string, st config.Statement, revisionID string) (st
 			}
 		}
 		next := append(slices.Clip(stmts), st)
-		if n := len(Document(s.arns[function], next)); n > MaxDocumentSize {
+		if n := len(Document(s.ARN(function), next)); n > MaxDocumentSize {
 			return nil, &TooLargeError{Size: n, Limit: MaxDocumentSize}
 		}
 		return next, nil
@@ -234,8 +196,8 @@ func (s *Store) change(function, revisionID string, edit func([]config.Statement
 	}
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	p := &functionPolicy{statements: next, revision: s.rev + 1, revisionID: executor.FormatUUID(b)}
-	raw, err := json.Marshal(policyRecord{ConfigHash: s.hashes[function], RevisionID: p.revisionID, Statements: next})
+	p := &functionPolicy{statements: next, revision: s.rev + 1, revisionID: executor.FormatUUID(b), arn: cur.arn, configHash: cur.configHash}
+	raw, err := json.Marshal(policyRecord{ConfigHash: cur.configHash, RevisionID: p.revisionID, Statements: next})
 	if err != nil {
 		return "", fmt.Errorf("change policy of %s: %w", function, err)
 	}

@@ -67,7 +67,9 @@
 //
 // # Concurrency
 //
-// Client and Router are immutable after construction and safe for
+// A Client is immutable after construction; a Router changes only its set
+// of clients, whole, through SetClients (a config reload: a client is
+// rebuilt only when its function's settings changed). Both are safe for
 // concurrent use. Invoke retains nothing of req after it returns except
 // through the SDK, which has finished with the payload by then.
 package remote

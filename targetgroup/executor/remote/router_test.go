@@ -60,3 +60,29 @@ func TestRouter(t *testing.T) {
 		t.Error("Remote is wrong")
 	}
 }
+
+// TestRouterSetClients: a reload replaces the remote functions; a name
+// that was remote and is no longer goes to the local pool.
+func TestRouterSetClients(t *testing.T) {
+	one, two := newFakeLambda(t, 200, `"one"`), newFakeLambda(t, 200, `"two"`)
+	local := &fakeLocal{}
+	c1 := NewClient(Function{Name: "r1", ARN: "arn:aws:lambda:us-east-1:123456789012:function:r1", Target: "r1", Endpoint: one.URL, Region: "us-east-1", Timeout: time.Second}, Options{})
+	c2 := NewClient(Function{Name: "r2", ARN: "arn:aws:lambda:us-east-1:123456789012:function:r2", Target: "r2", Endpoint: two.URL, Region: "us-east-1", Timeout: time.Second}, Options{})
+	r := NewRouter(local, []*Client{c1})
+	r.SetClients([]*Client{c2})
+	if resp, err := r.Invoke(context.Background(), executor.Request{Function: "r2", Payload: []byte(`{}`)}); err != nil || string(resp.Payload) != `"two"` {
+		t.Errorf("r2 after SetClients: %q, %v", resp.Payload, err)
+	}
+	if r.Remote("r1") {
+		t.Error("r1 is still remote")
+	}
+	if _, err := r.Invoke(context.Background(), executor.Request{Function: "r1", Payload: []byte(`{}`)}); err != nil || local.calls != 1 {
+		t.Errorf("r1 after SetClients went to %d local calls, err %v", local.calls, err)
+	}
+	if fns := r.Functions(); len(fns) != 2 || fns[0].Name != "local" || fns[1].Name != "r2" {
+		t.Errorf("Functions = %+v", fns)
+	}
+	if got := r.Clients(); len(got) != 1 || got[0] != c2 {
+		t.Errorf("Clients = %v", got)
+	}
+}

@@ -1,0 +1,64 @@
+package balancer
+
+import "crypto/tls"
+
+// cipherName is the OpenSSL name of a TLS cipher suite, as ALB writes
+// ssl_cipher (ECDHE-RSA-AES128-GCM-SHA256, not Go's IANA
+// TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256). TLS 1.3 suites have one name in
+// both (TLS_AES_128_GCM_SHA256). A suite missing here (none crypto/tls
+// negotiates) falls back to its IANA name.
+func cipherName(id uint16) string {
+	switch id {
+	case tls.TLS_AES_128_GCM_SHA256:
+		return "TLS_AES_128_GCM_SHA256"
+	case tls.TLS_AES_256_GCM_SHA384:
+		return "TLS_AES_256_GCM_SHA384"
+	case tls.TLS_CHACHA20_POLY1305_SHA256:
+		return "TLS_CHACHA20_POLY1305_SHA256"
+	case tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256:
+		return "ECDHE-RSA-AES128-GCM-SHA256"
+	case tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256:
+		return "ECDHE-ECDSA-AES128-GCM-SHA256"
+	case tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384:
+		return "ECDHE-RSA-AES256-GCM-SHA384"
+	case tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384:
+		return "ECDHE-ECDSA-AES256-GCM-SHA384"
+	case tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256:
+		return "ECDHE-RSA-CHACHA20-POLY1305"
+	case tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256:
+		return "ECDHE-ECDSA-CHACHA20-POLY1305"
+	case tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256:
+		return "ECDHE-RSA-AES128-SHA256"
+	case tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256:
+		return "ECDHE-ECDSA-AES128-SHA256"
+	case tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA:
+		return "ECDHE-RSA-AES128-SHA"
+	case tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA:
+		return "ECDHE-ECDSA-AES128-SHA"
+	case tls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA:
+		return "ECDHE-RSA-AES256-SHA"
+	case tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA:
+		return "ECDHE-ECDSA-AES256-SHA"
+	case tls.TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA:
+		return "ECDHE-RSA-DES-CBC3-SHA"
+	case tls.TLS_ECDHE_RSA_WITH_RC4_128_SHA:
+		return "ECDHE-RSA-RC4-SHA"
+	case tls.TLS_ECDHE_ECDSA_WITH_RC4_128_SHA:
+		return "ECDHE-ECDSA-RC4-SHA"
+	case tls.TLS_RSA_WITH_AES_128_GCM_SHA256:
+		return "AES128-GCM-SHA256"
+	case tls.TLS_RSA_WITH_AES_256_GCM_SHA384:
+		return "AES256-GCM-SHA384"
+	case tls.TLS_RSA_WITH_AES_128_CBC_SHA256:
+		return "AES128-SHA256"
+	case tls.TLS_RSA_WITH_AES_128_CBC_SHA:
+		return "AES128-SHA"
+	case tls.TLS_RSA_WITH_AES_256_CBC_SHA:
+		return "AES256-SHA"
+	case tls.TLS_RSA_WITH_3DES_EDE_CBC_SHA:
+		return "DES-CBC3-SHA"
+	case tls.TLS_RSA_WITH_RC4_128_SHA:
+		return "RC4-SHA"
+	}
+	return tls.CipherSuiteName(id)
+}

@@ -1,0 +1,54 @@
+package async
+
+import (
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// SetConfigs replaces the config file's settings (Options.Configs) when
+// the file is reloaded, applying the rule Open applies at a restart: an
+// API change (PutConfig, DeleteConfig) of a function stays while the file
+// says the same for that function as when the change was made, and is
+// dropped (deleted from queue.db) once the file says something else, or
+// the function left the file. Queued events of every function keep
+// waiting; the new settings apply from their next attempt.
+func (q *Queue) SetConfigs(configs map[string]Config) error {
+	for name, c := range configs {
+		if err := c.Validate(); err != nil {
+			return fmt.Errorf("async: function %s: %w", name, err)
+		}
+	}
+	if q.closed.Load() {
+		return ErrClosed
+	}
+	q.cfgMu.Lock()
+	defer q.cfgMu.Unlock()
+	var stale []string
+	for name, o := range q.over {
+		fc, inFile := configs[name]
+		if inFile != (o.File != nil) || inFile && !sameSettings(fc, *o.File) {
+			stale = append(stale, name)
+		}
+	}
+	if len(stale) > 0 {
+		err := q.w.write(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bucketConfigs)
+			for _, name := range stale {
+				if err := b.Delete([]byte(name)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("async: set configs: %w", err)
+		}
+		for _, name := range stale {
+			q.log.Info("config file changed event invoke config; dropping API change", "function", name)
+			delete(q.over, name)
+		}
+	}
+	q.file = configs
+	return nil
+}

@@ -1,0 +1,3 @@
+module reloadgo
+
+go 1.26
