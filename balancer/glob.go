@@ -1,5 +1,7 @@
 package balancer
 
+import "github.com/albedo-lb/albedo/internal/ascii"
+
 // glob is a compiled ALB value pattern: '*' matches any run of bytes
 // (including none), '?' matches exactly one byte, everything else matches
 // itself. A pattern always covers the whole subject ("*.example.com" does not
@@ -45,21 +47,13 @@ func compileGlob(pattern string, fold, escapes bool) glob {
 			g.exact = false
 		default:
 			if fold {
-				c = lower(c)
+				c = ascii.Lower(c)
 			}
 			g.lit = append(g.lit, c)
 			g.kind = append(g.kind, 0)
 		}
 	}
 	return g
-}
-
-// lower lower-cases one ASCII letter.
-func lower(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + ('a' - 'A')
-	}
-	return c
 }
 
 // match reports whether s matches the whole pattern.
@@ -117,7 +111,7 @@ func (g *glob) match(s []byte) bool {
 // subject byte.
 func (g *glob) eq(p, c byte) bool {
 	if g.fold {
-		c = lower(c)
+		c = ascii.Lower(c)
 	}
 	return p == c
 }

@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/albedo-lb/albedo/internal/ascii"
 )
 
 // rhdr is one response header: offsets into decState.str.
@@ -152,7 +154,7 @@ func checkHeader(name, val []byte) error {
 		return invalid("headers: empty header name")
 	}
 	for _, c := range name {
-		if !isTokenChar(c) {
+		if !ascii.IsTokenChar(c) {
 			return invalid("headers: invalid character " + strconv.QuoteRune(rune(c)) + " in header name " + strconv.Quote(string(name)))
 		}
 	}
@@ -164,55 +166,18 @@ func checkHeader(name, val []byte) error {
 	return nil
 }
 
-func isTokenChar(c byte) bool {
-	if c >= 0x80 {
-		return false
-	}
-	return tokenChars[c]
-}
-
-var tokenChars = func() (t [128]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = true
-		t[c-'a'+'A'] = true
-	}
-	for _, c := range "!#$%&'*+-.^_`|~" {
-		t[c] = true
-	}
-	return t
-}()
-
 // hopByHop reports whether the ALB ignores this header from the function:
 // the hop-by-hop ones (alb.md §2.4) and Content-Length, which it computes.
 func hopByHop(name []byte) bool {
-	if len(name) >= 6 && asciiEqualFold(name[:6], "proxy-") {
+	if len(name) >= 6 && ascii.EqualFold(name[:6], "proxy-") {
 		return true
 	}
 	for _, h := range [...]string{"connection", "keep-alive", "transfer-encoding", "upgrade", "te", "trailer", "content-length"} {
-		if asciiEqualFold(name, h) {
+		if ascii.EqualFold(name, h) {
 			return true
 		}
 	}
 	return false
-}
-
-func asciiEqualFold(b []byte, lower string) bool {
-	if len(b) != len(lower) {
-		return false
-	}
-	for i := range b {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // fieldOf maps a top-level key to its constant name, or "" for unknown
