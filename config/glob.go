@@ -43,9 +43,10 @@ const (
 // backtracking of Match linear in practice.
 func CompileGlob(pattern string, mode GlobMode) Glob {
 	fold, escapes := mode&GlobFoldCase != 0, mode&GlobEscapes != 0
+	buf := make([]byte, 2*len(pattern)) // one allocation for lit and kind
 	g := Glob{
-		lit:  make([]byte, 0, len(pattern)),
-		kind: make([]byte, 0, len(pattern)),
+		lit:  buf[:0:len(pattern)],
+		kind: buf[len(pattern):len(pattern)],
 		fold: fold,
 	}
 	for i := 0; i < len(pattern); i++ {
