@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/albedo-lb/albedo/targetgroup/executor"
 )
 
 // runBench is `albedo bench`: the end-to-end benchmark. It starts `albedo
@@ -188,7 +190,7 @@ func loadPhases(target, addr string, pid int, d time.Duration, levels []int) ([]
 		if r.requests > 0 {
 			r.cpuPer1k = (cpu1 - cpu0) / float64(r.requests) * 1000
 		}
-		r.peakRSS, _ = procPeakRSS(pid)
+		r.peakRSS, _ = executor.PeakRSS(pid)
 		out = append(out, r)
 	}
 	return out, nil
