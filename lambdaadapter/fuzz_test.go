@@ -70,6 +70,12 @@ var decodeCases = []struct {
 	multi   bool
 }{
 	{"lone high surrogate then LF in header value", `{"statusCode":200,"headers":{"a":"\ud800\u000a"}}`, false},
+	{"surrogate pair in body", `{"statusCode":200,"body":"\ud83d\ude00"}`, false},
+	{"lone low surrogate in body", `{"statusCode":200,"body":"\udc00x"}`, false},
+	{"high surrogate twice in header value", `{"statusCode":200,"multiValueHeaders":{"a":["\ud800\ud800"]}}`, true},
+	{"high surrogate before a bad escape", `{"statusCode":200,"body":"\ud800\u12G4"}`, false},
+	{"high surrogate at the end of a string", `{"statusCode":200,"body":"\ud800"}`, false},
+	{"surrogate pair in a key", `{"statusCode":200,"x\ud83d\ude00":1}`, false},
 }
 
 func TestDecodeDifferential(t *testing.T) {
@@ -135,11 +141,11 @@ func checkDecode(t *testing.T, payload []byte, multi bool) {
 // decodedBase64 is the isBase64Encoded flag the decoder read from an
 // accepted payload.
 func decodedBase64(payload []byte, multi bool) bool {
-	var st decState
-	if st.parse(payload, multi) != nil {
+	var d decoder
+	if d.parse(payload, multi) != nil {
 		return false
 	}
-	return st.b64
+	return d.b64
 }
 
 // FuzzAppendJSONString: the hand-written escaper (SWAR fast path included)
