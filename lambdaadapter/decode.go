@@ -346,13 +346,17 @@ func hopByHop(name []byte) bool {
 	if len(name) >= 6 && ascii.EqualFold(name[:6], "proxy-") {
 		return true
 	}
-	for _, h := range [...]string{"connection", "keep-alive", "transfer-encoding", "upgrade", "te", "trailer", "content-length"} {
+	for _, h := range hopByHopNames {
 		if ascii.EqualFold(name, h) {
 			return true
 		}
 	}
 	return false
 }
+
+// hopByHopNames lives outside hopByHop so that the loop does not build
+// the list on every call.
+var hopByHopNames = []string{"connection", "keep-alive", "transfer-encoding", "upgrade", "te", "trailer", "content-length"}
 
 // bodyBytes is the body to send: the body string, or with isBase64Encoded
 // its standard padded base64 decoding (no line breaks).

@@ -212,7 +212,7 @@ func (d *decoder) readString() (span, error) {
 	for {
 		// Copy the run of plain bytes.
 		j := i
-		for j < len(p) && p[j] != '"' && p[j] != '\\' && p[j] >= 0x20 {
+		for j < len(p) && plainInString[p[j]] {
 			j++
 		}
 		d.strs = append(d.strs, p[i:j]...)
@@ -229,55 +229,52 @@ func (d *decoder) readString() (span, error) {
 			d.i = i
 			return span{}, invalid("invalid JSON at offset " + strconv.Itoa(i) + ": control character in string")
 		}
+		if i+1 < len(p) {
+			if b := unescaped[p[i+1]]; b != 0 { // \" \\ \/ \b \f \n \r \t
+				d.strs = append(d.strs, b)
+				i += 2
+				continue
+			}
+		}
 		var err error
-		if i, err = d.escape(i); err != nil {
+		if i, err = d.unicodeEscape(i); err != nil {
 			return span{}, err
 		}
 	}
 }
 
-// escape decodes the escape sequence whose '\' is at p[i] into d.strs and
-// returns the offset after it. A UTF-16 surrogate pair written as two
-// \u escapes is one character; a lone surrogate becomes U+FFFD and what
-// follows it is read on its own, as encoding/json does.
-func (d *decoder) escape(i int) (int, error) {
+// unescaped maps the byte after a '\' to the byte the escape stands for, or
+// to 0 where it is not a one-byte escape.
+var unescaped = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
+
+// unicodeEscape decodes the \uXXXX escape whose '\' is at p[i] into d.strs
+// and returns the offset after it, or says why p[i:] is no valid escape.
+// A UTF-16 surrogate pair written as two \u escapes is one character; a
+// lone surrogate becomes U+FFFD and what follows it is read on its own, as
+// encoding/json does.
+func (d *decoder) unicodeEscape(i int) (int, error) {
 	p := d.p
 	if i+1 >= len(p) {
 		d.i = i
 		return 0, d.syntax("escape")
 	}
-	e := p[i+1]
-	i += 2
-	switch e {
-	case '"', '\\', '/':
-		d.strs = append(d.strs, e)
-	case 'b':
-		d.strs = append(d.strs, '\b')
-	case 'f':
-		d.strs = append(d.strs, '\f')
-	case 'n':
-		d.strs = append(d.strs, '\n')
-	case 'r':
-		d.strs = append(d.strs, '\r')
-	case 't':
-		d.strs = append(d.strs, '\t')
-	case 'u':
-		r, ok := hex4(p, i)
-		if !ok {
-			d.i = i
-			return 0, d.syntax("4 hex digits")
-		}
-		i += 4
-		if utf16.IsSurrogate(r) {
-			if r = utf16.DecodeRune(r, escapedRune(p, i)); r != utf8.RuneError {
-				i += len(`\uXXXX`)
-			}
-		}
-		d.strs = utf8.AppendRune(d.strs, r)
-	default:
-		d.i = i - 1
+	if p[i+1] != 'u' {
+		d.i = i + 1
 		return 0, d.syntax("valid escape")
 	}
+	i += 2
+	r, ok := hex4(p, i)
+	if !ok {
+		d.i = i
+		return 0, d.syntax("4 hex digits")
+	}
+	i += 4
+	if utf16.IsSurrogate(r) {
+		if r = utf16.DecodeRune(r, escapedRune(p, i)); r != utf8.RuneError {
+			i += len(`\uXXXX`)
+		}
+	}
+	d.strs = utf8.AppendRune(d.strs, r)
 	return i, nil
 }
 
