@@ -1,8 +1,8 @@
 // Package ascii is the byte-level HTTP grammar that albedo's packages
 // share: RFC 9110 token characters and ASCII case folding. config checks
-// rule header names with it, lambdaadapter checks function response header
-// names and lower-cases request header names, the balancer compares header
-// values and compiles case-insensitive globs (config.Glob).
+// rule header names with it and folds case in Glob, lambdaadapter checks
+// function response header names and lower-cases request header names,
+// the balancer compares the Upgrade header.
 //
 // It imports nothing. config and lambdaadapter are the leaves of albedo's
 // architecture and must not import each other or any layer above them (see
