@@ -23,8 +23,8 @@ type Glob struct {
 	kind []byte
 	// fold compares ASCII letters case-insensitively.
 	fold bool
-	// wild is set when the pattern has a wildcard.
-	wild bool
+	// exact is set when the pattern has no wildcard.
+	exact bool
 }
 
 // GlobMode selects how CompileGlob reads a pattern.
@@ -45,9 +45,10 @@ func CompileGlob(pattern string, mode GlobMode) Glob {
 	fold, escapes := mode&GlobFoldCase != 0, mode&GlobEscapes != 0
 	buf := make([]byte, 2*len(pattern)) // one allocation for lit and kind
 	g := Glob{
-		lit:  buf[:0:len(pattern)],
-		kind: buf[len(pattern):len(pattern)],
-		fold: fold,
+		lit:   buf[:0:len(pattern)],
+		kind:  buf[len(pattern):len(pattern)],
+		fold:  fold,
+		exact: true,
 	}
 	for i := 0; i < len(pattern); i++ {
 		c := pattern[i]
@@ -62,7 +63,7 @@ func CompileGlob(pattern string, mode GlobMode) Glob {
 			}
 			g.lit = append(g.lit, c)
 			g.kind = append(g.kind, c)
-			g.wild = true
+			g.exact = false
 		default:
 			if fold {
 				c = ascii.Lower(c)
@@ -85,7 +86,7 @@ func (g *Glob) MatchString(s string) bool { return match(g, s) }
 // should convert.
 func match[S string | []byte](g *Glob, s S) bool {
 	n := len(g.lit)
-	if !g.wild {
+	if g.exact {
 		if len(s) != n {
 			return false
 		}
