@@ -87,10 +87,14 @@ func (d *decoder) number() (integer bool, err error) {
 	if i < len(p) && p[i] == '-' {
 		i++
 	}
-	if i < len(p) && p[i] == '0' {
+	switch {
+	case i < len(p) && p[i] == '0':
 		i++
-	} else if i, err = d.digits(i); err != nil {
-		return false, err
+	case i < len(p) && p[i] >= '1' && p[i] <= '9':
+		i = skipDigits(p, i)
+	default:
+		d.i = i
+		return false, d.syntax("digit")
 	}
 	integer = true
 	if i < len(p) && p[i] == '.' {
@@ -114,17 +118,21 @@ func (d *decoder) number() (integer bool, err error) {
 }
 
 // digits returns the offset after the run of digits at d.p[i:], which
-// must not be empty.
+// must not be empty (a fraction's or an exponent's).
 func (d *decoder) digits(i int) (int, error) {
-	p := d.p
-	if i >= len(p) || p[i] < '0' || p[i] > '9' {
+	if i >= len(d.p) || d.p[i] < '0' || d.p[i] > '9' {
 		d.i = i
 		return 0, d.syntax("digit")
 	}
+	return skipDigits(d.p, i), nil
+}
+
+// skipDigits returns the offset after the digits at p[i:].
+func skipDigits(p []byte, i int) int {
 	for i < len(p) && p[i] >= '0' && p[i] <= '9' {
 		i++
 	}
-	return i, nil
+	return i
 }
 
 // object walks a JSON object whose '{' is at d.i, calling member with d.i
