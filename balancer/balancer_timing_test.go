@@ -70,24 +70,6 @@ func BenchmarkHandleMetrics(b *testing.B) {
 	}
 }
 
-func BenchmarkGlob(b *testing.B) {
-	cases := []struct{ pattern, subject string }{
-		{"/api/v?/orders/*", "/api/v2/orders/12345/items"},
-		{"*.example.com", "shop.eu-west-1.example.com"},
-		{"*a*b*c*d", "xaxxbxxxcxxxxdxxxxxaxbxcxd"},
-	}
-	for _, c := range cases {
-		b.Run(c.pattern, func(b *testing.B) {
-			g := compileGlob(c.pattern, true, false)
-			s := []byte(c.subject)
-			b.ReportAllocs()
-			for b.Loop() {
-				g.match(s)
-			}
-		})
-	}
-}
-
 func BenchmarkAccessLogLine(b *testing.B) {
 	l := benchListener(b, Options{})
 	ctx := benchCtx(b)

@@ -29,7 +29,7 @@ const (
 // passes the request by pointer without it escaping to the heap.
 type condition struct {
 	kind     condKind
-	globs    []glob         // host, path, http-header values
+	globs    []config.Glob  // host, path, http-header values
 	header   string         // http-header: header name (any case)
 	methods  []string       // http-request-method, exact
 	pairs    []queryPair    // query-string
@@ -39,8 +39,8 @@ type condition struct {
 // queryPair is one compiled query-string key/value pattern.
 type queryPair struct {
 	hasKey bool
-	key    glob
-	value  glob
+	key    config.Glob
+	value  config.Glob
 }
 
 // match reports whether r satisfies the condition.
@@ -82,9 +82,9 @@ func (c *condition) match(r *request) bool {
 	return false
 }
 
-func anyGlob(gs []glob, s []byte) bool {
+func anyGlob(gs []config.Glob, s []byte) bool {
 	for i := range gs {
-		if gs[i].match(s) {
+		if gs[i].Match(s) {
 			return true
 		}
 	}
@@ -103,10 +103,10 @@ func (c *condition) matchQuery(q []byte) bool {
 		q = rest
 		for i := range c.pairs {
 			p := &c.pairs[i]
-			if p.hasKey && !p.key.match(key) {
+			if p.hasKey && !p.key.Match(key) {
 				continue
 			}
-			if p.value.match(value) {
+			if p.value.Match(value) {
 				return true
 			}
 		}
@@ -123,14 +123,14 @@ func compileCondition(cc config.Condition) (condition, error) {
 		set++
 		c.kind = condHost
 		for _, v := range cc.HostHeader {
-			c.globs = append(c.globs, compileGlob(v, true, false))
+			c.globs = append(c.globs, config.CompileGlob(v, config.GlobFoldCase))
 		}
 	}
 	if len(cc.PathPattern) > 0 {
 		set++
 		c.kind = condPath
 		for _, v := range cc.PathPattern {
-			c.globs = append(c.globs, compileGlob(v, false, false))
+			c.globs = append(c.globs, config.CompileGlob(v, 0))
 		}
 	}
 	if cc.HTTPHeader != nil {
@@ -142,7 +142,7 @@ func compileCondition(cc config.Condition) (condition, error) {
 		}
 		c.header = name // PeekAll normalises the case
 		for _, v := range cc.HTTPHeader.Values {
-			c.globs = append(c.globs, compileGlob(v, true, false))
+			c.globs = append(c.globs, config.CompileGlob(v, config.GlobFoldCase))
 		}
 	}
 	if len(cc.HTTPRequestMethod) > 0 {
@@ -156,8 +156,8 @@ func compileCondition(cc config.Condition) (condition, error) {
 		for _, p := range cc.QueryString {
 			c.pairs = append(c.pairs, queryPair{
 				hasKey: p.Key != "",
-				key:    compileGlob(p.Key, true, true),
-				value:  compileGlob(p.Value, true, true),
+				key:    config.CompileGlob(p.Key, config.GlobFoldCase|config.GlobEscapes),
+				value:  config.CompileGlob(p.Value, config.GlobFoldCase|config.GlobEscapes),
 			})
 		}
 	}

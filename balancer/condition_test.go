@@ -142,7 +142,7 @@ func FuzzQueryCondition(f *testing.F) {
 				continue
 			}
 			k, v, _ := strings.Cut(pair, "=")
-			if (key == "" || c.pairs[0].key.match([]byte(k))) && c.pairs[0].value.match([]byte(v)) {
+			if (key == "" || c.pairs[0].key.Match([]byte(k))) && c.pairs[0].value.Match([]byte(v)) {
 				want = true
 			}
 		}

@@ -109,8 +109,8 @@
 // # Conditions (alb.md §6.2)
 //
 // Matching never allocates and never uses regexp: patterns are compiled
-// into globs where '*' is any run of bytes and '?' exactly one byte, and a
-// pattern covers the whole string. Values inside a condition are OR'ed, the
+// into config.Glob values, where '*' is any run of bytes and '?' exactly
+// one byte, and a pattern covers the whole string. Values inside a condition are OR'ed, the
 // conditions of a rule AND'ed.
 //
 //   - host-header: the Host header, case-insensitive, with any ":port"

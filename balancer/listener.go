@@ -16,6 +16,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/albedo-lb/albedo/config"
+	"github.com/albedo-lb/albedo/internal/ascii"
 	"github.com/albedo-lb/albedo/internal/intake"
 	"github.com/albedo-lb/albedo/lambdaadapter"
 	"github.com/albedo-lb/albedo/targetgroup"
@@ -417,7 +418,7 @@ func isWebSocket(h *fasthttp.RequestHeader) bool {
 		return false
 	}
 	for i := 0; i+len("websocket") <= len(u); i++ {
-		if equalFoldASCII(u[i:i+len("websocket")], "websocket") {
+		if ascii.EqualFold(u[i:i+len("websocket")], "websocket") {
 			return true
 		}
 	}

@@ -60,16 +60,3 @@ func stripPort(host []byte) []byte {
 	}
 	return host
 }
-
-// equalFoldASCII compares b and s ignoring ASCII case.
-func equalFoldASCII(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range len(b) {
-		if lower(b[i]) != lower(s[i]) {
-			return false
-		}
-	}
-	return true
-}

@@ -10,6 +10,9 @@
 // returns the embedded default configuration. README.md (Configuration reference) documents every
 // field with its type, default and range.
 //
+// CompileGlob is albedo's one wildcard matcher: the balancer compiles rule
+// condition values with it, Allows matches policy source ARNs with it.
+//
 // # Errors
 //
 // All problems of a file are reported together as an Errors slice of

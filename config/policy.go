@@ -18,7 +18,7 @@ const InvokeAction = "lambda:InvokeFunction"
 //
 // A statement matches when its Principal equals principal exactly; its
 // Action is action, "lambda:*" (for a lambda: action) or "*"; its SourceARN
-// is empty or a case-sensitive whole-string glob ("*" any run, "?" one
+// is empty or a case-sensitive whole-string Glob ("*" any run, "?" one
 // byte) matching sourceARN (Lambda's ArnLike/StringLike condition); and its
 // SourceAccount is empty or equals sourceAccount. Function policies hold
 // only Allow statements, so the first match decides.
@@ -28,8 +28,12 @@ func Allows(stmts []Statement, principal, action, sourceARN, sourceAccount strin
 		if s.Principal != principal || !actionMatches(s.Action, action) {
 			continue
 		}
-		if s.SourceARN != "" && !Glob(s.SourceARN, sourceARN) {
-			continue
+		if s.SourceARN != "" {
+			// Compiled per evaluation: Allows runs at validation and when
+			// a policy changes, not per request.
+			if g := CompileGlob(s.SourceARN, 0); !g.MatchString(sourceARN) {
+				continue
+			}
 		}
 		if s.SourceAccount != "" && s.SourceAccount != sourceAccount {
 			continue
@@ -47,35 +51,6 @@ func actionMatches(pattern, action string) bool {
 		return len(action) > len("lambda:") && action[:len("lambda:")] == "lambda:"
 	}
 	return false
-}
-
-// Glob reports whether s matches pattern as a whole, where '*' matches any
-// run of bytes (also empty) and '?' exactly one byte; everything else,
-// including case, must be equal. It runs in O(len(pattern)*len(s)) worst
-// case without allocating.
-func Glob(pattern, s string) bool {
-	p, i := 0, 0
-	star, mark := -1, 0
-	for i < len(s) {
-		switch {
-		case p < len(pattern) && pattern[p] == '*':
-			star, mark = p, i
-			p++
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
-			p++
-			i++
-		case star >= 0:
-			p = star + 1
-			mark++
-			i = mark
-		default:
-			return false
-		}
-	}
-	for p < len(pattern) && pattern[p] == '*' {
-		p++
-	}
-	return p == len(pattern)
 }
 
 // PermissionError is AWS's RegisterTargets AccessDenied message for a

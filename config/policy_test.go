@@ -1,7 +1,6 @@
 package config_test
 
 import (
-	"regexp"
 	"strings"
 	"testing"
 
@@ -50,85 +49,6 @@ func TestAllows(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestGlob(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		pattern, s string
-		want       bool
-	}{
-		{"", "", true},
-		{"", "a", false},
-		{"*", "", true},
-		{"*", "anything", true},
-		{"?", "", false},
-		{"?", "x", true},
-		{"a*b", "ab", true},
-		{"a*b", "axxb", true},
-		{"a*b", "axxbc", false},
-		{"a*b*c", "abxbc", true},
-		{"*.example.com", "example.com", false},
-		{"*.example.com", "a.example.com", true},
-		{"a**", "a", true},
-		{"*a", "bab", false},
-		{"*a", "aba", true},
-		{"a?c", "abc", true},
-		{"a?c", "ac", false},
-		{"abc", "ABC", false},
-		{"*x*y*z", "xxyyzz", true},
-		{"literal*", "literal*", true},
-	}
-	for _, tt := range tests {
-		if got := config.Glob(tt.pattern, tt.s); got != tt.want {
-			t.Errorf("Glob(%q, %q) = %v, want %v", tt.pattern, tt.s, got, tt.want)
-		}
-	}
-}
-
-// FuzzGlob checks Glob against a regexp built from the same pattern.
-func FuzzGlob(f *testing.F) {
-	f.Add("a*b?c", "axxbyc")
-	f.Add("*", "")
-	f.Add("**?*", "ab")
-	f.Add(tgARN, tgARN)
-	f.Fuzz(func(t *testing.T, pattern, s string) {
-		if len(pattern) > 64 || len(s) > 256 {
-			return
-		}
-		var b strings.Builder
-		b.WriteString(`(?s)^`)
-		for _, r := range []byte(pattern) {
-			switch r {
-			case '*':
-				b.WriteString(`.*`)
-			case '?':
-				b.WriteString(`.`)
-			default:
-				b.WriteString(regexp.QuoteMeta(string([]byte{r})))
-			}
-		}
-		b.WriteString(`$`)
-		re, err := regexp.Compile(b.String())
-		if err != nil {
-			return // the pattern is not valid UTF-8 for the regexp engine
-		}
-		// The regexp works on UTF-8 runes and Glob on bytes; compare only
-		// ASCII input where the two agree by construction.
-		for i := 0; i < len(pattern); i++ {
-			if pattern[i] >= 0x80 {
-				return
-			}
-		}
-		for i := 0; i < len(s); i++ {
-			if s[i] >= 0x80 {
-				return
-			}
-		}
-		if got, want := config.Glob(pattern, s), re.MatchString(s); got != want {
-			t.Errorf("Glob(%q, %q) = %v, regexp says %v", pattern, s, got, want)
-		}
-	})
 }
 
 func TestPermissionError(t *testing.T) {

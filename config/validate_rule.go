@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/albedo-lb/albedo/internal/ascii"
 )
 
 var (
@@ -229,7 +231,7 @@ func (v *validator) headerName(p, s string) {
 		return
 	}
 	for i := 0; i < len(s); i++ {
-		if b := s[i]; !isTokenChar(b) || b == '*' {
+		if b := s[i]; !ascii.IsTokenChar(b) || b == '*' {
 			v.errorf(p, "invalid header name %q: must be an HTTP token without wildcards", s)
 			return
 		}
@@ -253,11 +255,6 @@ func (v *validator) sourceIP(p, s string) {
 
 func isLetter(b byte) bool { return b|0x20 >= 'a' && b|0x20 <= 'z' }
 func isAlnum(b byte) bool  { return isLetter(b) || b >= '0' && b <= '9' }
-
-// isTokenChar reports whether b is an RFC 9110 tchar.
-func isTokenChar(b byte) bool {
-	return isAlnum(b) || strings.IndexByte("!#$%&'*+-.^_`|~", b) >= 0
-}
 
 // action checks a rule's or default action.
 func (v *validator) action(a *Action, p string, l *Listener) {

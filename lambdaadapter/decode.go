@@ -7,29 +7,36 @@ import (
 	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/albedo-lb/albedo/internal/ascii"
 )
 
-// rhdr is one response header: offsets into decState.str.
-type rhdr struct {
-	name, val span
+// decoder is the pooled scratch of one DecodeResponse call. Its JSON
+// reading is in jsonscan.go; this file knows the response document.
+type decoder struct {
+	p     []byte   // the payload
+	i     int      // read offset in p
+	strs  []byte   // decoded strings, back to back
+	hdrs  []header // from the header field of the response's mode
+	bin   []byte   // base64-decoded body
+	multi bool     // multi-value mode: multiValueHeaders, not headers
+
+	status    int
+	hasStatus bool
+	body      span
+	b64       bool
 }
 
+// header is one response header, as spans of decoder.strs.
+type header struct {
+	name, value span
+	shadowed    bool // a later header of the same name replaces it (set by checkHeaders)
+}
+
+// span is a decoded string: decoder.strs[off:end].
 type span struct{ off, end int32 }
 
-// decState is the pooled scratch of one DecodeResponse call.
-type decState struct {
-	p      []byte // the payload
-	i      int
-	str    []byte // decoded strings, back to back
-	single []rhdr // from "headers"
-	multi  []rhdr // from "multiValueHeaders"
-	bin    []byte // base64-decoded body
-	status int
-	body   span
-	b64    bool
-}
-
-var decPool = sync.Pool{New: func() any { return new(decState) }}
+var decPool = sync.Pool{New: func() any { return new(decoder) }}
 
 // DecodeResponse validates the function's response payload and writes
 // status, headers and body into resp, which should be freshly reset. On
@@ -50,169 +57,109 @@ func DecodeResponse(payload []byte, multiValue bool, resp *fasthttp.Response) er
 		return &ResponseError{Reason: ReasonResponseTooLarge,
 			Detail: "response is " + strconv.Itoa(len(payload)) + " bytes, over the 1 MB limit"}
 	}
-	st := decPool.Get().(*decState)
-	defer func() {
-		st.p = nil
-		if cap(st.str) <= maxPooledScratch && cap(st.bin) <= maxPooledScratch &&
-			cap(st.single) <= 4096 && cap(st.multi) <= 4096 { // as releaseState
-			decPool.Put(st)
-		}
-	}()
-	if err := st.parse(payload, multiValue); err != nil {
+	d := decPool.Get().(*decoder)
+	defer d.release()
+	if err := d.parse(payload, multiValue); err != nil {
 		return err
 	}
-	hdrs := st.single
-	if multiValue {
-		hdrs = st.multi
+	if err := d.checkHeaders(); err != nil {
+		return err
 	}
-	// Duplicate keys in "headers": the last wins. A linear scan per header
-	// is fine for real responses; a map bounds hostile ones (1 MB of tiny
-	// headers) to linear time.
-	var last map[string]int
-	if !multiValue && len(hdrs) > 64 {
-		last = make(map[string]int, len(hdrs))
-		for i, h := range hdrs {
-			last[string(st.bytes(h.name))] = i
-		}
-	}
-	shadowed := func(i int) bool {
-		if multiValue {
-			return false
-		}
-		if last != nil {
-			return last[string(st.bytes(hdrs[i].name))] != i
-		}
-		return shadowedScan(st, hdrs, i)
-	}
-	size := 0
-	for i, h := range hdrs {
-		name, val := st.bytes(h.name), st.bytes(h.val)
-		if err := checkHeader(name, val); err != nil {
-			return err
-		}
-		if shadowed(i) {
-			continue
-		}
-		size += len(name) + len(val) + 4
-	}
-	if size > MaxResponseHeaderSize {
-		return invalid("headers: " + strconv.Itoa(size) + " bytes, over the 32 KB response header limit")
-	}
-	var body []byte
-	if st.b64 {
-		raw := st.bytes(st.body)
-		for _, c := range raw {
-			if c == '\r' || c == '\n' {
-				return invalid("body: base64 with line breaks")
-			}
-		}
-		var err error
-		st.bin, err = base64.StdEncoding.AppendDecode(st.bin[:0], raw)
-		if err != nil {
-			return invalid("body: invalid base64: " + err.Error())
-		}
-		body = st.bin
-	} else {
-		body = st.bytes(st.body)
+	body, err := d.bodyBytes()
+	if err != nil {
+		return err
 	}
 
 	// Valid: write it out.
-	resp.SetStatusCode(st.status)
+	resp.SetStatusCode(d.status)
 	resp.Header.SetNoDefaultContentType(true) // the ALB adds no Content-Type
-	for i, h := range hdrs {
-		name := st.bytes(h.name)
-		if hopByHop(name) || shadowed(i) {
+	for _, h := range d.hdrs {
+		name := d.bytes(h.name)
+		if h.shadowed || hopByHop(name) {
 			continue
 		}
-		resp.Header.AddBytesKV(name, st.bytes(h.val))
+		resp.Header.AddBytesKV(name, d.bytes(h.value))
 	}
 	resp.SetBody(body)
 	return nil
 }
 
-func (st *decState) bytes(s span) []byte { return st.str[s.off:s.end] }
-
-// shadowedScan reports whether hdrs[i] is overridden by a later entry of the
-// same name in a single-value headers object (JSON duplicate keys: the last
-// wins).
-func shadowedScan(st *decState, hdrs []rhdr, i int) bool {
-	name := st.bytes(hdrs[i].name)
-	for _, h := range hdrs[i+1:] {
-		if string(st.bytes(h.name)) == string(name) {
-			return true
-		}
+// release returns d to the pool unless a hostile payload grew it.
+func (d *decoder) release() {
+	d.p = nil
+	if cap(d.strs) <= maxPooledScratch && cap(d.bin) <= maxPooledScratch && cap(d.hdrs) <= 4096 { // as releaseState
+		decPool.Put(d)
 	}
-	return false
 }
 
-// checkHeader rejects what could break the response framing: a name that
-// is not an RFC 9110 token, a value with CR, LF or NUL.
-func checkHeader(name, val []byte) error {
-	if len(name) == 0 {
-		return invalid("headers: empty header name")
+func (d *decoder) bytes(s span) []byte { return d.strs[s.off:s.end] }
+
+// parse validates payload as the ALB response document.
+func (d *decoder) parse(payload []byte, multi bool) error {
+	*d = decoder{p: payload, multi: multi, strs: d.strs[:0], hdrs: d.hdrs[:0], bin: d.bin}
+	if !utf8.Valid(payload) {
+		return invalid("response is not valid UTF-8")
 	}
-	for _, c := range name {
-		if !isTokenChar(c) {
-			return invalid("headers: invalid character " + strconv.QuoteRune(rune(c)) + " in header name " + strconv.Quote(string(name)))
-		}
+	d.ws()
+	if d.peek() != '{' {
+		return invalid("response is not a JSON object")
 	}
-	for _, c := range val {
-		if c == '\r' || c == '\n' || c == 0 {
-			return invalid("headers: " + strconv.Quote(string(name)) + ": CR, LF or NUL in value")
-		}
+	if err := d.object(d.field); err != nil {
+		return err
+	}
+	d.ws()
+	if d.i < len(d.p) {
+		return d.syntax("end of document")
+	}
+	if !d.hasStatus {
+		return invalid("statusCode: missing")
 	}
 	return nil
 }
 
-func isTokenChar(c byte) bool {
-	if c >= 0x80 {
-		return false
+// field reads one member of the response object, with d.i at its key.
+func (d *decoder) field() error {
+	mark := len(d.strs)
+	key, err := d.key()
+	if err != nil {
+		return err
 	}
-	return tokenChars[c]
-}
-
-var tokenChars = func() (t [128]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = true
-		t[c-'a'+'A'] = true
-	}
-	for _, c := range "!#$%&'*+-.^_`|~" {
-		t[c] = true
-	}
-	return t
-}()
-
-// hopByHop reports whether the ALB ignores this header from the function:
-// the hop-by-hop ones (alb.md §2.4) and Content-Length, which it computes.
-func hopByHop(name []byte) bool {
-	if len(name) >= 6 && asciiEqualFold(name[:6], "proxy-") {
-		return true
-	}
-	for _, h := range [...]string{"connection", "keep-alive", "transfer-encoding", "upgrade", "te", "trailer", "content-length"} {
-		if asciiEqualFold(name, h) {
-			return true
+	name := fieldOf(d.bytes(key))
+	d.strs = d.strs[:mark]
+	switch name {
+	case "statusCode":
+		if err := d.statusCode(); err != nil {
+			return err
 		}
-	}
-	return false
-}
-
-func asciiEqualFold(b []byte, lower string) bool {
-	if len(b) != len(lower) {
-		return false
-	}
-	for i := range b {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
+		d.hasStatus = true
+	case "statusDescription":
+		if _, err := d.stringField(name); err != nil {
+			return err
 		}
-		if c != lower[i] {
-			return false
+		d.strs = d.strs[:mark] // not used on the wire (UNCONFIRMED)
+	case "body":
+		d.body, err = d.stringField(name)
+		return err
+	case "isBase64Encoded":
+		switch {
+		case d.lit("true"):
+			d.b64 = true
+		case d.lit("false"):
+			d.b64 = false
+		default:
+			return d.typeErr(name, "a boolean")
 		}
+	case "headers", "multiValueHeaders":
+		if (name == "multiValueHeaders") != d.multi {
+			// The other mode's field is not read at all, not even for
+			// null: see DecodeResponse.
+			return d.skip(0)
+		}
+		return d.headers(name)
+	default:
+		return d.skip(0)
 	}
-	return true
+	return nil
 }
 
 // fieldOf maps a top-level key to its constant name, or "" for unknown
@@ -235,181 +182,11 @@ func fieldOf(key []byte) string {
 	return ""
 }
 
-// parse validates payload as the ALB response document.
-func (st *decState) parse(payload []byte, multiValue bool) error {
-	st.p, st.i = payload, 0
-	st.str, st.single, st.multi = st.str[:0], st.single[:0], st.multi[:0]
-	st.status, st.body, st.b64 = 0, span{}, false
-	if !utf8.Valid(payload) {
-		return invalid("response is not valid UTF-8")
+func (d *decoder) stringField(field string) (span, error) {
+	if d.peek() != '"' {
+		return span{}, d.typeErr(field, "a string")
 	}
-	st.ws()
-	if st.i >= len(st.p) || st.p[st.i] != '{' {
-		return invalid("response is not a JSON object")
-	}
-	st.i++
-	hasStatus := false
-	st.ws()
-	if st.peek() == '}' {
-		st.i++
-	} else {
-		for {
-			st.ws()
-			if st.peek() != '"' {
-				return st.syntax("object key")
-			}
-			mark := len(st.str)
-			key, err := st.str_()
-			if err != nil {
-				return err
-			}
-			st.ws()
-			if st.peek() != ':' {
-				return st.syntax("':'")
-			}
-			st.i++
-			st.ws()
-			k := fieldOf(st.bytes(key))
-			switch k {
-			case "statusCode":
-				st.str = st.str[:mark]
-				if err := st.statusCode(); err != nil {
-					return err
-				}
-				hasStatus = true
-			case "statusDescription":
-				st.str = st.str[:mark]
-				if err := st.stringField(k); err != nil {
-					return err
-				}
-				st.str = st.str[:mark] // not used on the wire (UNCONFIRMED)
-			case "body":
-				st.str = st.str[:mark]
-				if st.peek() != '"' {
-					return st.typeErr(k, "a string")
-				}
-				if st.body, err = st.str_(); err != nil {
-					return err
-				}
-			case "isBase64Encoded":
-				st.str = st.str[:mark]
-				switch {
-				case st.lit("true"):
-					st.b64 = true
-				case st.lit("false"):
-					st.b64 = false
-				default:
-					return st.typeErr(k, "a boolean")
-				}
-			case "headers":
-				st.str = st.str[:mark]
-				if multiValue {
-					// The other mode's field is not read at all, not
-					// even for null: see DecodeResponse.
-					if err := st.skip(0); err != nil {
-						return err
-					}
-					break
-				}
-				if err := st.headers(); err != nil {
-					return err
-				}
-			case "multiValueHeaders":
-				st.str = st.str[:mark]
-				if !multiValue {
-					if err := st.skip(0); err != nil {
-						return err
-					}
-					break
-				}
-				if err := st.multiHeaders(); err != nil {
-					return err
-				}
-			default:
-				st.str = st.str[:mark]
-				if err := st.skip(0); err != nil {
-					return err
-				}
-			}
-			st.ws()
-			c := st.peek()
-			st.i++
-			if c == '}' {
-				break
-			}
-			if c != ',' {
-				st.i--
-				return st.syntax("',' or '}'")
-			}
-		}
-	}
-	st.ws()
-	if st.i < len(st.p) {
-		return st.syntax("end of document")
-	}
-	if !hasStatus {
-		return invalid("statusCode: missing")
-	}
-	return nil
-}
-
-func (st *decState) peek() byte {
-	if st.i < len(st.p) {
-		return st.p[st.i]
-	}
-	return 0
-}
-
-func (st *decState) ws() {
-	for st.i < len(st.p) {
-		switch st.p[st.i] {
-		case ' ', '\t', '\n', '\r':
-			st.i++
-		default:
-			return
-		}
-	}
-}
-
-func (st *decState) lit(s string) bool {
-	if len(st.p)-st.i >= len(s) && string(st.p[st.i:st.i+len(s)]) == s {
-		st.i += len(s)
-		return true
-	}
-	return false
-}
-
-func (st *decState) syntax(want string) error {
-	return invalid("invalid JSON at offset " + strconv.Itoa(st.i) + ": want " + want)
-}
-
-func (st *decState) typeErr(field, want string) error {
-	got := "nothing"
-	switch c := st.peek(); {
-	case c == 'n':
-		got = "null"
-	case c == '"':
-		got = "a string"
-	case c == 't' || c == 'f':
-		got = "a boolean"
-	case c == '[':
-		got = "an array"
-	case c == '{':
-		got = "an object"
-	case c == '-' || ('0' <= c && c <= '9'):
-		got = "a number"
-	case c != 0:
-		return st.syntax("a value")
-	}
-	return invalid(field + ": must be " + want + ", got " + got)
-}
-
-func (st *decState) stringField(field string) error {
-	if st.peek() != '"' {
-		return st.typeErr(field, "a string")
-	}
-	_, err := st.str_()
-	return err
+	return d.readString()
 }
 
 // statusCode reads a JSON integer in 200..599. A 1xx is refused: it is
@@ -418,349 +195,185 @@ func (st *decState) stringField(field string) error {
 // connection switched protocols (101). What the ALB does with one is
 // UNCONFIRMED; refusing it is the only answer that keeps the client's
 // connection sane.
-func (st *decState) statusCode() error {
-	c := st.peek()
+func (d *decoder) statusCode() error {
+	c := d.peek()
 	if c != '-' && (c < '0' || c > '9') {
 		if c == '"' {
-			start := st.i
-			if _, err := st.str_(); err != nil {
+			start := d.i
+			if _, err := d.readString(); err != nil {
 				return err
 			}
-			return invalid("statusCode: must be an integer, got " + string(st.p[start:st.i]))
+			return invalid("statusCode: must be an integer, got " + string(d.p[start:d.i]))
 		}
-		return st.typeErr("statusCode", "an integer")
+		return d.typeErr("statusCode", "an integer")
 	}
-	start := st.i
-	integer, err := st.number()
+	start := d.i
+	integer, err := d.number()
 	if err != nil {
 		return err
 	}
-	tok := st.p[start:st.i]
+	tok := d.p[start:d.i]
 	if !integer {
 		return invalid("statusCode: must be an integer, got " + string(tok))
 	}
 	v := 0
-	for _, d := range tok {
-		if d == '-' || v >= 1000 {
+	for _, c := range tok {
+		if c == '-' || v >= 1000 {
 			return invalid("statusCode: " + string(tok) + " outside 200-599")
 		}
-		v = v*10 + int(d-'0')
+		v = v*10 + int(c-'0')
 	}
 	if v < 200 || v > 599 {
 		return invalid("statusCode: " + string(tok) + " outside 200-599")
 	}
-	st.status = v
+	d.status = v
 	return nil
 }
 
-// number scans a JSON number and reports whether it is an integer (no
-// fraction, no exponent).
-func (st *decState) number() (integer bool, err error) {
-	p, i := st.p, st.i
-	if i < len(p) && p[i] == '-' {
-		i++
+// headers reads the header field of the response's mode, "headers" (an
+// object of strings) or "multiValueHeaders" (an object of arrays of
+// strings), into d.hdrs in document order. A repeated field replaces the
+// earlier one.
+func (d *decoder) headers(field string) error {
+	if d.peek() != '{' {
+		return d.typeErr(field, "an object")
 	}
-	switch {
-	case i < len(p) && p[i] == '0':
-		i++
-	case i < len(p) && p[i] >= '1' && p[i] <= '9':
-		for i < len(p) && p[i] >= '0' && p[i] <= '9' {
-			i++
-		}
-	default:
-		st.i = i
-		return false, st.syntax("digit")
-	}
-	integer = true
-	if i < len(p) && p[i] == '.' {
-		integer = false
-		i++
-		if i >= len(p) || p[i] < '0' || p[i] > '9' {
-			st.i = i
-			return false, st.syntax("digit")
-		}
-		for i < len(p) && p[i] >= '0' && p[i] <= '9' {
-			i++
-		}
-	}
-	if i < len(p) && (p[i] == 'e' || p[i] == 'E') {
-		integer = false
-		i++
-		if i < len(p) && (p[i] == '+' || p[i] == '-') {
-			i++
-		}
-		if i >= len(p) || p[i] < '0' || p[i] > '9' {
-			st.i = i
-			return false, st.syntax("digit")
-		}
-		for i < len(p) && p[i] >= '0' && p[i] <= '9' {
-			i++
-		}
-	}
-	st.i = i
-	return integer, nil
-}
-
-// headers reads the single-value headers object: string → string.
-func (st *decState) headers() error {
-	if st.peek() != '{' {
-		return st.typeErr("headers", "an object")
-	}
-	st.single = st.single[:0] // a repeated "headers" key replaces the first
-	return st.object(func() error {
-		name, err := st.str_()
+	d.hdrs = d.hdrs[:0]
+	return d.object(func() error {
+		name, err := d.key()
 		if err != nil {
 			return err
 		}
-		if err := st.colon(); err != nil {
-			return err
-		}
-		if st.peek() != '"' {
-			return st.typeErr("headers: "+strconv.Quote(string(st.bytes(name))), "a string")
-		}
-		val, err := st.str_()
-		if err != nil {
-			return err
-		}
-		st.single = append(st.single, rhdr{name, val})
-		return nil
-	})
-}
-
-// multiHeaders reads the multiValueHeaders object: string → [string].
-func (st *decState) multiHeaders() error {
-	if st.peek() != '{' {
-		return st.typeErr("multiValueHeaders", "an object")
-	}
-	st.multi = st.multi[:0]
-	return st.object(func() error {
-		name, err := st.str_()
-		if err != nil {
-			return err
-		}
-		if err := st.colon(); err != nil {
-			return err
-		}
-		if st.peek() != '[' {
-			return st.typeErr("multiValueHeaders: "+strconv.Quote(string(st.bytes(name))), "an array of strings")
-		}
-		st.i++
-		st.ws()
-		if st.peek() == ']' {
-			st.i++
-			return nil
-		}
-		for {
-			st.ws()
-			if st.peek() != '"' {
-				return st.typeErr("multiValueHeaders: "+strconv.Quote(string(st.bytes(name))), "an array of strings")
+		value := func() error {
+			if d.peek() != '"' {
+				return d.headerTypeErr(field, name)
 			}
-			val, err := st.str_()
+			v, err := d.readString()
 			if err != nil {
 				return err
 			}
-			st.multi = append(st.multi, rhdr{name, val})
-			st.ws()
-			switch st.peek() {
-			case ',':
-				st.i++
-			case ']':
-				st.i++
-				return nil
-			default:
-				return st.syntax("',' or ']'")
-			}
+			d.hdrs = append(d.hdrs, header{name: name, value: v})
+			return nil
 		}
+		if !d.multi {
+			return value()
+		}
+		if d.peek() != '[' {
+			return d.headerTypeErr(field, name)
+		}
+		return d.array(value)
 	})
 }
 
-func (st *decState) colon() error {
-	st.ws()
-	if st.peek() != ':' {
-		return st.syntax("':'")
+func (d *decoder) headerTypeErr(field string, name span) error {
+	want := "a string"
+	if d.multi {
+		want = "an array of strings"
 	}
-	st.i++
-	st.ws()
+	return d.typeErr(field+": "+strconv.Quote(string(d.bytes(name))), want)
+}
+
+// checkHeaders checks every header read (shadowed ones too), marks the
+// shadowed ones and checks the size of those that will be sent.
+func (d *decoder) checkHeaders() error {
+	// In a single-value headers object, as in any JSON object, the last
+	// of repeated keys wins. A linear scan per header is fine for real
+	// responses; a map bounds hostile ones (1 MB of tiny headers) to
+	// linear time.
+	var last map[string]int
+	if !d.multi && len(d.hdrs) > 64 {
+		last = make(map[string]int, len(d.hdrs))
+		for i, h := range d.hdrs {
+			last[string(d.bytes(h.name))] = i
+		}
+	}
+	size := 0
+	for i := range d.hdrs {
+		h := &d.hdrs[i]
+		name, value := d.bytes(h.name), d.bytes(h.value)
+		if err := checkHeader(name, value); err != nil {
+			return err
+		}
+		switch {
+		case d.multi:
+		case last != nil:
+			h.shadowed = last[string(name)] != i
+		default:
+			h.shadowed = d.nameLater(name, i+1)
+		}
+		if !h.shadowed {
+			size += len(name) + len(value) + 4
+		}
+	}
+	if size > MaxResponseHeaderSize {
+		return invalid("headers: " + strconv.Itoa(size) + " bytes, over the 32 KB response header limit")
+	}
 	return nil
 }
 
-// object walks a JSON object whose opening brace is at st.i, calling member
-// with st.i at each key.
-func (st *decState) object(member func() error) error {
-	st.i++
-	st.ws()
-	if st.peek() == '}' {
-		st.i++
-		return nil
-	}
-	for {
-		st.ws()
-		if st.peek() != '"' {
-			return st.syntax("object key")
-		}
-		if err := member(); err != nil {
-			return err
-		}
-		st.ws()
-		switch st.peek() {
-		case ',':
-			st.i++
-		case '}':
-			st.i++
-			return nil
-		default:
-			return st.syntax("',' or '}'")
+// nameLater reports whether a header from d.hdrs[from] on has this name.
+func (d *decoder) nameLater(name []byte, from int) bool {
+	for _, h := range d.hdrs[from:] {
+		if string(d.bytes(h.name)) == string(name) {
+			return true
 		}
 	}
+	return false
 }
 
-// skip validates and skips any JSON value.
-func (st *decState) skip(depth int) error {
-	if depth > maxNesting {
-		return invalid("JSON nested too deeply")
+// checkHeader rejects what could break the response framing: a name that
+// is not an RFC 9110 token, a value with CR, LF or NUL.
+func checkHeader(name, value []byte) error {
+	if len(name) == 0 {
+		return invalid("headers: empty header name")
 	}
-	switch c := st.peek(); {
-	case c == '"':
-		mark := len(st.str)
-		_, err := st.str_()
-		st.str = st.str[:mark]
-		return err
-	case c == '{':
-		return st.object(func() error {
-			mark := len(st.str)
-			if _, err := st.str_(); err != nil {
-				return err
-			}
-			st.str = st.str[:mark]
-			if err := st.colon(); err != nil {
-				return err
-			}
-			return st.skip(depth + 1)
-		})
-	case c == '[':
-		st.i++
-		st.ws()
-		if st.peek() == ']' {
-			st.i++
-			return nil
+	for _, c := range name {
+		if !ascii.IsTokenChar(c) {
+			return invalid("headers: invalid character " + strconv.QuoteRune(rune(c)) + " in header name " + strconv.Quote(string(name)))
 		}
-		for {
-			st.ws()
-			if err := st.skip(depth + 1); err != nil {
-				return err
-			}
-			st.ws()
-			switch st.peek() {
-			case ',':
-				st.i++
-			case ']':
-				st.i++
-				return nil
-			default:
-				return st.syntax("',' or ']'")
-			}
-		}
-	case c == '-' || ('0' <= c && c <= '9'):
-		_, err := st.number()
-		return err
-	case st.lit("true"), st.lit("false"), st.lit("null"):
-		return nil
 	}
-	return st.syntax("a value")
+	for _, c := range value {
+		if c == '\r' || c == '\n' || c == 0 {
+			return invalid("headers: " + strconv.Quote(string(name)) + ": CR, LF or NUL in value")
+		}
+	}
+	return nil
 }
 
-// str_ decodes the JSON string at st.i into st.str and returns its span.
-// The payload is known to be valid UTF-8; lone surrogate escapes become
-// U+FFFD, as encoding/json does.
-func (st *decState) str_() (span, error) {
-	p := st.p
-	i := st.i + 1
-	start := int32(len(st.str))
-	for {
-		// Copy the run of plain bytes.
-		j := i
-		for j < len(p) && p[j] != '"' && p[j] != '\\' && p[j] >= 0x20 {
-			j++
-		}
-		st.str = append(st.str, p[i:j]...)
-		i = j
-		if i >= len(p) {
-			st.i = i
-			return span{}, st.syntax("closing '\"'")
-		}
-		switch c := p[i]; {
-		case c == '"':
-			st.i = i + 1
-			return span{start, int32(len(st.str))}, nil
-		case c < 0x20:
-			st.i = i
-			return span{}, invalid("invalid JSON at offset " + strconv.Itoa(i) + ": control character in string")
-		}
-		// Escape.
-		if i+1 >= len(p) {
-			st.i = i
-			return span{}, st.syntax("escape")
-		}
-		e := p[i+1]
-		i += 2
-		switch e {
-		case '"', '\\', '/':
-			st.str = append(st.str, e)
-		case 'b':
-			st.str = append(st.str, '\b')
-		case 'f':
-			st.str = append(st.str, '\f')
-		case 'n':
-			st.str = append(st.str, '\n')
-		case 'r':
-			st.str = append(st.str, '\r')
-		case 't':
-			st.str = append(st.str, '\t')
-		case 'u':
-			r, ok := hex4(p, i)
-			if !ok {
-				st.i = i
-				return span{}, st.syntax("4 hex digits")
-			}
-			i += 4
-			if utf16IsHigh(r) {
-				if r2, ok := hex4(p, i+2); ok && i+1 < len(p) && p[i] == '\\' && p[i+1] == 'u' && utf16IsLow(r2) {
-					r = 0x10000 + (r-0xD800)<<10 + (r2 - 0xDC00)
-					i += 6
-				} else {
-					r = utf8.RuneError
-				}
-			} else if utf16IsLow(r) {
-				r = utf8.RuneError
-			}
-			st.str = utf8.AppendRune(st.str, r)
-		default:
-			st.i = i - 1
-			return span{}, st.syntax("valid escape")
+// hopByHop reports whether the ALB ignores this header from the function:
+// the hop-by-hop ones (alb.md §2.4) and Content-Length, which it computes.
+func hopByHop(name []byte) bool {
+	if len(name) >= 6 && ascii.EqualFold(name[:6], "proxy-") {
+		return true
+	}
+	for _, h := range hopByHopNames {
+		if ascii.EqualFold(name, h) {
+			return true
 		}
 	}
+	return false
 }
 
-func utf16IsHigh(r rune) bool { return r >= 0xD800 && r < 0xDC00 }
-func utf16IsLow(r rune) bool  { return r >= 0xDC00 && r < 0xE000 }
+// hopByHopNames lives outside hopByHop so that the loop does not build
+// the list on every call.
+var hopByHopNames = []string{"connection", "keep-alive", "transfer-encoding", "upgrade", "te", "trailer", "content-length"}
 
-func hex4(p []byte, i int) (rune, bool) {
-	if i < 0 || i+4 > len(p) {
-		return 0, false
+// bodyBytes is the body to send: the body string, or with isBase64Encoded
+// its standard padded base64 decoding (no line breaks).
+func (d *decoder) bodyBytes() ([]byte, error) {
+	raw := d.bytes(d.body)
+	if !d.b64 {
+		return raw, nil
 	}
-	var r rune
-	for _, c := range p[i : i+4] {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c -= 'a' - 10
-		case 'A' <= c && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
+	for _, c := range raw {
+		if c == '\r' || c == '\n' {
+			return nil, invalid("body: base64 with line breaks")
 		}
-		r = r<<4 | rune(c)
 	}
-	return r, true
+	var err error
+	d.bin, err = base64.StdEncoding.AppendDecode(d.bin[:0], raw)
+	if err != nil {
+		return nil, invalid("body: invalid base64: " + err.Error())
+	}
+	return d.bin, nil
 }

@@ -41,8 +41,10 @@ func FuzzEncode(f *testing.F) {
 	})
 }
 
-// FuzzDecode: arbitrary payloads never panic, never put a bare CR or LF in
-// the header block, and are only accepted when they are valid JSON.
+// FuzzDecode is differential: DecodeResponse must accept exactly what
+// referenceDecode (encoding/json) accepts, and then give the same status,
+// headers (in both modes), body and base64 flag. Whatever it accepts, the
+// header block it writes has no bare CR or LF and no NUL.
 func FuzzDecode(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join(responsesDir, "*.json"))
 	for _, file := range files {
@@ -52,40 +54,98 @@ func FuzzDecode(f *testing.F) {
 		}
 		f.Add(data, strings.HasPrefix(filepath.Base(file), "mv-"))
 	}
-	f.Add([]byte(`{"statusCode":200,"headers":{"a":"\ud800\u000a"}}`), false)
+	for _, tt := range decodeCases {
+		f.Add([]byte(tt.payload), tt.multi)
+	}
 	f.Fuzz(func(t *testing.T, payload []byte, multi bool) {
-		var resp fasthttp.Response
-		err := DecodeResponse(payload, multi, &resp)
-		if err != nil {
-			var re *ResponseError
-			if !errors.As(err, &re) {
-				t.Fatalf("error %v is not a *ResponseError", err)
-			}
-			return
-		}
-		if !json.Valid(payload) {
-			t.Fatalf("accepted invalid JSON %q", payload)
-		}
-		var probe struct {
-			StatusCode *int `json:"statusCode"`
-		}
-		if json.Unmarshal(payload, &probe) != nil || probe.StatusCode == nil || *probe.StatusCode != resp.StatusCode() {
-			t.Fatalf("statusCode: encoding/json disagrees with %d for %q", resp.StatusCode(), payload)
-		}
-		hdr := resp.Header.Header()
-		end := bytes.Index(hdr, []byte("\r\n\r\n"))
-		if end != len(hdr)-4 {
-			t.Fatalf("header block ends early (%d of %d): %q", end, len(hdr), hdr)
-		}
-		for i, c := range hdr {
-			if c == '\n' && (i == 0 || hdr[i-1] != '\r') || c == '\r' && (i+1 >= len(hdr) || hdr[i+1] != '\n') {
-				t.Fatalf("bare CR/LF at %d: %q", i, hdr)
-			}
-			if c == 0 {
-				t.Fatalf("NUL in header: %q", hdr)
-			}
-		}
+		checkDecode(t, payload, multi)
 	})
+}
+
+// decodeCases are inputs that once set DecodeResponse and the reference
+// apart, or nearly: seeds of FuzzDecode and cases of TestDecodeDifferential.
+var decodeCases = []struct {
+	name    string
+	payload string
+	multi   bool
+}{
+	{"lone high surrogate then LF in header value", `{"statusCode":200,"headers":{"a":"\ud800\u000a"}}`, false},
+	{"surrogate pair in body", `{"statusCode":200,"body":"\ud83d\ude00"}`, false},
+	{"lone low surrogate in body", `{"statusCode":200,"body":"\udc00x"}`, false},
+	{"high surrogate twice in header value", `{"statusCode":200,"multiValueHeaders":{"a":["\ud800\ud800"]}}`, true},
+	{"high surrogate before a bad escape", `{"statusCode":200,"body":"\ud800\u12G4"}`, false},
+	{"high surrogate at the end of a string", `{"statusCode":200,"body":"\ud800"}`, false},
+	{"surrogate pair in a key", `{"statusCode":200,"x\ud83d\ude00":1}`, false},
+}
+
+func TestDecodeDifferential(t *testing.T) {
+	t.Parallel()
+	for _, tt := range decodeCases {
+		t.Run(tt.name, func(t *testing.T) {
+			checkDecode(t, []byte(tt.payload), tt.multi)
+		})
+	}
+}
+
+// checkDecode compares DecodeResponse with referenceDecode on one payload.
+func checkDecode(t *testing.T, payload []byte, multi bool) {
+	t.Helper()
+	want, ok, tooLarge := referenceDecode(payload, multi)
+	var resp fasthttp.Response
+	err := DecodeResponse(payload, multi, &resp)
+	if (err == nil) != ok {
+		t.Fatalf("multi=%v %q: DecodeResponse error %v, reference accepts: %v", multi, payload, err, ok)
+	}
+	if err != nil {
+		var re *ResponseError
+		if !errors.As(err, &re) {
+			t.Fatalf("error %v is not a *ResponseError", err)
+		}
+		if (re.Reason == ReasonResponseTooLarge) != tooLarge {
+			t.Fatalf("reason %s for a %d-byte payload", re.Reason, len(payload))
+		}
+		return
+	}
+	if !json.Valid(payload) {
+		t.Fatalf("accepted invalid JSON %q", payload)
+	}
+	if resp.StatusCode() != want.status {
+		t.Fatalf("statusCode %d, reference %d: %q", resp.StatusCode(), want.status, payload)
+	}
+	if !bytes.Equal(resp.Body(), want.body) {
+		t.Fatalf("body %q, reference %q: %q", resp.Body(), want.body, payload)
+	}
+	if got := decodedBase64(payload, multi); got != want.base64 {
+		t.Fatalf("isBase64Encoded %v, reference %v: %q", got, want.base64, payload)
+	}
+	var wantResp fasthttp.Response
+	want.write(&wantResp)
+	if got, want := renderResponse(&resp), renderResponse(&wantResp); !bytes.Equal(got, want) {
+		t.Fatalf("multi=%v %q:\n got: %q\nwant: %q", multi, payload, got, want)
+	}
+	hdr := resp.Header.Header()
+	end := bytes.Index(hdr, []byte("\r\n\r\n"))
+	if end != len(hdr)-4 {
+		t.Fatalf("header block ends early (%d of %d): %q", end, len(hdr), hdr)
+	}
+	for i, c := range hdr {
+		if c == '\n' && (i == 0 || hdr[i-1] != '\r') || c == '\r' && (i+1 >= len(hdr) || hdr[i+1] != '\n') {
+			t.Fatalf("bare CR/LF at %d: %q", i, hdr)
+		}
+		if c == 0 {
+			t.Fatalf("NUL in header: %q", hdr)
+		}
+	}
+}
+
+// decodedBase64 is the isBase64Encoded flag the decoder read from an
+// accepted payload.
+func decodedBase64(payload []byte, multi bool) bool {
+	var d decoder
+	if d.parse(payload, multi) != nil {
+		return false
+	}
+	return d.b64
 }
 
 // FuzzAppendJSONString: the hand-written escaper (SWAR fast path included)

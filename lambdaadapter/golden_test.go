@@ -133,6 +133,11 @@ func renderDecode(payload []byte, multi bool) []byte {
 		}
 		return []byte("502 " + re.Reason + "\n" + re.Detail + "\n")
 	}
+	return renderResponse(&resp)
+}
+
+// renderResponse is the response as fasthttp writes it, minus the Date line.
+func renderResponse(resp *fasthttp.Response) []byte {
 	var out bytes.Buffer
 	w := bufio.NewWriter(&out)
 	if err := resp.Write(w); err != nil {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/albedo-lb/albedo/internal/ascii"
 )
 
 // collectHeaders fills st.hdrs with the client's headers in client order,
@@ -76,7 +78,7 @@ func (st *encState) collectHeaders(req *fasthttp.Request) {
 
 func (st *encState) addHeader(k, v []byte) {
 	start := len(st.names)
-	st.names = appendLower(st.names, k)
+	st.names = ascii.AppendLower(st.names, k)
 	switch string(st.names[start:]) {
 	case "x-forwarded-for":
 		if len(v) == 0 { // an empty incoming value adds nothing (UNCONFIRMED)
@@ -129,16 +131,6 @@ func nextLine(raw []byte) (line, rest []byte) {
 
 func hasObsFold(raw []byte) bool {
 	return bytes.Contains(raw, []byte("\n ")) || bytes.Contains(raw, []byte("\n\t"))
-}
-
-func appendLower(dst, s []byte) []byte {
-	for _, c := range s {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		dst = append(dst, c)
-	}
-	return dst
 }
 
 func trimRight(b []byte) []byte {

@@ -2,9 +2,12 @@ package lambdaadapter
 
 import "unicode/utf8"
 
-// plainASCII marks the ASCII bytes copied into a JSON string unescaped.
-var plainASCII = func() (t [utf8.RuneSelf]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
+// plainInString marks the bytes a JSON string holds as themselves: all
+// but '"', '\\' and the control characters. Bytes of 0x80 and above are
+// marked; the encoder checks UTF-8 sequences separately, the decoder reads
+// a payload already known to be valid UTF-8.
+var plainInString = func() (t [256]bool) {
+	for c := 0x20; c < len(t); c++ {
 		t[c] = c != '"' && c != '\\'
 	}
 	return t
@@ -35,7 +38,7 @@ func appendJSONString[T string | []byte](dst []byte, s T) []byte {
 		}
 		// The word holds something special: walk it bytewise.
 		end := min(i+8, len(s))
-		for i < end && s[i] < utf8.RuneSelf && plainASCII[s[i]] {
+		for i < end && s[i] < utf8.RuneSelf && plainInString[s[i]] {
 			i++
 		}
 		if i == end {

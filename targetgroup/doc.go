@@ -6,11 +6,10 @@
 //     allow elasticloadbalancing.amazonaws.com from the group's ARN. The
 //     evaluation is config.Allows, the same code `albedo validate` runs; the
 //     statements come from a Policies source (the policy API can change them
-//     at run time), and the decision is cached in one bounded golang-lru
-//     cache keyed by (group, function, policy revision), so a policy change
-//     takes effect on the very next request without re-evaluating on every
-//     request; each group also keeps its last decision in an atomic
-//     pointer, so the steady state takes no lock;
+//     at run time) with a revision that grows on every change; each group
+//     keeps its last decision and its revision in an atomic pointer, so a
+//     policy change takes effect on the very next request, and the steady
+//     state evaluates nothing and takes no lock;
 //  2. encode the ALB Lambda event (lambdaadapter) into a fresh buffer whose
 //     ownership passes to the executor;
 //  3. invoke the function (an Invoker, in production *executor.Pool);

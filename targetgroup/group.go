@@ -44,10 +44,10 @@ type Group struct {
 	function   string // "" = no registered target
 	multiValue bool
 
-	inv   Invoker
-	pol   Policies
-	enc   *lambdaadapter.Encoder
-	perms *permissionCache
+	inv     Invoker
+	pol     Policies
+	enc     *lambdaadapter.Encoder
+	account string // the config's account, for policies' source_account
 	// lastPerm is the group's last permission decision (see permitted).
 	lastPerm atomic.Pointer[decision]
 	m        *groupMetrics // nil without Options.Metrics
@@ -70,7 +70,6 @@ func New(cfg *config.Config, opts Options) (map[string]*Group, error) {
 	if enc == nil {
 		enc = &lambdaadapter.Encoder{}
 	}
-	perms := newPermissionCache(cfg.AccountID)
 	groups := make(map[string]*Group, len(cfg.TargetGroups))
 	for _, tg := range cfg.TargetGroups {
 		groups[tg.Name] = &Group{
@@ -81,7 +80,7 @@ func New(cfg *config.Config, opts Options) (map[string]*Group, error) {
 			inv:        opts.Invoker,
 			pol:        pol,
 			enc:        enc,
-			perms:      perms,
+			account:    cfg.AccountID,
 			m:          opts.Metrics.group(tg.Name),
 		}
 	}

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/albedo-lb/albedo/targetgroup/executor"
 )
 
 // runBench is `albedo bench`: the end-to-end benchmark. For each runtime
@@ -269,7 +271,7 @@ func loadPhases(target, addr string, pid int, d time.Duration, levels []int, oth
 				r.otherCPUPer1k = (other1 - other0) / float64(r.requests) * 1000
 			}
 		}
-		r.peakRSS, _ = procPeakRSS(pid)
+		r.peakRSS, _ = executor.PeakRSS(pid)
 		out = append(out, r)
 	}
 	return out, nil

@@ -14,5 +14,3 @@ var errBenchNeedsLinux = errors.New("albedo bench reads CPU and memory from /pro
 func childProcAttr() *syscall.SysProcAttr { return nil }
 
 func procCPU(int) (float64, error) { return 0, errBenchNeedsLinux }
-
-func procPeakRSS(int) (int64, error) { return 0, errBenchNeedsLinux }

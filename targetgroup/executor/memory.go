@@ -2,6 +2,7 @@ package executor
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"strconv"
 	"sync"
@@ -37,17 +38,26 @@ var pageKB = int64(os.Getpagesize() / 1024)
 // a few numbers and much cheaper to generate than status.
 func (s *statusFile) residentKB() int64 {
 	var buf [128]byte
+	b := s.pread(&s.statm, buf[:])
+	if b == nil {
+		return -1
+	}
+	return parseStatmResident(b) * pageKB
+}
+
+// pread reads the file *fd, one of s's, from offset 0 into buf, or
+// returns nil. The lock keeps close from reusing the descriptor under it.
+func (s *statusFile) pread(fd *int, buf []byte) []byte {
 	s.mu.Lock()
-	if s.statm < 0 {
-		s.mu.Unlock()
-		return -1
+	defer s.mu.Unlock()
+	if *fd < 0 {
+		return nil
 	}
-	n, err := syscall.Pread(s.statm, buf[:], 0)
-	s.mu.Unlock()
+	n, err := syscall.Pread(*fd, buf, 0)
 	if err != nil || n <= 0 {
-		return -1
+		return nil
 	}
-	return parseStatmResident(buf[:n]) * pageKB
+	return buf[:n]
 }
 
 // parseStatmResident returns the second field of statm (resident pages),
@@ -70,17 +80,26 @@ func parseStatmResident(b []byte) int64 {
 // readKB returns a field of the status file in kB, or -1.
 func (s *statusFile) readKB(field string) int64 {
 	var buf [4096]byte
-	s.mu.Lock()
-	if s.fd < 0 {
-		s.mu.Unlock()
+	b := s.pread(&s.fd, buf[:])
+	if b == nil {
 		return -1
 	}
-	n, err := syscall.Pread(s.fd, buf[:], 0)
-	s.mu.Unlock()
-	if err != nil || n <= 0 {
-		return -1
+	return parseKB(b, field)
+}
+
+// PeakRSS returns the peak resident set size (VmHWM) of process pid in
+// bytes, read from /proc/<pid>/status the way the REPORT line's Max Memory
+// Used is: for callers that measure other processes (albedo bench).
+func PeakRSS(pid int) (int64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, err
 	}
-	return parseKB(buf[:n], field)
+	kb := parseKB(b, "VmHWM")
+	if kb < 0 {
+		return 0, fmt.Errorf("executor: no VmHWM in /proc/%d/status", pid)
+	}
+	return kb * 1024, nil
 }
 
 func (s *statusFile) close() {

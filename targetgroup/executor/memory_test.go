@@ -44,3 +44,17 @@ func TestResidentWithinPeak(t *testing.T) {
 		t.Fatalf("resident %d kB, peak %d kB", rss, hwm)
 	}
 }
+
+func TestPeakRSS(t *testing.T) {
+	t.Parallel()
+	s := openStatus(os.Getpid())
+	defer s.close()
+	before := s.readKB("VmHWM")
+	got, err := PeakRSS(os.Getpid())
+	if err != nil || before <= 0 || got < before*1024 {
+		t.Fatalf("PeakRSS = %d, %v; VmHWM read before it %d kB", got, err, before)
+	}
+	if _, err := PeakRSS(-1); err == nil {
+		t.Error("PeakRSS(-1): no error")
+	}
+}

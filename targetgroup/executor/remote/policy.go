@@ -184,7 +184,7 @@ func servicePrincipals(raw json.RawMessage) ([]string, string) {
 
 func anyGlob(patterns []string, s string) bool {
 	for _, p := range patterns {
-		if p == "*" || config.Glob(p, s) {
+		if g := config.CompileGlob(p, 0); p == "*" || g.MatchString(s) {
 			return true
 		}
 	}
