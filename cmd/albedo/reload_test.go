@@ -170,7 +170,6 @@ func TestReloadRefused(t *testing.T) {
 				// A Node function, so that the runtime is checked.
 				tt.new += "\n"
 				rr.write(t, strings.Replace(string(before), "functions:\n", "functions:\n  - {name: web, runtime: nodejs20.x, handler: index.handler, code: .}\n", 1))
-				before, _ = os.ReadFile(rr.path)
 			}
 			if rr.edit(t, tt.old, tt.new) {
 				t.Fatal("the reload succeeded")
