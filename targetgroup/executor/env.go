@@ -47,7 +47,8 @@ type env struct {
 	ln   net.Listener
 	api  *apiServer
 	cmd  *exec.Cmd
-	pid  int // valid once launched is true
+	sb   sandbox // holds the runtime and everything it starts
+	pid  int     // valid once launched is true
 	proc *statusFile
 	out  *os.File // read end of the stdout+stderr pipe
 	outW *os.File // write end, kept for the log sync marker
@@ -116,6 +117,9 @@ func (e *env) launch() error {
 			e.out.Close()
 			e.outW.Close()
 		}
+		if e.sb != nil {
+			e.sb.release()
+		}
 		close(e.dead)
 		e.p.forget(e)
 		e.p.envs.Done()
@@ -141,11 +145,14 @@ func (e *env) launchProcess() error {
 	cmd.Env = environ(fn.env, ln.Addr().String(), logStreamName(time.Now()))
 	cmd.Stdout = w
 	cmd.Stderr = w
-	// Own process group so that the whole tree can be killed; on Linux also
-	// SIGKILL when albedo dies so nothing outlives it (see procattr_*.go).
+	// Own process group; on Linux also SIGKILL when albedo dies (see
+	// platform_*.go). The sandbox holds the whole tree (sandbox.go).
 	cmd.SysProcAttr = runtimeProcAttr()
+	if e.sb, err = e.p.iso.newSandbox(e.id, fn); err != nil {
+		return err
+	}
 	e.start = time.Now()
-	if err := cmd.Start(); err != nil {
+	if err := e.sb.start(cmd); err != nil {
 		return err
 	}
 	e.cmd = cmd
@@ -154,7 +161,7 @@ func (e *env) launchProcess() error {
 	e.launched.Store(true)
 	if stopReason(e.reason.Load()) != reasonNone {
 		// stopped (Close) while starting: stop cannot have signalled it
-		syscall.Kill(-e.pid, syscall.SIGKILL)
+		e.sb.kill()
 	}
 	go e.api.serve()
 	go e.readOutput()
@@ -166,8 +173,7 @@ func (e *env) launchProcess() error {
 func (e *env) supervise() {
 	defer e.p.envs.Done()
 	e.cmd.Wait()
-	// Anything the runtime left in its group goes too.
-	syscall.Kill(-e.pid, syscall.SIGKILL)
+	e.endSandbox()
 	e.proc.close()
 	e.mu.Lock()
 	e.exitDesc = e.cmd.ProcessState.String()
@@ -188,6 +194,23 @@ func (e *env) supervise() {
 		e.log.Debug("environment stopped", "reason", reason.String())
 	} else {
 		e.log.Debug("environment exited", "status", e.exitDesc)
+	}
+}
+
+// endSandbox kills what the runtime left in its sandbox (children,
+// setsid'd daemons), keeps the sandbox's memory peak and notes an out of
+// memory kill, then removes the sandbox.
+func (e *env) endSandbox() {
+	e.sb.kill()
+	if err := e.sb.release(); err != nil {
+		e.log.Warn("cannot remove the environment's sandbox", "err", err)
+	}
+	if kb := e.sb.peakKB(); kb > 0 {
+		e.hwmKB.Store(kb)
+	}
+	if e.sb.outOfMemory() {
+		e.setReason(reasonOutOfMemory)
+		e.log.Info("environment out of memory", "max_memory_mb", kbToMB(e.hwmKB.Load()), "memory_size_mb", e.fn.cfg.MemorySize)
 	}
 }
 
@@ -212,11 +235,11 @@ func (e *env) setReason(r stopReason) {
 	e.reason.CompareAndSwap(int32(reasonNone), int32(r))
 }
 
-// kill SIGKILLs the process group.
+// kill SIGKILLs every process of the sandbox.
 func (e *env) kill(r stopReason) {
 	e.setReason(r)
 	if pid := e.processID(); pid > 0 && !e.isDead() {
-		syscall.Kill(-pid, syscall.SIGKILL)
+		e.sb.kill()
 	}
 }
 
@@ -257,6 +280,17 @@ func (e *env) stop(r stopReason) {
 func (e *env) sampleMemory(ifGrown bool) int64 {
 	pid := e.processID()
 	if pid == 0 || e.isDead() {
+		return e.hwmKB.Load()
+	}
+	if e.p.iso.limitsMemory() {
+		// The kernel enforces the limit; the cgroup keeps the peak.
+		if kb := e.sb.peakKB(); kb >= 0 {
+			e.hwmKB.Store(kb)
+			return kb
+		}
+		if kb := e.proc.readKB("VmHWM"); kb > 0 { // no memory.peak (Linux < 5.19)
+			e.hwmKB.Store(kb)
+		}
 		return e.hwmKB.Load()
 	}
 	last := e.hwmKB.Load()

@@ -311,12 +311,12 @@ func (p *Pool) exitResult(e *env, inv *invocation) result {
 	if desc == "exit status 0" {
 		msg = "Runtime exited without providing a reason"
 	}
-	typ := ErrorTypeExit
 	if stopReason(e.reason.Load()) == reasonOutOfMemory {
-		typ = ErrorTypeOutOfMemory
+		// Lambda reports a provided runtime killed for memory as any
+		// other exit (Runtime.ExitError, "signal: killed").
 		p.stats.outOfMemory.Add(1)
 	}
-	return platformResult(inv.id, typ, msg)
+	return platformResult(inv.id, ErrorTypeExit, msg)
 }
 
 // platformResult is a failure detected by albedo, not reported by the

@@ -54,6 +54,8 @@ type Pool struct {
 	fns   map[string]*function
 	names []string
 
+	iso isolation
+
 	mu      sync.Mutex
 	closed  bool
 	live    int
@@ -130,9 +132,20 @@ func New(opts Options, fns []Function) (*Pool, error) {
 		return nil, fmt.Errorf("executor: %w", err)
 	}
 	p.idleLRU = lru
-	p.bg.Add(2)
+	p.iso = newIsolation(opts.CgroupName, p.log)
+	if !p.iso.limitsCPU() {
+		for _, n := range p.names {
+			if p.fns[n].cfg.CPUModel == CPUModelAWS {
+				p.log.Warn("cpu_model aws cannot be honoured: functions get the host's CPU", "function", n, "isolation", p.iso.String())
+			}
+		}
+	}
+	p.bg.Add(1)
 	go p.reapLoop()
-	go p.sampleLoop()
+	if !p.iso.limitsMemory() { // else the kernel enforces memory_size
+		p.bg.Add(1)
+		go p.sampleLoop()
+	}
 	return p, nil
 }
 
@@ -149,6 +162,13 @@ func compile(f Function, opts Options, cwd, path string) (*function, error) {
 	}
 	if f.MemorySize < 0 || f.Timeout < 0 || f.Reserved < -1 {
 		return nil, fmt.Errorf("executor: function %s: negative memory size, timeout or reserved concurrency", f.Name)
+	}
+	switch f.CPUModel {
+	case "":
+		f.CPUModel = CPUModelHost
+	case CPUModelHost, CPUModelAWS:
+	default:
+		return nil, fmt.Errorf("executor: function %s: cpu model must be %s or %s, got %q", f.Name, CPUModelHost, CPUModelAWS, f.CPUModel)
 	}
 	fn := &function{cfg: f}
 	switch f.Runtime {
@@ -242,8 +262,17 @@ func (p *Pool) Close(ctx context.Context) error {
 	}
 	p.envs.Wait()
 	p.bg.Wait()
+	if cerr := p.iso.close(); cerr != nil {
+		p.log.Warn("cannot remove the environments' parent cgroup", "err", cerr)
+	}
 	return err
 }
+
+// Isolation describes how environments are isolated, for albedo's start-up
+// line: "cgroup v1 (memory, cpu, freezer)", "cgroup v2 (memory, cpu)", or
+// "process groups (<why not cgroups>)". With process groups, memory_size is
+// enforced by sampling and cpu_model aws is not honoured.
+func (p *Pool) Isolation() string { return p.iso.String() }
 
 // takeAllIdleLocked empties every idle list. p.mu must be held.
 func (p *Pool) takeAllIdleLocked() []*env {

@@ -1,0 +1,252 @@
+package executor
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/containerd/cgroups/v3"
+)
+
+// cgroupIso is a cgroup isolation (v1 or v2) whose parent cgroup may hold
+// what a previous albedo of the same name left.
+type cgroupIso interface {
+	isolation
+	// leftovers names the environment cgroups under the parent.
+	leftovers() []string
+	// open takes over an existing environment cgroup.
+	open(id string) (cgroupSandbox, error)
+}
+
+// cgroupSandbox is an environment's cgroup.
+type cgroupSandbox interface {
+	sandbox
+	// killCount SIGKILLs every process in the cgroup and says how many.
+	killCount() int
+}
+
+// newIsolation sets up the sandboxes of a Pool named name: cgroups when
+// the machine lets albedo create them, otherwise process groups with albedo
+// as child subreaper, and the reason.
+func newIsolation(name string, log *slog.Logger) isolation {
+	if name == "" {
+		return newProcGroups("cgroups not requested", log)
+	}
+	var iso cgroupIso
+	var err error
+	switch cgroups.Mode() {
+	case cgroups.Unavailable:
+		err = errors.New("no cgroup file system at /sys/fs/cgroup")
+	case cgroups.Unified:
+		iso, err = newCgroup2(cgroup2Mount, "", name, cgroup2Controllers)
+	default: // legacy or hybrid: the controllers are v1's
+		iso, err = newCgroup1(name)
+	}
+	if err != nil {
+		return newProcGroups("no writable cgroup: "+err.Error(), log)
+	}
+	sweep(iso, log)
+	return iso
+}
+
+func newProcGroups(reason string, log *slog.Logger) isolation {
+	if err := enableSubreaper(); err != nil {
+		log.Warn("cannot become the subreaper of functions' orphans", "err", err)
+	}
+	return procGroups{reason: reason}
+}
+
+// sweep kills and removes the environment cgroups that a previous albedo
+// of the same name left behind (it was killed, or its machine lost power)
+// and logs how many processes it ended.
+func sweep(iso cgroupIso, log *slog.Logger) {
+	names := iso.leftovers()
+	if len(names) == 0 {
+		return
+	}
+	procs, removed := 0, 0
+	for _, id := range names {
+		sb, err := iso.open(id)
+		if err != nil {
+			log.Warn("cannot open a cgroup left by a previous albedo", "cgroup", id, "err", err)
+			continue
+		}
+		procs += sb.killCount()
+		if err := sb.release(); err != nil {
+			log.Warn("cannot remove a cgroup left by a previous albedo", "cgroup", id, "err", err)
+			continue
+		}
+		removed++
+	}
+	log.Warn("removed the execution environments a previous albedo with this state_dir left behind",
+		"cgroups", removed, "processes_ended", procs)
+}
+
+// subdirs lists the directories in dir.
+func subdirs(dir string) []string {
+	entries, _ := os.ReadDir(dir)
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+// tasksOf lists the processes in the cgroup directory dir and its
+// descendants.
+func tasksOf(dir string) []int {
+	var pids []int
+	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return nil
+		}
+		b, _ := os.ReadFile(filepath.Join(path, "cgroup.procs"))
+		for _, f := range bytes.Fields(b) {
+			if pid, err := strconv.Atoi(string(f)); err == nil {
+				pids = append(pids, pid)
+			}
+		}
+		return nil
+	})
+	return pids
+}
+
+// signalTasks SIGKILLs every process in the cgroup dir (never albedo) and
+// returns how many it signalled.
+func signalTasks(dir string) int {
+	self := os.Getpid()
+	n := 0
+	for _, pid := range tasksOf(dir) {
+		if pid != self && syscall.Kill(pid, syscall.SIGKILL) == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// drainWait bounds how long killed processes may take to leave their
+// cgroup (a large address space takes a while to free).
+const drainWait = 5 * time.Second
+
+// drain kills the processes of the cgroup dir until none is left.
+func drain(dir string, kill func() int) error {
+	deadline := time.Now().Add(drainWait)
+	for {
+		kill()
+		if len(tasksOf(dir)) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("cgroup %s: processes still running %s after SIGKILL", dir, drainWait)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// freezeWait bounds a v1 freeze: a task in uninterruptible sleep can keep
+// the cgroup FREEZING; then the kill proceeds half frozen.
+const freezeWait = 200 * time.Millisecond
+
+// freeze writes FROZEN to a v1 freezer cgroup and waits (bounded) until
+// the cgroup is frozen; thaw must follow in any case.
+func freeze(dir string) {
+	f := filepath.Join(dir, "freezer.state")
+	if os.WriteFile(f, []byte("FROZEN"), 0) != nil {
+		return
+	}
+	deadline := time.Now().Add(freezeWait)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(f); err != nil || string(bytes.TrimSpace(b)) == "FROZEN" {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// thaw lets a v1 freezer cgroup run again (killed tasks then die).
+func thaw(dir string) {
+	os.WriteFile(filepath.Join(dir, "freezer.state"), []byte("THAWED"), 0)
+}
+
+// readKeyed returns the value of key in a "key value" per line cgroup file
+// (memory.events, memory.oom_control), or -1.
+func readKeyed(path, key string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return -1
+	}
+	for line := range bytes.Lines(b) {
+		k, v, ok := bytes.Cut(bytes.TrimSpace(line), []byte{' '})
+		if ok && string(k) == key {
+			n, err := strconv.ParseInt(string(bytes.TrimSpace(v)), 10, 64)
+			if err == nil {
+				return n
+			}
+		}
+	}
+	return -1
+}
+
+// counterFile is a cgroup file holding one number of bytes (the memory
+// peak), kept open and re-read with pread: it sits on the invocation path
+// for the REPORT line. The last value read stays available once closed.
+type counterFile struct {
+	mu   sync.Mutex
+	fd   int // -1 when closed or missing
+	last int64
+}
+
+func openCounter(path string) *counterFile {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		fd = -1
+	}
+	return &counterFile{fd: fd, last: -1}
+}
+
+// read re-reads the file; it returns the value in bytes, or -1.
+func (c *counterFile) read() int64 {
+	var buf [32]byte
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fd < 0 {
+		return c.last
+	}
+	n, err := syscall.Pread(c.fd, buf[:], 0)
+	if err != nil || n <= 0 {
+		return c.last
+	}
+	v, err := strconv.ParseInt(string(bytes.TrimSpace(buf[:n])), 10, 64)
+	if err != nil {
+		return c.last
+	}
+	c.last = v
+	return v
+}
+
+// kb is the value in kB, -1 when the file does not exist.
+func (c *counterFile) kb() int64 {
+	v := c.read()
+	if v < 0 {
+		return -1
+	}
+	return v / 1024
+}
+
+func (c *counterFile) close() {
+	c.mu.Lock()
+	if c.fd >= 0 {
+		syscall.Close(c.fd)
+		c.fd = -1
+	}
+	c.mu.Unlock()
+}
