@@ -46,9 +46,6 @@ func newCgroup2(mount, own, name string, want []string) (*cgroup2Iso, error) {
 		}
 	}
 	ownDir := filepath.Join(mount, own)
-	if _, err := os.Stat(filepath.Join(ownDir, "cgroup.kill")); err != nil {
-		return nil, errors.New("cgroup v2 without cgroup.kill (Linux 5.14 or later is needed)")
-	}
 	iso := &cgroup2Iso{mount: mount, group: filepath.Join(own, name), dir: filepath.Join(ownDir, name)}
 	avail := strings.Fields(readString(filepath.Join(ownDir, "cgroup.controllers")))
 	for _, c := range want {
@@ -64,6 +61,10 @@ func newCgroup2(mount, own, name string, want []string) (*cgroup2Iso, error) {
 	}
 	if err := os.Mkdir(iso.dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 		return nil, fmt.Errorf("cgroup v2: %w", err)
+	}
+	if _, err := os.Stat(filepath.Join(iso.dir, "cgroup.kill")); err != nil {
+		os.Remove(iso.dir)
+		return nil, errors.New("cgroup v2 without cgroup.kill (Linux 5.14 or later is needed)")
 	}
 	var err error
 	if iso.parent, err = cgroup2.Load(iso.group, cgroup2.WithMountpoint(mount)); err != nil {

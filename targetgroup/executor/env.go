@@ -202,13 +202,14 @@ func (e *env) supervise() {
 // memory kill, then removes the sandbox.
 func (e *env) endSandbox() {
 	e.sb.kill()
+	oom := e.sb.outOfMemory()
 	if err := e.sb.release(); err != nil {
 		e.log.Warn("cannot remove the environment's sandbox", "err", err)
 	}
 	if kb := e.sb.peakKB(); kb > 0 {
 		e.hwmKB.Store(kb)
 	}
-	if e.sb.outOfMemory() {
+	if oom {
 		e.setReason(reasonOutOfMemory)
 		e.log.Info("environment out of memory", "max_memory_mb", kbToMB(e.hwmKB.Load()), "memory_size_mb", e.fn.cfg.MemorySize)
 	}
