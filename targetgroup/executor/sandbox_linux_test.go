@@ -25,6 +25,21 @@ func requireCgroups(t *testing.T, p *Pool) {
 	}
 }
 
+// newPoolIn is newTestPool in the isolation iso: "cgroups" (the test
+// skips without them) or "process groups".
+func newPoolIn(t *testing.T, iso string, fns ...Function) *Pool {
+	t.Helper()
+	opts := Options{}
+	if iso == "process groups" {
+		opts.CgroupName = noCgroups
+	}
+	p, _ := newTestPool(t, opts, fns...)
+	if iso == "cgroups" {
+		requireCgroups(t, p)
+	}
+	return p
+}
+
 // groupOf is the process group of pid, -1 when it is gone.
 func groupOf(pid int) int {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
@@ -80,14 +95,7 @@ func TestSetsidChildDiesWithEnvironment(t *testing.T) {
 				t.Parallel()
 				fn := behaveFn(t, "orphan")
 				fn.Timeout = time.Second
-				opts := Options{}
-				if iso == "process groups" {
-					opts.CgroupName = noCgroups
-				}
-				p, _ := newTestPool(t, opts, fn)
-				if iso == "cgroups" {
-					requireCgroups(t, p)
-				}
+				p := newPoolIn(t, iso, fn)
 				a := mustAnswer(t, invoke(t, p, "orphan", `{"spawn":"setsid"}`))
 				if g := groupOf(a.ChildPID); g < 0 || g == a.PID {
 					t.Fatalf("child %d: process group %d, want one of its own (runtime %d)", a.ChildPID, g, a.PID)
@@ -149,14 +157,7 @@ func TestMaxMemoryUsed(t *testing.T) {
 			t.Parallel()
 			fn := behaveFn(t, "peak")
 			fn.MemorySize = 512
-			opts := Options{}
-			if iso == "process groups" {
-				opts.CgroupName = noCgroups
-			}
-			p, _ := newTestPool(t, opts, fn)
-			if iso == "cgroups" {
-				requireCgroups(t, p)
-			}
+			p := newPoolIn(t, iso, fn)
 			_, report := invokeTail(t, p, "peak", `{"alloc_mb":200}`)
 			if mb := maxMemoryUsed(t, report); mb < 200 || mb > 280 {
 				t.Errorf("after touching 200 MiB: Max Memory Used = %d MB, want 200-280 (%s)", mb, report)
