@@ -29,6 +29,10 @@ type Config struct {
 	// StateDir holds durable state (async event queue, policy changes)
 	// [.albedo next to the config file].
 	StateDir string `yaml:"state_dir"`
+	// CPUModel is how much CPU an execution environment gets [host]:
+	// "host", all of the machine's; "aws", memory_size/1,769 of one CPU
+	// (capped at 6), as on Lambda (needs cgroups). Functions may override it.
+	CPUModel string `yaml:"cpu_model"`
 
 	Listeners    []Listener    `yaml:"listeners"`
 	TargetGroups []TargetGroup `yaml:"target_groups"`
@@ -184,6 +188,7 @@ type Function struct {
 	Environment         map[string]string `yaml:"environment"`
 	Policy              []Statement       `yaml:"policy"`
 	Async               Async             `yaml:"async"`
+	CPUModel            string            `yaml:"cpu_model"` // host | aws [the top-level cpu_model]
 
 	// ARN is arn:aws:lambda:{region}:{account}:function:{name}.
 	ARN string `yaml:"-"`

@@ -22,6 +22,7 @@ const (
 	DefaultStickiness     = 3600
 	DefaultRetryAttempts  = 2
 	DefaultMaxEventAge    = 21600
+	DefaultCPUModel       = "host"
 )
 
 // applyDefaults fills every unset field and normalizes the forms the file
@@ -49,6 +50,9 @@ func applyDefaults(c *Config, d *decoder, dir string) {
 	}
 	if c.StateDir == "" {
 		c.StateDir = DefaultStateDir
+	}
+	if !d.isSet("cpu_model") {
+		c.CPUModel = DefaultCPUModel
 	}
 
 	for i := range c.Listeners {
@@ -99,6 +103,9 @@ func applyDefaults(c *Config, d *decoder, dir string) {
 			f.Async.MaximumRetryAttempts = &n
 		}
 		setInt(&f.Async.MaximumEventAge, DefaultMaxEventAge, d, p+"async.maximum_event_age")
+		if !d.isSet(p + "cpu_model") {
+			f.CPUModel = c.CPUModel
+		}
 	}
 }
 

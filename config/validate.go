@@ -93,6 +93,7 @@ func (v *validator) validate() {
 	if c.MemoryBudget != 0 && c.MemoryBudget < 128 {
 		v.errorf("memory_budget", "must be 0 (the machine's RAM) or at least 128 MB, got %d", c.MemoryBudget)
 	}
+	v.cpuModel("cpu_model", c.CPUModel)
 	switch {
 	case len(c.Listeners) == 0 && len(c.Functions) == 0:
 		v.errorf("", "nothing to serve: define at least one listener or function")

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -137,11 +138,24 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 	if err != nil {
 		return nil, fmt.Errorf("find own executable for builtin functions: %w", err)
 	}
+	// State next, before any build: a damaged or locked state file ends
+	// start-up at once rather than after a long build. Before the pool
+	// too: holding the state_dir's lock makes its cgroups this albedo's,
+	// so the pool may end what a killed predecessor left in them.
+	s.policies, err = policy.Open(cfg.StateDir, cfg.Region, cfg.AccountID, cfg.Functions)
+	if err != nil {
+		return nil, stateOpenError(cfg.StateDir, err)
+	}
+	stateDir, err := filepath.Abs(cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
 	s.pool, err = executor.New(executor.Options{
 		MaxConcurrency: cfg.MaxConcurrency,
 		IdleTimeout:    cfg.IdleTimeout.Duration,
 		MemoryBudget:   cfg.MemoryBudget,
 		BuiltinCommand: []string{self, builtinSubcommand},
+		CgroupName:     executor.CgroupNameFor(stateDir),
 		Logger:         log,
 		FunctionLog:    functionLog,
 		// Lines name their function: every function logs to one terminal.
@@ -149,12 +163,6 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 	}, executorFunctions(cfg))
 	if err != nil {
 		return nil, err
-	}
-	// State next, before any build: a damaged or locked state file ends
-	// start-up at once rather than after a long build.
-	s.policies, err = policy.Open(cfg.StateDir, cfg.Region, cfg.AccountID, cfg.Functions)
-	if err != nil {
-		return nil, stateOpenError(cfg.StateDir, err)
 	}
 	s.queue, err = async.Open(async.Options{
 		Dir:     cfg.StateDir,
@@ -242,6 +250,7 @@ func (s *server) describe(w io.Writer) {
 	if s.adminLn != nil {
 		fmt.Fprintf(w, "  admin     http://%s  (Lambda Invoke API)\n", s.adminLn.Addr())
 	}
+	fmt.Fprintf(w, "  isolation: %s\n", s.pool.Isolation())
 	for _, tg := range s.cfg.TargetGroups {
 		fmt.Fprintf(w, "  target group %s  %s -> %s\n", tg.Name, tg.ARN, tg.Function)
 	}
@@ -300,6 +309,7 @@ func executorFunctions(cfg *config.Config) []executor.Function {
 			Reserved:    reserved,
 			Environment: f.Environment,
 			Region:      cfg.Region,
+			CPUModel:    f.CPUModel,
 		})
 	}
 	return out

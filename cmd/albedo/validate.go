@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/albedo-lb/albedo/config"
+	"github.com/albedo-lb/albedo/targetgroup/executor"
 )
 
 // defaultConfigFile is what validate (and serve) read without -config.
@@ -60,7 +61,27 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	printSummary(stdout, cfg, source)
+	warnCPUModel(stderr, cfg, executor.CPUQuotaSupport)
 	return 0
+}
+
+// warnCPUModel warns, on one line, when functions ask for cpu_model aws
+// and this machine cannot honour it (support says why): albedo would serve
+// them with the host's CPU.
+func warnCPUModel(w io.Writer, c *config.Config, support func() error) {
+	var names []string
+	for _, f := range c.Functions {
+		if f.CPUModel == "aws" {
+			names = append(names, f.Name)
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	if err := support(); err != nil {
+		fmt.Fprintf(w, "warning: cpu_model aws cannot be honoured on this machine (%v): %s would get the host's CPU\n",
+			err, strings.Join(names, ", "))
+	}
 }
 
 // printSummary writes a readable overview of cfg.
@@ -79,7 +100,7 @@ func printSummary(w io.Writer, c *config.Config, source string) {
 	if c.MemoryBudget > 0 {
 		budget = strconv.Itoa(c.MemoryBudget) + " MB"
 	}
-	fmt.Fprintf(w, "limits: max_concurrency %d, idle_timeout %s, memory_budget %s\n", c.MaxConcurrency, c.IdleTimeout, budget)
+	fmt.Fprintf(w, "limits: max_concurrency %d, idle_timeout %s, memory_budget %s, cpu_model %s\n", c.MaxConcurrency, c.IdleTimeout, budget, c.CPUModel)
 	fmt.Fprintf(w, "state_dir: %s\n", c.StateDir)
 
 	for _, l := range c.Listeners {
@@ -128,8 +149,8 @@ func printSummary(w io.Writer, c *config.Config, source string) {
 		if f.ReservedConcurrency != nil {
 			res = "reserved_concurrency " + strconv.Itoa(*f.ReservedConcurrency)
 		}
-		fmt.Fprintf(w, "  limits    memory %d MB, timeout %ds, %s, %d env var%s, %d policy statement%s\n",
-			f.MemorySize, f.Timeout, res, len(f.Environment), plural(len(f.Environment)), len(f.Policy), plural(len(f.Policy)))
+		fmt.Fprintf(w, "  limits    memory %d MB, cpu %s, timeout %ds, %s, %d env var%s, %d policy statement%s\n",
+			f.MemorySize, f.CPUModel, f.Timeout, res, len(f.Environment), plural(len(f.Environment)), len(f.Policy), plural(len(f.Policy)))
 		if a := f.Async; a.OnSuccess != "" || a.OnFailure != "" {
 			fmt.Fprintf(w, "  async     retries %d, max age %ds, on_success %s, on_failure %s\n",
 				*a.MaximumRetryAttempts, a.MaximumEventAge, orNone(a.OnSuccess), orNone(a.OnFailure))

@@ -7,12 +7,17 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/containerd/cgroups/v3"
+	"github.com/containerd/cgroups/v3/cgroup1"
+	"github.com/containerd/cgroups/v3/cgroup2"
+	"golang.org/x/sys/unix"
 )
 
 // cgroupIso is a cgroup isolation (v1 or v2) whose parent cgroup may hold
@@ -54,6 +59,54 @@ func newIsolation(name string, log *slog.Logger) isolation {
 	}
 	sweep(iso, log)
 	return iso
+}
+
+// CPUQuotaSupport says why cpu_model aws cannot be honoured by an albedo
+// started like this process (the reason), or nil when it can: albedo's own
+// cgroup must offer the memory and cpu controllers and be writable. It
+// creates nothing; `albedo validate` calls it.
+func CPUQuotaSupport() error {
+	var dirs []string
+	switch cgroups.Mode() {
+	case cgroups.Unavailable:
+		return errors.New("no cgroup file system at /sys/fs/cgroup")
+	case cgroups.Unified:
+		own, err := cgroup2.NestedGroupPath("")
+		if err != nil {
+			return fmt.Errorf("albedo's own cgroup: %w", err)
+		}
+		dir := filepath.Join(cgroup2Mount, own)
+		avail := strings.Fields(readString(filepath.Join(dir, "cgroup.controllers")))
+		for _, c := range cgroup2Controllers {
+			if !slices.Contains(avail, c) {
+				return fmt.Errorf("cgroup v2: the %s controller is not available in %s", c, dir)
+			}
+		}
+		dirs = append(dirs, dir)
+	default:
+		subs, err := cgroup1.Default()
+		if err != nil {
+			return fmt.Errorf("cgroup v1: %w", err)
+		}
+		own := cgroup1.NestedPath("")
+		for _, n := range []cgroup1.Name{cgroup1.Memory, cgroup1.Cpu} {
+			i := slices.IndexFunc(subs, func(s cgroup1.Subsystem) bool { return s.Name() == n })
+			if i < 0 {
+				return fmt.Errorf("cgroup v1: the %s controller is not mounted", n)
+			}
+			p, err := own(n)
+			if err != nil {
+				return fmt.Errorf("cgroup v1: albedo's own %s cgroup: %w", n, err)
+			}
+			dirs = append(dirs, subs[i].(interface{ Path(string) string }).Path(p))
+		}
+	}
+	for _, d := range dirs {
+		if err := unix.Access(d, unix.W_OK); err != nil {
+			return fmt.Errorf("cannot create cgroups in %s: %w", d, err)
+		}
+	}
+	return nil
 }
 
 func newProcGroups(reason string, log *slog.Logger) isolation {

@@ -2,10 +2,16 @@
 
 package executor
 
-import "log/slog"
+import (
+	"errors"
+	"log/slog"
+)
 
 // newIsolation: cgroups are Linux's, so other systems run environments in
 // process groups.
 func newIsolation(string, *slog.Logger) isolation {
 	return procGroups{reason: "cgroups are Linux only"}
 }
+
+// CPUQuotaSupport: cpu_model aws needs cgroups.
+func CPUQuotaSupport() error { return errors.New("cgroups are Linux only") }
