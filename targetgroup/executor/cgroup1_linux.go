@@ -245,6 +245,9 @@ func (s *cgroup1Sandbox) killCount() int {
 }
 
 func (s *cgroup1Sandbox) killLocked() int {
+	if len(tasksOf(s.dirs[0])) == 0 {
+		return 0 // the common end: the runtime exited alone
+	}
 	freezer := slices.Index(s.iso.subs, cgroup1.Freezer)
 	if freezer >= 0 {
 		freeze(s.dirs[freezer])
