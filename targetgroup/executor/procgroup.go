@@ -30,6 +30,7 @@ type groupSandbox struct {
 	mu      sync.Mutex
 	started []int  // pids started in the sandbox; each leads its group
 	tag     string // AWS_LAMBDA_RUNTIME_API=… of the first start
+	strays  int    // found by the last kill
 }
 
 func (s *groupSandbox) start(cmd *exec.Cmd) error {
@@ -61,16 +62,28 @@ func (s *groupSandbox) kill() {
 	for _, pg := range pgids {
 		syscall.Kill(-pg, syscall.SIGKILL)
 	}
-	killStrays(pgids, tag, false)
+	n := killStrays(pgids, tag, false)
+	s.mu.Lock()
+	s.strays = n
+	s.mu.Unlock()
 }
 
 // strayWait bounds how long release looks for the sandbox's strays.
 const strayWait = 2 * time.Second
 
+// release expects a kill after the runtime was reaped (env.endSandbox):
+// when that found no strays, none can appear any more (an orphan comes
+// from a process of the sandbox, and there is none left).
 func (s *groupSandbox) release() error {
 	pgids, tag := s.groups()
 	for _, pg := range pgids {
 		syscall.Kill(-pg, syscall.SIGKILL)
+	}
+	s.mu.Lock()
+	strays := s.strays
+	s.mu.Unlock()
+	if strays == 0 {
+		return nil
 	}
 	deadline := time.Now().Add(strayWait)
 	for killStrays(pgids, tag, true) > 0 && time.Now().Before(deadline) {
