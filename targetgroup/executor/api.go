@@ -87,7 +87,7 @@ type Response struct {
 	// ({"errorMessage":…,"errorType":…}).
 	FunctionError string
 	// ErrorType is the errorType of a platform failure: "Sandbox.Timedout",
-	// "Runtime.ExitError", "Runtime.OutOfMemory",
+	// "Runtime.ExitError" (an exit, including the kill at memory_size),
 	// "Function.ResponseSizeTooLarge", "Runtime.InvalidEntrypoint", or for
 	// /init/error the type the runtime reported ("Runtime.InitError" when it
 	// gave none); "" when the function itself reported the error through
