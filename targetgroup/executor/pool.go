@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -81,6 +82,9 @@ func New(opts Options, fns []Function) (*Pool, error) {
 	}
 	if opts.IdleTimeout < 0 || opts.InitTimeout < 0 || opts.MemoryBudget < 0 {
 		errs = append(errs, errors.New("executor: idle timeout, init timeout and memory budget must not be negative"))
+	}
+	if n := opts.CgroupName; n == "." || n == ".." || strings.ContainsAny(n, "/\x00") {
+		errs = append(errs, fmt.Errorf("executor: cgroup name %q is not a single path element", n))
 	}
 	if opts.MaxConcurrency == 0 {
 		opts.MaxConcurrency = DefaultMaxConcurrency

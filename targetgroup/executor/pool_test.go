@@ -557,6 +557,8 @@ func TestNewValidates(t *testing.T) {
 		{name: "builtin without command", fns: []Function{{Name: "a", Runtime: "builtin"}}, want: "BuiltinCommand"},
 		{name: "reserved", fns: []Function{{Name: "a", Code: "/x", Reserved: -2}}, want: "negative"},
 		{name: "options", opts: Options{MaxConcurrency: -1}, want: "max concurrency"},
+		{name: "cpu model", fns: []Function{{Name: "a", Code: "/x", CPUModel: "lambda"}}, want: "cpu model must be host or aws"},
+		{name: "cgroup name", opts: Options{CgroupName: "a/b"}, want: "not a single path element"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
