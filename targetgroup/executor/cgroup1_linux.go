@@ -32,15 +32,16 @@ type cgroup1Iso struct {
 var v1Subsystems = []cgroup1.Name{cgroup1.Memory, cgroup1.Cpu, cgroup1.Freezer}
 
 // newCgroup1 creates (or takes over) the parent cgroup name beneath
-// albedo's own cgroup in each hierarchy.
-func newCgroup1(name string) (*cgroup1Iso, error) {
+// albedo's own cgroup in each hierarchy; in the cpu hierarchy only with
+// cpu.
+func newCgroup1(name string, cpu bool) (*cgroup1Iso, error) {
 	all, err := cgroup1.Default()
 	if err != nil {
 		return nil, fmt.Errorf("cgroup v1: %w", err)
 	}
 	var subs []cgroup1.Subsystem
 	for _, s := range all {
-		if slices.Contains(v1Subsystems, s.Name()) {
+		if slices.Contains(v1Subsystems, s.Name()) && (cpu || s.Name() != cgroup1.Cpu) {
 			subs = append(subs, s)
 		}
 	}
@@ -136,8 +137,13 @@ func (c *cgroup1Iso) child(id string, fn *function) (*cgroup1Sandbox, error) {
 	}
 	cg, err := c.parent.New(id, res)
 	s := &cgroup1Sandbox{iso: c, cg: cg}
-	for _, d := range c.dirs {
+	for i, d := range c.dirs {
 		s.dirs = append(s.dirs, filepath.Join(d, id))
+		if res.CPU != nil || c.subs[i] != cgroup1.Cpu {
+			// A function without a quota stays in albedo's cpu
+			// cgroup, scheduled as before.
+			s.joins = append(s.joins, i)
+		}
 	}
 	if err != nil {
 		s.removeDirs()
@@ -156,10 +162,11 @@ func (c *cgroup1Iso) close() error {
 
 // cgroup1Sandbox is one environment's cgroup in every hierarchy.
 type cgroup1Sandbox struct {
-	iso  *cgroup1Iso
-	cg   cgroup1.Cgroup
-	dirs []string // per iso.subs
-	peak *counterFile
+	iso   *cgroup1Iso
+	cg    cgroup1.Cgroup
+	dirs  []string // per iso.subs
+	joins []int    // indexes of the dirs that processes join
+	peak  *counterFile
 
 	// mu keeps kill out while start has an albedo thread in the cgroup:
 	// a freeze would stop it, and albedo's pid would be among the tasks.
@@ -172,18 +179,18 @@ type cgroup1Sandbox struct {
 // cgroups (writing "0", the calling thread, to their tasks files, which the
 // kernel does without its global threadgroup lock), forks and execs cmd,
 // and goes back. The runtime thus never runs outside its cgroup, at the
-// price of six small writes. Never the main thread: v1 charges albedo's
+// price of four to six small writes. Never the main thread: v1 charges albedo's
 // memory to the cgroup of the main thread (the address space's owner), and
 // /proc/self/cgroup, which newCgroup1 reads, shows its cgroups.
 func (s *cgroup1Sandbox) start(cmd *exec.Cmd) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return onSideThread(func() (bool, error) {
-		err := joinThread(s.dirs)
+		err := joinThread(s.dirs, s.joins)
 		if err == nil {
 			err = cmd.Start()
 		}
-		if back := joinThread(s.iso.own); back != nil {
+		if back := joinThread(s.iso.own, s.joins); back != nil {
 			// The thread cannot leave: the Go runtime ends it, and
 			// Pdeathsig what it started, which Wait reaps.
 			if err == nil {
@@ -219,11 +226,12 @@ func onSideThread(f func() (spoiled bool, err error)) error {
 	return <-errc
 }
 
-// joinThread moves the calling thread into the cgroup directories dirs.
-func joinThread(dirs []string) error {
+// joinThread moves the calling thread into the cgroup directories dirs[i]
+// for i in joins.
+func joinThread(dirs []string, joins []int) error {
 	var first error
-	for _, d := range dirs {
-		if err := os.WriteFile(filepath.Join(d, "tasks"), []byte("0"), 0); err != nil && first == nil {
+	for _, i := range joins {
+		if err := os.WriteFile(filepath.Join(dirs[i], "tasks"), []byte("0"), 0); err != nil && first == nil {
 			first = err
 		}
 	}

@@ -17,8 +17,8 @@ import (
 // cgroup2Mount is where the unified hierarchy is mounted on a v2 system.
 const cgroup2Mount = "/sys/fs/cgroup"
 
-// cgroup2Controllers are the controllers albedo enables for environments;
-// memory is required.
+// cgroup2Controllers are the controllers albedo may enable for
+// environments; memory is required.
 var cgroup2Controllers = []string{"memory", "cpu"}
 
 // cgroup2Iso is the isolation on cgroup v2: a parent cgroup named after the

@@ -39,8 +39,11 @@ type cgroupSandbox interface {
 
 // newIsolation sets up the sandboxes of a Pool named name: cgroups when
 // the machine lets albedo create them, otherwise process groups with albedo
-// as child subreaper, and the reason.
-func newIsolation(name string, log *slog.Logger) isolation {
+// as child subreaper, and the reason. The cpu controller is used only when
+// a function wants cpu_model aws (cpu): a cgroup in the cpu hierarchy is
+// scheduled as one entity among albedo's threads and the machine's other
+// tasks, which would change how the host's CPU is shared.
+func newIsolation(name string, cpu bool, log *slog.Logger) isolation {
 	if name == "" {
 		return newProcGroups("cgroups not requested", log)
 	}
@@ -50,9 +53,13 @@ func newIsolation(name string, log *slog.Logger) isolation {
 	case cgroups.Unavailable:
 		err = errors.New("no cgroup file system at /sys/fs/cgroup")
 	case cgroups.Unified:
-		iso, err = newCgroup2(cgroup2Mount, "", name, cgroup2Controllers)
+		ctrls := []string{"memory"}
+		if cpu {
+			ctrls = append(ctrls, "cpu")
+		}
+		iso, err = newCgroup2(cgroup2Mount, "", name, ctrls)
 	default: // legacy or hybrid: the controllers are v1's
-		iso, err = newCgroup1(name)
+		iso, err = newCgroup1(name, cpu)
 	}
 	if err != nil {
 		return newProcGroups("no writable cgroup: "+err.Error(), log)

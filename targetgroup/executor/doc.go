@@ -146,8 +146,8 @@
 // cgroups: root, or a delegated subtree), an environment is a cgroup named
 // after its instance, under a parent cgroup CgroupName created beneath the
 // cgroup albedo itself runs in (in each v1 hierarchy), so that two albedos
-// never touch each other's; Pool.Isolation says "cgroup v1 (memory, cpu,
-// freezer)" or "cgroup v2 (memory, cpu)".
+// never touch each other's; Pool.Isolation says "cgroup v1 (memory,
+// freezer)", "cgroup v1 (memory, cpu, freezer)" or "cgroup v2 (memory, cpu)".
 //   - Joining: the runtime never runs outside its cgroup. cgroup v2 clones
 //     it into the cgroup (CLONE_INTO_CGROUP). cgroup v1 has no such clone,
 //     but places threads, and a child starts in the cgroups of the thread
@@ -173,7 +173,11 @@
 //     CPU-bound function runs about as slowly as on Lambda at that size.
 //     "host" sets no quota. Go (1.25+) functions size GOMAXPROCS from the
 //     quota, v1 as v2, but never below 2: on a 2-core machine every size
-//     keeps 2.
+//     keeps 2. The cpu controller is used only when a function has CPUModel
+//     aws, and on v1 only by such functions' environments: a cgroup in the
+//     cpu hierarchy is scheduled as one entity, which would change how the
+//     host's CPU is shared among environments, albedo and the machine's
+//     other tasks; the others stay in albedo's cpu cgroup, as before.
 //   - Leftovers: New first ends what a previous Pool of the same CgroupName
 //     left (its albedo was killed): it SIGKILLs every process still in
 //     those cgroups, removes them and logs, at Warn, cgroups=N

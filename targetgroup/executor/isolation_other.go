@@ -9,7 +9,7 @@ import (
 
 // newIsolation: cgroups are Linux's, so other systems run environments in
 // process groups.
-func newIsolation(string, *slog.Logger) isolation {
+func newIsolation(string, bool, *slog.Logger) isolation {
 	return procGroups{reason: "cgroups are Linux only"}
 }
 

@@ -136,12 +136,16 @@ func New(opts Options, fns []Function) (*Pool, error) {
 		return nil, fmt.Errorf("executor: %w", err)
 	}
 	p.idleLRU = lru
-	p.iso = newIsolation(opts.CgroupName, p.log)
-	if !p.iso.limitsCPU() {
-		for _, n := range p.names {
-			if p.fns[n].cfg.CPUModel == CPUModelAWS {
-				p.log.Warn("cpu_model aws cannot be honoured: functions get the host's CPU", "function", n, "isolation", p.iso.String())
-			}
+	var aws []string
+	for _, n := range p.names {
+		if p.fns[n].cfg.CPUModel == CPUModelAWS {
+			aws = append(aws, n)
+		}
+	}
+	p.iso = newIsolation(opts.CgroupName, len(aws) > 0, p.log)
+	for _, n := range aws {
+		if !p.iso.limitsCPU() {
+			p.log.Warn("cpu_model aws cannot be honoured: the function gets the host's CPU", "function", n, "isolation", p.iso.String())
 		}
 	}
 	p.bg.Add(1)

@@ -20,7 +20,7 @@ func BenchmarkSandbox(b *testing.B) {
 			if iso.cgroup == noCgroups {
 				name = ""
 			}
-			is := newIsolation(name, slog.New(slog.DiscardHandler))
+			is := newIsolation(name, false, slog.New(slog.DiscardHandler))
 			b.Cleanup(func() { is.close() })
 			if _, ok := is.(procGroups); ok && iso.cgroup != noCgroups {
 				b.Skipf("no cgroups: %s", is)
