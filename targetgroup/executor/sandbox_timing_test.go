@@ -57,3 +57,25 @@ func BenchmarkSandbox(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkReadCgroupPeak measures the memory peak read done at the end of
+// every invocation in a cgroup (compare BenchmarkReadResident, its
+// process-group counterpart).
+func BenchmarkReadCgroupPeak(b *testing.B) {
+	is := newIsolation(testCgroupName(), false, slog.New(slog.DiscardHandler))
+	b.Cleanup(func() { is.close() })
+	if _, ok := is.(procGroups); ok {
+		b.Skipf("no cgroups: %s", is)
+	}
+	sb, err := is.newSandbox("peak", &function{cfg: Function{MemorySize: 128, CPUModel: CPUModelHost}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { sb.release() })
+	b.ReportAllocs()
+	for b.Loop() {
+		if sb.peakKB() < 0 {
+			b.Fatal("no memory peak")
+		}
+	}
+}
