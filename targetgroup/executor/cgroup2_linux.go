@@ -32,6 +32,7 @@ type cgroup2Iso struct {
 	parent *cgroup2.Manager
 	ctrls  []string // enabled for the environments
 	swap   bool     // memory.swap.max exists
+	weight groupWeight
 }
 
 // newCgroup2 creates (or takes over) the parent cgroup name beneath own
@@ -77,6 +78,7 @@ func newCgroup2(mount, own, name string, want []string) (*cgroup2Iso, error) {
 	}
 	_, err = os.Stat(filepath.Join(iso.dir, "memory.swap.max"))
 	iso.swap = err == nil
+	iso.weight = groupWeight{file: filepath.Join(iso.dir, "cpu.weight"), unit: 100, max: 10000}
 	return iso, nil
 }
 
@@ -133,6 +135,7 @@ func (c *cgroup2Iso) newSandbox(id string, fn *function) (sandbox, error) {
 		return nil, fmt.Errorf("create cgroup %s: %w", filepath.Join(c.dir, id), err)
 	}
 	s := c.sandbox(id, cg)
+	s.iso = c
 	res := &cgroup2.Resources{}
 	if c.limitsMemory() {
 		limit := int64(fn.cfg.MemorySize) << 20
@@ -151,6 +154,10 @@ func (c *cgroup2Iso) newSandbox(id string, fn *function) (sandbox, error) {
 		return nil, fmt.Errorf("set limits of cgroup %s: %w", s.dir, err)
 	}
 	s.peak = openCounter(filepath.Join(s.dir, "memory.peak"))
+	if res.CPU != nil {
+		s.weighted = true
+		c.weight.add(1)
+	}
 	return s, nil
 }
 
@@ -177,9 +184,11 @@ func (c *cgroup2Iso) close() error {
 
 // cgroup2Sandbox is one environment's cgroup.
 type cgroup2Sandbox struct {
-	cg   *cgroup2.Manager
-	dir  string
-	peak *counterFile
+	iso      *cgroup2Iso
+	cg       *cgroup2.Manager
+	dir      string
+	peak     *counterFile
+	weighted bool // counted in iso.weight
 }
 
 // start clones cmd directly into the cgroup (CLONE_INTO_CGROUP).
@@ -211,6 +220,10 @@ func (s *cgroup2Sandbox) release() error {
 	}
 	s.peak.read()
 	s.peak.close()
+	if s.weighted {
+		s.weighted = false
+		s.iso.weight.add(-1)
+	}
 	if err := s.cg.Delete(); err != nil {
 		return fmt.Errorf("remove cgroup %s: %w", s.dir, err)
 	}
