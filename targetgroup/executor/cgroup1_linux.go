@@ -26,7 +26,6 @@ type cgroup1Iso struct {
 	own    []string       // albedo's own cgroup directory, per subs
 	dirs   []string       // the parent cgroup's directory, per subs
 	memsw  bool           // memory.memsw.* exists: swap can be excluded
-	weight groupWeight    // the parent's cpu.shares
 }
 
 // v1Subsystems are the controllers albedo uses, memory first.
@@ -76,9 +75,6 @@ func newCgroup1(name string, cpu bool) (*cgroup1Iso, error) {
 	}
 	_, err = os.Stat(filepath.Join(iso.dirs[0], "memory.memsw.limit_in_bytes"))
 	iso.memsw = err == nil
-	if i := slices.Index(iso.subs, cgroup1.Cpu); i >= 0 {
-		iso.weight = groupWeight{file: filepath.Join(iso.dirs[i], "cpu.shares"), unit: 1024, max: 262144}
-	}
 	return iso, nil
 }
 
@@ -154,10 +150,6 @@ func (c *cgroup1Iso) child(id string, fn *function) (*cgroup1Sandbox, error) {
 		return nil, fmt.Errorf("create cgroup %s: %w", s.dirs[0], err)
 	}
 	s.peak = openCounter(filepath.Join(s.dirs[0], "memory.max_usage_in_bytes"))
-	if res.CPU != nil {
-		s.weighted = true
-		c.weight.add(1)
-	}
 	return s, nil
 }
 
@@ -175,8 +167,6 @@ type cgroup1Sandbox struct {
 	dirs  []string // per iso.subs
 	joins []int    // indexes of the dirs that processes join
 	peak  *counterFile
-
-	weighted bool // counted in iso.weight
 
 	// mu keeps kill out while start has an albedo thread in the cgroup:
 	// a freeze would stop it, and albedo's pid would be among the tasks.
@@ -282,10 +272,6 @@ func (s *cgroup1Sandbox) release() error {
 	}
 	s.peak.read() // keep the last value
 	s.peak.close()
-	if s.weighted {
-		s.weighted = false
-		s.iso.weight.add(-1)
-	}
 	if err := s.cg.Delete(); err != nil {
 		return fmt.Errorf("remove cgroup %s: %w", s.dirs[0], err)
 	}

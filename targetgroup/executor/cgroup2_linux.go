@@ -32,7 +32,6 @@ type cgroup2Iso struct {
 	parent *cgroup2.Manager
 	ctrls  []string // enabled for the environments
 	swap   bool     // memory.swap.max exists
-	weight groupWeight
 }
 
 // newCgroup2 creates (or takes over) the parent cgroup name beneath own
@@ -78,7 +77,6 @@ func newCgroup2(mount, own, name string, want []string) (*cgroup2Iso, error) {
 	}
 	_, err = os.Stat(filepath.Join(iso.dir, "memory.swap.max"))
 	iso.swap = err == nil
-	iso.weight = groupWeight{file: filepath.Join(iso.dir, "cpu.weight"), unit: 100, max: 10000}
 	return iso, nil
 }
 
@@ -135,7 +133,6 @@ func (c *cgroup2Iso) newSandbox(id string, fn *function) (sandbox, error) {
 		return nil, fmt.Errorf("create cgroup %s: %w", filepath.Join(c.dir, id), err)
 	}
 	s := c.sandbox(id, cg)
-	s.iso = c
 	res := &cgroup2.Resources{}
 	if c.limitsMemory() {
 		limit := int64(fn.cfg.MemorySize) << 20
@@ -154,10 +151,6 @@ func (c *cgroup2Iso) newSandbox(id string, fn *function) (sandbox, error) {
 		return nil, fmt.Errorf("set limits of cgroup %s: %w", s.dir, err)
 	}
 	s.peak = openCounter(filepath.Join(s.dir, "memory.peak"))
-	if res.CPU != nil {
-		s.weighted = true
-		c.weight.add(1)
-	}
 	return s, nil
 }
 
@@ -184,11 +177,9 @@ func (c *cgroup2Iso) close() error {
 
 // cgroup2Sandbox is one environment's cgroup.
 type cgroup2Sandbox struct {
-	iso      *cgroup2Iso
-	cg       *cgroup2.Manager
-	dir      string
-	peak     *counterFile
-	weighted bool // counted in iso.weight
+	cg   *cgroup2.Manager
+	dir  string
+	peak *counterFile
 }
 
 // start clones cmd directly into the cgroup (CLONE_INTO_CGROUP).
@@ -220,10 +211,6 @@ func (s *cgroup2Sandbox) release() error {
 	}
 	s.peak.read()
 	s.peak.close()
-	if s.weighted {
-		s.weighted = false
-		s.iso.weight.add(-1)
-	}
 	if err := s.cg.Delete(); err != nil {
 		return fmt.Errorf("remove cgroup %s: %w", s.dir, err)
 	}

@@ -149,27 +149,6 @@ func sweep(iso cgroupIso, log *slog.Logger) {
 		"cgroups", removed, "processes_ended", procs)
 }
 
-// groupWeight keeps a parent cgroup's CPU weight at one task's weight
-// per environment under it with a CPU quota. The kernel schedules the
-// parent as one entity among albedo's threads and the machine's other
-// tasks: without this, all those environments together would weigh as
-// much as one process, and a function that may use a whole CPU would get
-// far less whenever anything else runs.
-type groupWeight struct {
-	mu        sync.Mutex
-	n         int
-	file      string // cpu.shares (v1) or cpu.weight (v2) of the parent
-	unit, max int64  // one task's weight, the largest weight
-}
-
-func (w *groupWeight) add(d int) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.n += d
-	v := min(int64(max(w.n, 1))*w.unit, w.max)
-	os.WriteFile(w.file, []byte(strconv.FormatInt(v, 10)), 0)
-}
-
 // subdirs lists the directories in dir.
 func subdirs(dir string) []string {
 	entries, _ := os.ReadDir(dir)
