@@ -177,7 +177,12 @@
 //     aws, and on v1 only by such functions' environments: a cgroup in the
 //     cpu hierarchy is scheduled as one entity, which would change how the
 //     host's CPU is shared among environments, albedo and the machine's
-//     other tasks; the others stay in albedo's cpu cgroup, as before.
+//     other tasks; the others stay in albedo's cpu cgroup, as before. The
+//     environments with a quota do compete as that one entity (the parent
+//     keeps the default weight; CFS spreads a group's weight over its
+//     runnable load, so raising it per environment let one busy function
+//     outweigh albedo 64 to 1): they take whatever albedo leaves, but
+//     against other busy processes they weigh as one.
 //   - Leftovers: New first ends what a previous Pool of the same CgroupName
 //     left (its albedo was killed): it SIGKILLs every process still in
 //     those cgroups, removes them and logs, at Warn, cgroups=N
