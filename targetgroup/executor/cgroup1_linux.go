@@ -32,16 +32,15 @@ type cgroup1Iso struct {
 var v1Subsystems = []cgroup1.Name{cgroup1.Memory, cgroup1.Cpu, cgroup1.Freezer}
 
 // newCgroup1 creates (or takes over) the parent cgroup name beneath
-// albedo's own cgroup in each hierarchy; in the cpu hierarchy only with
-// cpu.
-func newCgroup1(name string, cpu bool) (*cgroup1Iso, error) {
+// albedo's own cgroup in each hierarchy.
+func newCgroup1(name string) (*cgroup1Iso, error) {
 	all, err := cgroup1.Default()
 	if err != nil {
 		return nil, fmt.Errorf("cgroup v1: %w", err)
 	}
 	var subs []cgroup1.Subsystem
 	for _, s := range all {
-		if slices.Contains(v1Subsystems, s.Name()) && (cpu || s.Name() != cgroup1.Cpu) {
+		if slices.Contains(v1Subsystems, s.Name()) {
 			subs = append(subs, s)
 		}
 	}

@@ -39,33 +39,39 @@ type cgroupSandbox interface {
 
 // newIsolation sets up the sandboxes of a Pool named name: cgroups when
 // the machine lets albedo create them, otherwise process groups with albedo
-// as child subreaper, and the reason. The cpu controller is used only when
-// a function wants cpu_model aws (cpu): a cgroup in the cpu hierarchy is
-// scheduled as one entity among albedo's threads and the machine's other
-// tasks, which would change how the host's CPU is shared.
+// as child subreaper, and the reason. Only the environments of functions
+// with cpu_model aws use the cpu controller (cpu: there are such
+// functions): a cgroup in the cpu hierarchy is scheduled as one entity
+// among albedo's threads and the machine's other tasks, which would change
+// how the host's CPU is shared. On v1 that is each environment's choice;
+// v2 enables the controller for all of them or none.
 func newIsolation(name string, cpu bool, log *slog.Logger) isolation {
 	if name == "" {
 		return newProcGroups("cgroups not requested", log)
 	}
-	var iso cgroupIso
-	var err error
-	switch cgroups.Mode() {
-	case cgroups.Unavailable:
-		err = errors.New("no cgroup file system at /sys/fs/cgroup")
-	case cgroups.Unified:
-		ctrls := []string{"memory"}
-		if cpu {
-			ctrls = append(ctrls, "cpu")
-		}
-		iso, err = newCgroup2(cgroup2Mount, "", name, ctrls)
-	default: // legacy or hybrid: the controllers are v1's
-		iso, err = newCgroup1(name, cpu)
-	}
+	iso, err := newCgroups(name, cpu)
 	if err != nil {
 		return newProcGroups("no writable cgroup: "+err.Error(), log)
 	}
 	sweep(iso, log)
 	return iso
+}
+
+// newCgroups creates (or takes over) the parent cgroup name, on v2 with
+// the cpu controller when cpu.
+func newCgroups(name string, cpu bool) (cgroupIso, error) {
+	switch cgroups.Mode() {
+	case cgroups.Unavailable:
+		return nil, errors.New("no cgroup file system at /sys/fs/cgroup")
+	case cgroups.Unified:
+		ctrls := []string{"memory"}
+		if cpu {
+			ctrls = append(ctrls, "cpu")
+		}
+		return newCgroup2(cgroup2Mount, "", name, ctrls)
+	default: // legacy or hybrid: the controllers are v1's
+		return newCgroup1(name)
+	}
 }
 
 // CPUQuotaSupport says why cpu_model aws cannot be honoured by an albedo
@@ -123,15 +129,30 @@ func newProcGroups(reason string, log *slog.Logger) isolation {
 	return procGroups{reason: reason}
 }
 
+// RemoveLeftovers ends what an albedo with Options.CgroupName name left
+// behind, as New does, and also removes the parent cgroup. It returns how
+// many processes it ended. It is for a name no Pool uses any more (tests
+// whose albedo was killed last, tools); never call it while one does.
+func RemoveLeftovers(name string) (int, error) {
+	if name == "" || strings.ContainsAny(name, "/\x00") || name == "." || name == ".." {
+		return 0, fmt.Errorf("executor: cgroup name %q is not a single path element", name)
+	}
+	c, err := newCgroups(name, false)
+	if err != nil {
+		return 0, nil // no cgroups: nothing can be left in one
+	}
+	_, procs := sweep(c, slog.New(slog.DiscardHandler))
+	return procs, c.close()
+}
+
 // sweep kills and removes the environment cgroups that a previous albedo
 // of the same name left behind (it was killed, or its machine lost power)
 // and logs how many processes it ended.
-func sweep(iso cgroupIso, log *slog.Logger) {
+func sweep(iso cgroupIso, log *slog.Logger) (removed, procs int) {
 	names := iso.leftovers()
 	if len(names) == 0 {
-		return
+		return 0, 0
 	}
-	procs, removed := 0, 0
 	for _, id := range names {
 		sb, err := iso.open(id)
 		if err != nil {
@@ -147,6 +168,7 @@ func sweep(iso cgroupIso, log *slog.Logger) {
 	}
 	log.Warn("removed the execution environments a previous albedo with this state_dir left behind",
 		"cgroups", removed, "processes_ended", procs)
+	return removed, procs
 }
 
 // subdirs lists the directories in dir.
