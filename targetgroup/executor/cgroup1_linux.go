@@ -237,44 +237,59 @@ func joinThread(dirs []string, joins []int) error {
 	return first
 }
 
-// kill SIGKILLs every process of the cgroup, frozen first when the freezer
-// is mounted so that nothing forks in between.
+// kill SIGKILLs every process of the cgroup. A tree of processes is
+// frozen first when the freezer is mounted, so that nothing forks while it
+// dies; a lone process (the runtime, the common case) is not: whatever it
+// forks meanwhile is in the cgroup and dies in release's next round.
 func (s *cgroup1Sandbox) kill() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.killLocked()
 }
 
+func (s *cgroup1Sandbox) killLocked() int {
+	pids := procsOf(s.dirs[0])
+	if len(pids) == 0 {
+		return 0 // the common end: the runtime exited alone
+	}
+	if i := slices.Index(s.iso.subs, cgroup1.Freezer); i >= 0 && len(pids) > 1 {
+		freeze(s.dirs[i])
+		defer thaw(s.dirs[i])
+		pids = procsOf(s.dirs[0])
+	}
+	return signalAll(pids)
+}
+
+// killCount kills the whole tree, frozen, for the sweep of leftovers.
 func (s *cgroup1Sandbox) killCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.killLocked()
-}
-
-func (s *cgroup1Sandbox) killLocked() int {
-	if len(tasksOf(s.dirs[0])) == 0 {
-		return 0 // the common end: the runtime exited alone
+	if i := slices.Index(s.iso.subs, cgroup1.Freezer); i >= 0 {
+		freeze(s.dirs[i])
+		defer thaw(s.dirs[i])
 	}
-	freezer := slices.Index(s.iso.subs, cgroup1.Freezer)
-	if freezer >= 0 {
-		freeze(s.dirs[freezer])
-		defer thaw(s.dirs[freezer])
-	}
-	return signalTasks(s.dirs[0])
+	return signalAll(tasksOf(s.dirs[0]))
 }
 
 func (s *cgroup1Sandbox) release() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := drain(s.dirs[0], s.killLocked); err != nil {
+	mem := s.dirs[0]
+	if err := drain(mem, s.killLocked, func() bool { return len(procsOf(mem)) == 0 }); err != nil {
 		return err
 	}
 	s.peak.read() // keep the last value
 	s.peak.close()
-	if err := s.cg.Delete(); err != nil {
-		return fmt.Errorf("remove cgroup %s: %w", s.dirs[0], err)
-	}
-	return nil
+	return removeCgroup(s.dirs, func() error {
+		err := drain(mem, func() int { return signalAll(tasksOf(mem)) }, func() bool { return len(tasksOf(mem)) == 0 })
+		if err == nil {
+			err = s.cg.Delete()
+		}
+		if err != nil {
+			return fmt.Errorf("remove cgroup %s: %w", mem, err)
+		}
+		return nil
+	})
 }
 
 // removeDirs removes what a failed creation left.

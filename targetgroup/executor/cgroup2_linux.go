@@ -206,15 +206,19 @@ func (s *cgroup2Sandbox) killCount() int {
 }
 
 func (s *cgroup2Sandbox) release() error {
-	if err := drain(s.dir, func() int { s.cg.Kill(); return 0 }); err != nil {
+	// cgroup.kill and populated cover the whole subtree.
+	empty := func() bool { return readKeyed(filepath.Join(s.dir, "cgroup.events"), "populated") <= 0 }
+	if err := drain(s.dir, func() int { s.cg.Kill(); return 0 }, empty); err != nil {
 		return err
 	}
 	s.peak.read()
 	s.peak.close()
-	if err := s.cg.Delete(); err != nil {
-		return fmt.Errorf("remove cgroup %s: %w", s.dir, err)
-	}
-	return nil
+	return removeCgroup([]string{s.dir}, func() error {
+		if err := s.cg.Delete(); err != nil {
+			return fmt.Errorf("remove cgroup %s: %w", s.dir, err)
+		}
+		return nil
+	})
 }
 
 func (s *cgroup2Sandbox) peakKB() int64 { return s.peak.kb() }

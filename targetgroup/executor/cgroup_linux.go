@@ -183,31 +183,43 @@ func subdirs(dir string) []string {
 	return out
 }
 
+// procsOf lists the processes directly in the cgroup directory dir. Only
+// a function that made cgroups of its own has processes deeper; removal
+// then takes the slow path (removeCgroup), which walks the tree.
+func procsOf(dir string) []int {
+	b, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	return appendPids(nil, b)
+}
+
 // tasksOf lists the processes in the cgroup directory dir and its
 // descendants.
 func tasksOf(dir string) []int {
 	var pids []int
 	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil || !d.IsDir() {
-			return nil
-		}
-		b, _ := os.ReadFile(filepath.Join(path, "cgroup.procs"))
-		for _, f := range bytes.Fields(b) {
-			if pid, err := strconv.Atoi(string(f)); err == nil {
-				pids = append(pids, pid)
-			}
+		if err == nil && d.IsDir() {
+			b, _ := os.ReadFile(filepath.Join(path, "cgroup.procs"))
+			pids = appendPids(pids, b)
 		}
 		return nil
 	})
 	return pids
 }
 
-// signalTasks SIGKILLs every process in the cgroup dir (never albedo) and
-// returns how many it signalled.
-func signalTasks(dir string) int {
+func appendPids(pids []int, b []byte) []int {
+	for _, f := range bytes.Fields(b) {
+		if pid, err := strconv.Atoi(string(f)); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// signalAll SIGKILLs pids (never albedo) and returns how many it
+// signalled.
+func signalAll(pids []int) int {
 	self := os.Getpid()
 	n := 0
-	for _, pid := range tasksOf(dir) {
+	for _, pid := range pids {
 		if pid != self && syscall.Kill(pid, syscall.SIGKILL) == nil {
 			n++
 		}
@@ -219,12 +231,12 @@ func signalTasks(dir string) int {
 // cgroup (a large address space takes a while to free).
 const drainWait = 5 * time.Second
 
-// drain kills the processes of the cgroup dir until none is left.
-func drain(dir string, kill func() int) error {
+// drain calls kill until the cgroup dir is empty.
+func drain(dir string, kill func() int, empty func() bool) error {
 	deadline := time.Now().Add(drainWait)
 	for {
 		kill()
-		if len(tasksOf(dir)) == 0 {
+		if empty() {
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -232,6 +244,18 @@ func drain(dir string, kill func() int) error {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
+}
+
+// removeCgroup removes an emptied environment cgroup, one directory per
+// hierarchy, with a plain rmdir each. When one fails (cgroups the function
+// made inside, a task still leaving), slow does the rest.
+func removeCgroup(dirs []string, slow func() error) error {
+	for _, d := range dirs {
+		if err := os.Remove(d); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return slow()
+		}
+	}
+	return nil
 }
 
 // freezeWait bounds a v1 freeze: a task in uninterruptible sleep can keep
