@@ -33,23 +33,32 @@ type procEntry struct {
 // in the sandbox, which their own Wait reaps). A setsid'd orphan that exited
 // before anything looked at it has lost its environment and is not found:
 // it stays a zombie until albedo exits.
+//
+// It reads the process tree from the children files of /proc (a few small
+// reads: the runtime's threads, albedo's threads), or, where the kernel
+// has none (no CONFIG_PROC_CHILDREN), from every /proc/<pid>/stat.
 func killStrays(pgids []int, tag string, reap bool) int {
 	if len(pgids) == 0 {
 		return 0
 	}
-	procs := scanProcs()
 	self := os.Getpid()
-	children := make(map[int][]int, len(procs))
-	parent := make(map[int]int, len(procs))
+	var v procView = childrenView{}
+	if _, ok := v.children(self); !ok {
+		v = newScanView()
+	}
 	var queue []int
-	for _, p := range procs {
-		children[p.ppid] = append(children[p.ppid], p.pid)
-		parent[p.pid] = p.ppid
-		switch {
-		case slices.Contains(pgids, p.pgid):
-			queue = append(queue, p.pid)
-		case p.ppid == self && tag != "" && !p.zombie && hasEnv(p.pid, tag):
-			queue = append(queue, p.pid)
+	for _, pg := range pgids {
+		if e, ok := v.stat(pg); ok && e.pgid == pg {
+			queue = append(queue, pg) // the leader runs: its tree
+		}
+	}
+	kids, _ := v.children(self)
+	for _, c := range kids {
+		if _, ok := sandboxPIDs.Load(c); ok {
+			continue // a sandbox's own process, this one's included
+		}
+		if e, ok := v.stat(c); ok && (slices.Contains(pgids, e.pgid) || !e.zombie && tag != "" && hasEnv(c, tag)) {
+			queue = append(queue, c)
 		}
 	}
 	seen := make(map[int]bool, len(queue))
@@ -61,13 +70,14 @@ func killStrays(pgids []int, tag string, reap bool) int {
 			continue
 		}
 		seen[pid] = true
-		queue = append(queue, children[pid]...)
+		kids, _ := v.children(pid)
+		queue = append(queue, kids...)
 		syscall.Kill(pid, syscall.SIGKILL)
 		if slices.Contains(pgids, pid) {
 			continue // a started process: its own Wait reaps it
 		}
 		n++
-		if reap && parent[pid] == self {
+		if reap {
 			var ws unix.WaitStatus
 			if got, _ := unix.Wait4(pid, &ws, unix.WNOHANG, nil); got == pid {
 				n--
@@ -75,6 +85,76 @@ func killStrays(pgids []int, tag string, reap bool) int {
 		}
 	}
 	return n
+}
+
+// procView reads the process tree.
+type procView interface {
+	children(pid int) ([]int, bool) // ok false: no such file
+	stat(pid int) (procEntry, bool)
+}
+
+// childrenView reads /proc/<pid>/task/<tid>/children and /proc/<pid>/stat
+// on demand.
+type childrenView struct{}
+
+func (childrenView) children(pid int) ([]int, bool) {
+	dir := "/proc/" + strconv.Itoa(pid) + "/task/"
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, false
+	}
+	tids, _ := d.Readdirnames(-1)
+	d.Close()
+	var out []int
+	ok := false
+	for _, tid := range tids {
+		b, err := os.ReadFile(dir + tid + "/children")
+		if err != nil {
+			continue
+		}
+		ok = true
+		for _, f := range bytes.Fields(b) {
+			if c, err := strconv.Atoi(string(f)); err == nil {
+				out = append(out, c)
+			}
+		}
+	}
+	return out, ok
+}
+
+func (childrenView) stat(pid int) (procEntry, bool) {
+	var buf [512]byte
+	fd, err := syscall.Open("/proc/"+strconv.Itoa(pid)+"/stat", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return procEntry{}, false
+	}
+	k, _ := syscall.Read(fd, buf[:])
+	syscall.Close(fd)
+	e, ok := parseProcStat(buf[:max(k, 0)])
+	e.pid = pid
+	return e, ok
+}
+
+// scanView is the whole process table, read once.
+type scanView struct {
+	byPID    map[int]procEntry
+	byParent map[int][]int
+}
+
+func newScanView() scanView {
+	v := scanView{byPID: map[int]procEntry{}, byParent: map[int][]int{}}
+	for _, e := range scanProcs() {
+		v.byPID[e.pid] = e
+		v.byParent[e.ppid] = append(v.byParent[e.ppid], e.pid)
+	}
+	return v
+}
+
+func (v scanView) children(pid int) ([]int, bool) { return v.byParent[pid], true }
+
+func (v scanView) stat(pid int) (procEntry, bool) {
+	e, ok := v.byPID[pid]
+	return e, ok
 }
 
 // hasEnv reports whether the environment of process pid holds the entry kv.

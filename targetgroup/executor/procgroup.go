@@ -24,6 +24,10 @@ func (procGroups) limitsCPU() bool                               { return false 
 func (g procGroups) String() string                              { return "process groups (" + g.reason + ")" }
 func (procGroups) close() error                                  { return nil }
 
+// sandboxPIDs holds the pids started in process-group sandboxes, of every
+// Pool: their own Wait reaps them, and they are nobody's strays.
+var sandboxPIDs sync.Map
+
 // groupSandbox is a sandbox made of the process groups of the processes
 // started in it, plus the strays found by their environment mark.
 type groupSandbox struct {
@@ -42,6 +46,7 @@ func (s *groupSandbox) start(cmd *exec.Cmd) error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
+	sandboxPIDs.Store(cmd.Process.Pid, struct{}{})
 	s.mu.Lock()
 	s.started = append(s.started, cmd.Process.Pid)
 	if s.tag == "" {
@@ -76,6 +81,11 @@ const strayWait = 2 * time.Second
 // from a process of the sandbox, and there is none left).
 func (s *groupSandbox) release() error {
 	pgids, tag := s.groups()
+	defer func() {
+		for _, pid := range pgids {
+			sandboxPIDs.Delete(pid)
+		}
+	}()
 	for _, pg := range pgids {
 		syscall.Kill(-pg, syscall.SIGKILL)
 	}

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -366,5 +367,25 @@ func TestCgroupNameFor(t *testing.T) {
 	a, b := CgroupNameFor("/srv/app/.albedo"), CgroupNameFor("/srv/other/.albedo")
 	if a == b || !regexp.MustCompile(`^albedo-[0-9a-f]{12}$`).MatchString(a) || a != CgroupNameFor("/srv/app/.albedo") {
 		t.Errorf("CgroupNameFor: %q, %q", a, b)
+	}
+}
+
+// The two ways of reading the process tree agree (the scan is what a
+// kernel without /proc/<pid>/task/<tid>/children gets).
+func TestProcViewsAgree(t *testing.T) {
+	cmd := exec.Command("sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	self, child := os.Getpid(), cmd.Process.Pid
+	for _, v := range []procView{childrenView{}, newScanView()} {
+		kids, ok := v.children(self)
+		if !ok || !slices.Contains(kids, child) {
+			t.Errorf("%T: children of the test = %v, %v; want %d among them", v, kids, ok, child)
+		}
+		if e, ok := v.stat(child); !ok || e.ppid != self || e.pgid != groupOf(self) || e.zombie {
+			t.Errorf("%T: stat(%d) = %+v, %v", v, child, e, ok)
+		}
 	}
 }
