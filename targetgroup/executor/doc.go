@@ -156,9 +156,11 @@
 //     files, forks and execs the runtime, and moves back. A re-exec of
 //     albedo that joins and then execs the bootstrap was measured at
 //     3.5-4 ms (albedo's own start), too slow for a cold start.
-//   - Killing: cgroup.kill on v2 (Linux 5.14); on v1 the freezer stops the
-//     cgroup, every task gets SIGKILL, and it thaws. The cgroup is removed
-//     once empty.
+//   - Killing: cgroup.kill on v2 (Linux 5.14); on v1 every task gets
+//     SIGKILL, the cgroup frozen first when it holds more than the runtime
+//     (so that the tree cannot fork meanwhile), and kills repeat until the
+//     cgroup is empty. Then it is removed (rmdir per hierarchy; containerd's
+//     Delete when that fails, e.g. for cgroups the function made inside).
 //   - Memory: MemorySize is the cgroup's limit with swap excluded
 //     (memory.memsw.limit_in_bytes equal to it on v1 when swap accounting
 //     exists, memory.swap.max 0 on v2). Max Memory Used is the cgroup's
@@ -200,8 +202,9 @@
 // (PR_SET_CHILD_SUBREAPER), so a function's orphan becomes albedo's child.
 // A kill SIGKILLs the groups, every descendant of their processes, and
 // albedo's adopted children whose environment holds the environment's
-// AWS_LAMBDA_RUNTIME_API (a /proc scan, also after the runtime is reaped;
-// the adopted ones are reaped). An orphan that rewrote its environment is
+// AWS_LAMBDA_RUNTIME_API (read from the children files of /proc, or every
+// /proc/<pid>/stat where the kernel has none; again after the runtime is
+// reaped, and the adopted ones are reaped). An orphan that rewrote its environment is
 // not found, and a setsid'd orphan that exits before its environment ends
 // stays a zombie until albedo exits. Memory is then sampled: the peak RSS
 // of the runtime alone (VmHWM of /proc/<pid>/status, kept open and re-read
