@@ -38,6 +38,10 @@ type Config struct {
 	// StateDir holds durable state (async event queue, policy changes,
 	// the installed runtime clients) [.albedo next to the config file].
 	StateDir string `yaml:"state_dir"`
+	// CPUModel is how much CPU an execution environment gets [host]:
+	// "host", all of the machine's; "aws", memory_size/1,769 of one CPU
+	// (capped at 6), as on Lambda (needs cgroups). Functions may override it.
+	CPUModel string `yaml:"cpu_model"`
 
 	// Runtimes names the interpreter of a managed runtime, e.g.
 	// {"python3.12": "/opt/py312/bin/python3"}. A value with a "/" is a
@@ -261,6 +265,7 @@ type Function struct {
 	Environment         map[string]string `yaml:"environment"`
 	Policy              []Statement       `yaml:"policy"`
 	Async               Async             `yaml:"async"`
+	CPUModel            string            `yaml:"cpu_model"` // host | aws [the top-level cpu_model]
 
 	// RemoteARN makes the function an AWS Lambda function, invoked with
 	// the SDK's default credential chain in the ARN's region:

@@ -44,6 +44,18 @@ func TestParseValid(t *testing.T) {
 			}
 			return ""
 		}},
+		{"cpu_model defaults to host", base, func(c *config.Config) string {
+			if c.CPUModel != "host" || c.Functions[0].CPUModel != "host" {
+				return "cpu_model " + c.CPUModel + ", function " + c.Functions[0].CPUModel + "; want host"
+			}
+			return ""
+		}},
+		{"cpu_model inherited", "cpu_model: aws\n" + base + "  - {name: own, runtime: builtin, handler: echo, cpu_model: host}\n", func(c *config.Config) string {
+			if c.Functions[0].CPUModel != "aws" || c.Functions[1].CPUModel != "host" {
+				return "functions got " + c.Functions[0].CPUModel + ", " + c.Functions[1].CPUModel + "; want aws (inherited), host (own)"
+			}
+			return ""
+		}},
 		{"admin disabled", "admin: {address: \"\"}\n" + base, func(c *config.Config) string {
 			if c.Admin.Address != "" {
 				return "admin.address \"\" should disable the admin listener"

@@ -30,6 +30,7 @@ const (
 	// on-demand Lambda prices (us-east-1, first tier; lambda.md §3.6).
 	DefaultRequestUSDPerMillion = 0.20
 	DefaultGBSecondUSD          = 0.0000166667
+	DefaultCPUModel             = "host"
 )
 
 // applyDefaults fills every unset field and normalizes the forms the file
@@ -72,6 +73,9 @@ func applyDefaults(c *Config, d *decoder, dir string) {
 	}
 	if !d.isSet("pricing.gb_second_usd") {
 		c.Pricing.GBSecondUSD = DefaultGBSecondUSD
+	}
+	if !d.isSet("cpu_model") {
+		c.CPUModel = DefaultCPUModel
 	}
 
 	for i := range c.Listeners {
@@ -129,6 +133,9 @@ func applyDefaults(c *Config, d *decoder, dir string) {
 			f.Async.MaximumRetryAttempts = &n
 		}
 		setInt(&f.Async.MaximumEventAge, DefaultMaxEventAge, d, p+"async.maximum_event_age")
+		if !d.isSet(p + "cpu_model") {
+			f.CPUModel = c.CPUModel
+		}
 	}
 }
 

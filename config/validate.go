@@ -103,6 +103,7 @@ func (v *validator) validate() {
 	if v.d.isSet("body_memory_budget") {
 		v.intRange("body_memory_budget", c.BodyMemoryBudget, 16, 65536)
 	}
+	v.cpuModel("cpu_model", c.CPUModel)
 	switch {
 	case len(c.Listeners) == 0 && len(c.Functions) == 0:
 		v.errorf("", "nothing to serve: define at least one listener or function")

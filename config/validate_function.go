@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -154,9 +155,21 @@ func (v *validator) functions() {
 				v.errorf(p+".reserved_concurrency", "must be 0-%d (max_concurrency), got %d", c.MaxConcurrency, *r)
 			}
 			v.environment(f.Environment, p+".environment")
+			if v.d.isSet(p + ".cpu_model") { // else inherited, checked at the top
+				v.cpuModel(p+".cpu_model", f.CPUModel)
+			}
 		}
 		v.policy(f.Policy, p+".policy")
 		v.async(&f.Async, p+".async")
+	}
+}
+
+// CPU models of cpu_model.
+var cpuModels = []string{"host", "aws"}
+
+func (v *validator) cpuModel(p, m string) {
+	if !slices.Contains(cpuModels, m) {
+		v.errorf(p, "must be host (the machine's CPU) or aws (memory_size/1769 of one CPU, as on Lambda), got %q", m)
 	}
 }
 

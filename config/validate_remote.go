@@ -19,7 +19,7 @@ var (
 // localOnly are the fields that describe how albedo runs a local function;
 // remoteOnly those that describe how it reaches a remote one.
 var (
-	localOnly  = []string{"runtime", "handler", "code", "layers", "build", "memory_size", "reserved_concurrency", "environment"}
+	localOnly  = []string{"runtime", "handler", "code", "layers", "build", "memory_size", "reserved_concurrency", "environment", "cpu_model"}
 	remoteOnly = []string{"function_name", "credentials", "region", "policy_source"}
 )
 

@@ -27,6 +27,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/albedo-lb/albedo/config"
+	"github.com/albedo-lb/albedo/targetgroup/executor"
 	"github.com/albedo-lb/albedo/targetgroup/executor/exectest"
 )
 
@@ -345,6 +346,11 @@ func newDurableRig(t *testing.T) *durableRig {
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("albedo log (tail):\n%s", logTail(r.logPath))
+		}
+		// The last albedo may have been SIGKILLed (or refused a damaged
+		// state): no later one ends what its cgroups still hold.
+		if _, err := executor.RemoveLeftovers(executor.CgroupNameFor(filepath.Join(dir, "state"))); err != nil {
+			t.Errorf("remove the cgroups albedo left: %v", err)
 		}
 	})
 	return r

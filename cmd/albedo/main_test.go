@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/albedo-lb/albedo/config"
 	"github.com/albedo-lb/albedo/targetgroup/executor/exectest"
 )
 
@@ -140,6 +142,33 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// validate warns when cpu_model aws cannot be honoured, and exits 0.
+func TestWarnCPUModel(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.Parse([]byte(`
+cpu_model: aws
+admin: {address: "127.0.0.1:18601"}
+functions:
+  - {name: a, runtime: builtin, handler: echo}
+  - {name: b, runtime: builtin, handler: echo, cpu_model: host}
+  - {name: c, runtime: builtin, handler: noop}
+`), filepath.Join(t.TempDir(), "albedo.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w bytes.Buffer
+	warnCPUModel(&w, cfg, func() error { return errors.New("no writable cgroup") })
+	want := "warning: cpu_model aws cannot be honoured on this machine (no writable cgroup): a, c would get the host's CPU\n"
+	if w.String() != want {
+		t.Errorf("warning = %q, want %q", w.String(), want)
+	}
+	w.Reset()
+	warnCPUModel(&w, cfg, func() error { return nil })
+	if w.Len() != 0 {
+		t.Errorf("warning %q when cgroups can limit CPU", w.String())
+	}
+}
+
 func writeTemp(t *testing.T, content string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "albedo.yaml")
@@ -149,12 +178,13 @@ func writeTemp(t *testing.T, content string) string {
 	return p
 }
 
-// nonWarnings are the lines of out that are not config warnings
-// ("file:line:col: path: warning: …").
+// nonWarnings are the lines of out that are not warnings: config warnings
+// ("file:line:col: path: warning: …") and this machine's ("warning: …",
+// such as a cpu_model aws it cannot honour).
 func nonWarnings(out string) []string {
 	var lines []string
 	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
-		if l != "" && !strings.Contains(l, ": warning: ") {
+		if l != "" && !strings.Contains(l, ": warning: ") && !strings.HasPrefix(l, "warning: ") {
 			lines = append(lines, l)
 		}
 	}

@@ -23,18 +23,6 @@ var (
 	_ remote.Local        = (*executor.Pool)(nil)
 )
 
-// startRemote builds a client for every remote function of cfg, reads the
-// policy of those with policy_source: aws into cfg (so the policy store
-// and the target groups use it) and checks it as AWS checks a target
-// registration, and returns the Router over the local pool.
-func startRemote(ctx context.Context, cfg *config.Config, local remote.Local, log *slog.Logger) (*remote.Router, error) {
-	clients, _, err := remoteClients(ctx, cfg, nil, log)
-	if err != nil {
-		return nil, err
-	}
-	return remote.NewRouter(local, clients), nil
-}
-
 // remoteClients builds the clients of cfg's remote functions, reusing
 // those of prev whose function's settings are unchanged (a reload
 // rebuilds only what changed; rebuilt lists the new ones), checks the

@@ -201,6 +201,25 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 	if len(problems) > 0 {
 		return nil, problems
 	}
+	// Remote functions before the state and any build: a refused
+	// policy_source: aws policy ends start-up at once, and the policies
+	// it fetched go into cfg before the policy store opens.
+	clients, _, err := remoteClients(ctx, cfg, nil, log)
+	if err != nil {
+		return nil, err
+	}
+	// State next, before any build: a damaged or locked state file ends
+	// start-up at once rather than after a long build. Before the pool
+	// too: holding the state_dir's lock makes its cgroups this albedo's,
+	// so the pool may end what a killed predecessor left in them.
+	s.policies, err = policy.Open(cfg.StateDir, cfg.Region, cfg.AccountID, cfg.Functions)
+	if err != nil {
+		return nil, stateOpenError(cfg.StateDir, err)
+	}
+	stateDir, err := filepath.Abs(cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
 	s.pool, err = executor.New(executor.Options{
 		MaxConcurrency: cfg.MaxConcurrency,
 		IdleTimeout:    cfg.IdleTimeout.Duration,
@@ -208,6 +227,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 		RuntimeDir:     filepath.Join(cfg.StateDir, "runtime"),
 		Interpreters:   interps,
 		BuiltinCommand: []string{self, builtinSubcommand},
+		CgroupName:     executor.CgroupNameFor(stateDir),
 		Logger:         log,
 		FunctionLog:    functionLog,
 		// Lines name their function: every function logs to one terminal.
@@ -218,19 +238,9 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 	if err != nil {
 		return nil, err
 	}
-	// Remote functions before the state and any build: a refused
-	// policy_source: aws policy ends start-up at once, and the policies
-	// it fetched go into cfg before the policy store opens.
-	s.inv, err = startRemote(ctx, cfg, s.pool, log)
-	if err != nil {
-		return nil, err
-	}
-	// State next, before any build: a damaged or locked state file ends
-	// start-up at once rather than after a long build.
-	s.policies, err = policy.Open(cfg.StateDir, cfg.Region, cfg.AccountID, cfg.Functions)
-	if err != nil {
-		return nil, stateOpenError(cfg.StateDir, err)
-	}
+	// Every invocation goes through the router: remote functions to their
+	// clients, the others to the pool.
+	s.inv = remote.NewRouter(s.pool, clients)
 	s.queue, err = async.Open(async.Options{
 		Dir:     cfg.StateDir,
 		Configs: asyncConfigs(cfg),
@@ -333,6 +343,7 @@ func (s *server) describe(w io.Writer) {
 	if s.adminLn != nil {
 		fmt.Fprintf(w, "  admin     http://%s  (Lambda Invoke API; /metrics /healthz /readyz /targetgroups)\n", s.adminLn.Addr())
 	}
+	fmt.Fprintf(w, "  isolation: %s\n", s.pool.Isolation())
 	for _, tg := range s.cfg.TargetGroups {
 		fn := tg.Function
 		if f := s.cfg.FunctionByName(fn); f != nil && f.Remote() {
@@ -418,6 +429,7 @@ func executorFunctions(cfg *config.Config) []executor.Function {
 			Reserved:    reserved,
 			Environment: f.Environment,
 			Region:      cfg.Region,
+			CPUModel:    f.CPUModel,
 		})
 	}
 	return out

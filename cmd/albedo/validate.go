@@ -71,6 +71,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	printSummary(stdout, cfg, source)
+	warnCPUModel(stderr, cfg, executor.CPUQuotaSupport)
 	return 0
 }
 
@@ -118,6 +119,25 @@ func reportRuntimes(w io.Writer, cfg *config.Config) int {
 	return 0
 }
 
+// warnCPUModel warns, on one line, when functions ask for cpu_model aws
+// and this machine cannot honour it (support says why): albedo would serve
+// them with the host's CPU.
+func warnCPUModel(w io.Writer, c *config.Config, support func() error) {
+	var names []string
+	for _, f := range c.Functions {
+		if f.CPUModel == "aws" {
+			names = append(names, f.Name)
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	if err := support(); err != nil {
+		fmt.Fprintf(w, "warning: cpu_model aws cannot be honoured on this machine (%v): %s would get the host's CPU\n",
+			err, strings.Join(names, ", "))
+	}
+}
+
 // printSummary writes a readable overview of cfg.
 func printSummary(w io.Writer, c *config.Config, source string) {
 	fmt.Fprintf(w, "config: %s\n", source)
@@ -134,8 +154,8 @@ func printSummary(w io.Writer, c *config.Config, source string) {
 	if c.MemoryBudget > 0 {
 		budget = strconv.Itoa(c.MemoryBudget) + " MB"
 	}
-	fmt.Fprintf(w, "limits: max_concurrency %d, idle_timeout %s, memory_budget %s, body_memory_budget %d MB\n",
-		c.MaxConcurrency, c.IdleTimeout, budget, c.BodyMemoryBudget)
+	fmt.Fprintf(w, "limits: max_concurrency %d, idle_timeout %s, memory_budget %s, body_memory_budget %d MB, cpu_model %s\n",
+		c.MaxConcurrency, c.IdleTimeout, budget, c.BodyMemoryBudget, c.CPUModel)
 	fmt.Fprintf(w, "state_dir: %s\n", c.StateDir)
 	if c.AccessLog != nil {
 		fmt.Fprintf(w, "access_log: %s\n", c.AccessLog.Path)
@@ -203,8 +223,8 @@ func printSummary(w io.Writer, c *config.Config, source string) {
 		if f.ReservedConcurrency != nil {
 			res = "reserved_concurrency " + strconv.Itoa(*f.ReservedConcurrency)
 		}
-		fmt.Fprintf(w, "  limits    memory %d MB, timeout %ds, %s, %d env var%s, %d policy statement%s\n",
-			f.MemorySize, f.Timeout, res, len(f.Environment), plural(len(f.Environment)), len(f.Policy), plural(len(f.Policy)))
+		fmt.Fprintf(w, "  limits    memory %d MB, cpu %s, timeout %ds, %s, %d env var%s, %d policy statement%s\n",
+			f.MemorySize, f.CPUModel, f.Timeout, res, len(f.Environment), plural(len(f.Environment)), len(f.Policy), plural(len(f.Policy)))
 		if a := f.Async; a.OnSuccess != "" || a.OnFailure != "" {
 			fmt.Fprintf(w, "  async     retries %d, max age %ds, on_success %s, on_failure %s\n",
 				*a.MaximumRetryAttempts, a.MaximumEventAge, orNone(a.OnSuccess), orNone(a.OnFailure))

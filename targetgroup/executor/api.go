@@ -32,6 +32,10 @@ type Function struct {
 	Reserved    int // reserved concurrency; -1 = no per-function cap; 0 = always throttled
 	Environment map[string]string
 	Region      string
+	// CPUModel is CPUModelHost ("" too): the host's CPU, or CPUModelAWS:
+	// memory_size/1,769 of one CPU, capped at 6, as on Lambda (needs
+	// cgroups; see Pool.Isolation).
+	CPUModel string
 }
 
 // Options configures a Pool. Zero values take the documented defaults.
@@ -57,6 +61,14 @@ type Options struct {
 	// the handler name is appended. cmd/albedo passes its own executable
 	// and a hidden subcommand.
 	BuiltinCommand []string
+	// CgroupName names the Pool's parent cgroup, created beneath the cgroup
+	// albedo runs in (in each v1 hierarchy), holding one cgroup per
+	// execution environment; "" = no cgroups, process groups only. New
+	// first kills and removes what a previous Pool of the same name left
+	// behind, so no two live Pools may share a name: cmd/albedo derives it
+	// from the state_dir it holds locked (CgroupNameFor). Without cgroup
+	// access New falls back to process groups; Isolation says which.
+	CgroupName string
 	// Logger receives albedo's own records (component=executor).
 	Logger *slog.Logger
 	// FunctionLog receives function output lines and the START/END/REPORT
@@ -105,7 +117,7 @@ type Response struct {
 	// ({"errorMessage":…,"errorType":…}).
 	FunctionError string
 	// ErrorType is the errorType of a platform failure: "Sandbox.Timedout",
-	// "Runtime.ExitError", "Runtime.OutOfMemory",
+	// "Runtime.ExitError" (an exit, including the kill at memory_size),
 	// "Function.ResponseSizeTooLarge", "Runtime.InvalidEntrypoint", or for
 	// /init/error the type the runtime reported ("Runtime.InitError" when it
 	// gave none); "" when the function itself reported the error through

@@ -66,6 +66,13 @@ func (ce *compileEnv) compile(f Function) (*function, error) {
 	if f.MemorySize < 0 || f.Timeout < 0 || f.Reserved < -1 {
 		return nil, fmt.Errorf("executor: function %s: negative memory size, timeout or reserved concurrency", f.Name)
 	}
+	switch f.CPUModel {
+	case "":
+		f.CPUModel = CPUModelHost
+	case CPUModelHost, CPUModelAWS:
+	default:
+		return nil, fmt.Errorf("executor: function %s: cpu model must be %s or %s, got %q", f.Name, CPUModelHost, CPUModelAWS, f.CPUModel)
+	}
 	spec, ok := parseRuntime(f.Runtime)
 	if !ok {
 		return nil, fmt.Errorf("executor: function %s: unsupported runtime %q", f.Name, f.Runtime)

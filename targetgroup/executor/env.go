@@ -51,7 +51,8 @@ type env struct {
 	api     *apiServer
 	environ []string // KEY=VALUE of every process of the environment
 	cmd     *exec.Cmd
-	pid     int // valid once launched is true
+	sb      sandbox // holds the runtime, its extensions and everything they start
+	pid     int     // valid once launched is true
 	proc    *statusFile
 	out     *os.File // read end of the stdout+stderr pipe
 	outW    *os.File // write end, kept for the log sync marker
@@ -151,6 +152,9 @@ func (e *env) launch() error {
 			}
 			e.out.Close()
 		}
+		if e.sb != nil {
+			e.sb.release()
+		}
 		close(e.dead)
 		e.p.forget(e)
 		e.p.envs.Done()
@@ -183,6 +187,11 @@ func (e *env) launchProcess() error {
 	e.out, e.outW = r, w
 	fn := e.fn
 	e.environ = environ(fn.env, ln.Addr().String(), logStreamName(time.Now()))
+	// The sandbox first: the extensions and the runtime start inside it
+	// (sandbox.go), so that a reset or a stop ends all they started.
+	if e.sb, err = e.p.iso.newSandbox(e.id, fn); err != nil {
+		return err
+	}
 	e.start = time.Now()
 	if files := layerExtensions(fn.cfg.Layers); len(files) > 0 {
 		// Extensions register before the runtime starts: the API and
@@ -204,7 +213,7 @@ func (e *env) launchProcess() error {
 	e.launched.Store(true)
 	if stopReason(e.reason.Load()) != reasonNone {
 		// stopped (Close) while starting: stop cannot have signalled it
-		syscall.Kill(-e.pid, syscall.SIGKILL)
+		e.sb.kill()
 	}
 	if !e.serving {
 		e.serving = true
@@ -226,8 +235,10 @@ func (e *env) startProcess(argv []string) (*exec.Cmd, error) {
 	cmd.Env = e.environ
 	cmd.Stdout = e.outW
 	cmd.Stderr = e.outW
+	// Own process group; on Linux also SIGKILL when albedo dies (see
+	// platform_*.go). The sandbox holds the whole tree (sandbox.go).
 	cmd.SysProcAttr = runtimeProcAttr()
-	if err := cmd.Start(); err != nil {
+	if err := e.sb.start(cmd); err != nil {
 		return nil, err
 	}
 	return cmd, nil
@@ -237,14 +248,20 @@ func (e *env) startProcess(argv []string) (*exec.Cmd, error) {
 func (e *env) supervise() {
 	defer e.p.envs.Done()
 	e.cmd.Wait()
-	// Anything the runtime left in its group goes too.
-	syscall.Kill(-e.pid, syscall.SIGKILL)
+	// Outside a graceful stop everything in the sandbox goes with the
+	// runtime at once. In a graceful stop the external extensions have
+	// their SHUTDOWN phase now, while the runtime is gone (Lambda's
+	// order), and the sandbox ends after them.
+	if !e.graceful.Load() {
+		e.sb.kill()
+	}
 	e.proc.close()
 	e.mu.Lock()
 	e.exitDesc = e.cmd.ProcessState.String()
 	e.mu.Unlock()
 	close(e.exited)
 	e.finishExtensions()
+	e.endSandbox()
 	e.outW.Close()
 	// After a second a process outside the groups still holds the pipe.
 	waitClosed(e.readerDone, time.Second, e.out)
@@ -256,6 +273,24 @@ func (e *env) supervise() {
 		e.log.Debug("environment stopped", "reason", reason.String())
 	} else {
 		e.log.Debug("environment exited", "status", e.exitDesc)
+	}
+}
+
+// endSandbox kills what the runtime left in its sandbox (children,
+// setsid'd daemons), keeps the sandbox's memory peak and notes an out of
+// memory kill, then removes the sandbox.
+func (e *env) endSandbox() {
+	e.sb.kill()
+	oom := e.sb.outOfMemory()
+	if err := e.sb.release(); err != nil {
+		e.log.Warn("cannot remove the environment's sandbox", "err", err)
+	}
+	if kb := e.sb.peakKB(); kb > 0 {
+		e.hwmKB.Store(kb)
+	}
+	if oom {
+		e.setReason(reasonOutOfMemory)
+		e.log.Info("environment out of memory", "max_memory_mb", kbToMB(e.hwmKB.Load()), "memory_size_mb", e.fn.cfg.MemorySize)
 	}
 }
 
@@ -280,11 +315,12 @@ func (e *env) setReason(r stopReason) {
 	e.reason.CompareAndSwap(int32(reasonNone), int32(r))
 }
 
-// kill SIGKILLs the runtime's and the extensions' process groups.
+// kill SIGKILLs every process of the sandbox: the runtime, the extensions
+// and all they started.
 func (e *env) kill(r stopReason) {
 	e.setReason(r)
 	if pid := e.processID(); pid > 0 && !e.isDead() {
-		syscall.Kill(-pid, syscall.SIGKILL)
+		e.sb.kill()
 	}
 	e.signalExtensions(syscall.SIGKILL)
 }
@@ -345,6 +381,17 @@ func (e *env) stop(r stopReason) {
 func (e *env) sampleMemory(ifGrown bool) int64 {
 	pid := e.processID()
 	if pid == 0 || e.isDead() {
+		return e.hwmKB.Load()
+	}
+	if e.p.iso.limitsMemory() {
+		// The kernel enforces the limit; the cgroup keeps the peak.
+		if kb := e.sb.peakKB(); kb >= 0 {
+			e.hwmKB.Store(kb)
+			return kb
+		}
+		if kb := e.proc.readKB("VmHWM"); kb > 0 { // no memory.peak (Linux < 5.19)
+			e.hwmKB.Store(kb)
+		}
 		return e.hwmKB.Load()
 	}
 	last := e.hwmKB.Load()

@@ -12,7 +12,7 @@ import (
 const (
 	ErrorTypeTimeout          = "Sandbox.Timedout"
 	ErrorTypeExit             = "Runtime.ExitError"
-	ErrorTypeOutOfMemory      = "Runtime.OutOfMemory"
+	ErrorTypeOutOfMemory      = "Runtime.OutOfMemory" // Lambda's for some managed runtimes; provided ones get ErrorTypeExit
 	ErrorTypeInit             = "Runtime.InitError"
 	ErrorTypeInvalidEntry     = "Runtime.InvalidEntrypoint"
 	ErrorTypeResponseTooLarge = "Function.ResponseSizeTooLarge"

@@ -21,7 +21,7 @@ func (p *Pool) complete(e *env, inv *invocation, res result, cold bool) Response
 	if res.status == "" && stopReason(e.reason.Load()) == reasonOutOfMemory {
 		waitDead(e, ShutdownGrace)
 		p.stats.outOfMemory.Add(1)
-		res = platformResult(inv.id, ErrorTypeOutOfMemory, "Runtime exited with error: signal: killed")
+		res = platformResult(inv.id, ErrorTypeExit, "Runtime exited with error: signal: killed")
 	}
 	healthy := res.status == "" && !e.isDead()
 	if res.functionError && res.errorType == "" {

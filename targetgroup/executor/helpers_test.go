@@ -5,7 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"os"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,10 +48,27 @@ func behaveFn(t testing.TB, name string) Function {
 	}
 }
 
+// noCgroups as Options.CgroupName asks newTestPool for process groups.
+const noCgroups = "<none>"
+
+var testCgroups atomic.Int64
+
+// testCgroupName is a cgroup name of its own for every test Pool.
+func testCgroupName() string {
+	return "albedo-test-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatInt(testCgroups.Add(1), 10)
+}
+
 // newTestPool returns a Pool closed at the end of the test, and its
-// function log.
+// function log. Its environments run in cgroups when the machine allows
+// (Options.CgroupName noCgroups: process groups).
 func newTestPool(t testing.TB, opts Options, fns ...Function) (*Pool, *syncBuffer) {
 	t.Helper()
+	switch opts.CgroupName {
+	case "":
+		opts.CgroupName = testCgroupName()
+	case noCgroups:
+		opts.CgroupName = ""
+	}
 	flog := &syncBuffer{}
 	if opts.FunctionLog == nil {
 		opts.FunctionLog = flog
@@ -79,6 +99,8 @@ type answer struct {
 	TraceID    string            `json:"trace_id"`
 	StartNS    int64             `json:"start_ns"`
 	EndNS      int64             `json:"end_ns"`
+	ChildPID   int               `json:"child_pid"`
+	GOMAXPROCS int               `json:"gomaxprocs"`
 }
 
 // invoke calls fn with a JSON event and fails the test on a Go error.

@@ -338,7 +338,8 @@ func (p *Pool) exitResult(e *env, inv *invocation) result {
 	typ := ErrorTypeExit
 	switch stopReason(e.reason.Load()) {
 	case reasonOutOfMemory:
-		typ = ErrorTypeOutOfMemory
+		// Lambda reports a provided runtime killed for memory as any
+		// other exit (Runtime.ExitError, "signal: killed").
 		p.stats.outOfMemory.Add(1)
 	case reasonExtensionCrash:
 		e.mu.Lock()

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,6 +56,8 @@ type Pool struct {
 	flog *lineWriter
 	set  atomic.Pointer[functionSet] // the functions; an Update replaces it (update.go)
 
+	iso isolation
+
 	mu      sync.Mutex
 	closed  bool
 	live    int
@@ -80,6 +83,9 @@ func New(opts Options, fns []Function) (*Pool, error) {
 	}
 	if opts.IdleTimeout < 0 || opts.InitTimeout < 0 || opts.MemoryBudget < 0 {
 		errs = append(errs, errors.New("executor: idle timeout, init timeout and memory budget must not be negative"))
+	}
+	if n := opts.CgroupName; n == "." || n == ".." || strings.ContainsAny(n, "/\x00") {
+		errs = append(errs, fmt.Errorf("executor: cgroup name %q is not a single path element", n))
 	}
 	if opts.MaxConcurrency == 0 {
 		opts.MaxConcurrency = DefaultMaxConcurrency
@@ -117,10 +123,15 @@ func New(opts Options, fns []Function) (*Pool, error) {
 		return nil, fmt.Errorf("executor: %w", err)
 	}
 	p.idleLRU = lru
+	p.iso = newIsolation(opts.CgroupName, len(set.awsCPU()) > 0, p.log)
+	p.warnCPU(set)
 	opts.Metrics.attach(p)
-	p.bg.Add(2)
+	p.bg.Add(1)
 	go p.reapLoop()
-	go p.sampleLoop()
+	if !p.iso.limitsMemory() { // else the kernel enforces memory_size
+		p.bg.Add(1)
+		go p.sampleLoop()
+	}
 	return p, nil
 }
 
@@ -190,8 +201,17 @@ func (p *Pool) Close(ctx context.Context) error {
 	p.envs.Wait()
 	p.bg.Wait()
 	p.opts.Metrics.detach(p)
+	if cerr := p.iso.close(); cerr != nil {
+		p.log.Warn("cannot remove the environments' parent cgroup", "err", cerr)
+	}
 	return err
 }
+
+// Isolation describes how environments are isolated, for albedo's start-up
+// line: "cgroup v1 (memory, cpu, freezer)", "cgroup v2 (memory, cpu)", or
+// "process groups (<why not cgroups>)". With process groups, memory_size is
+// enforced by sampling and cpu_model aws is not honoured.
+func (p *Pool) Isolation() string { return p.iso.String() }
 
 // takeAllIdleLocked empties every idle list. p.mu must be held.
 func (p *Pool) takeAllIdleLocked() []*env {

@@ -166,8 +166,8 @@ func TestFunctionFailures(t *testing.T) {
 		{name: "clean exit", event: `{"exit":0}`, wantType: ErrorTypeExit, wantPayload: ErrorTypeExit,
 			wantMsg:    regexp.MustCompile(`Runtime exited without providing a reason$`),
 			wantNewEnv: true},
-		{name: "out of memory", event: `{"alloc_mb":200}`, wantType: ErrorTypeOutOfMemory,
-			wantPayload: ErrorTypeOutOfMemory, wantMsg: regexp.MustCompile(`signal: killed$`), wantNewEnv: true},
+		{name: "out of memory", event: `{"alloc_mb":200}`, wantType: ErrorTypeExit,
+			wantPayload: ErrorTypeExit, wantMsg: regexp.MustCompile(`signal: killed$`), wantNewEnv: true},
 		{name: "response too large", event: `{"big":7340032}`, wantType: ErrorTypeResponseTooLarge,
 			wantPayload: ErrorTypeResponseTooLarge,
 			wantMsg:     regexp.MustCompile(`^Response payload size \(\d+ bytes\) exceeded maximum allowed payload size \(6291556 bytes\)\.$`),
@@ -559,6 +559,8 @@ func TestNewValidates(t *testing.T) {
 		{name: "builtin without command", fns: []Function{{Name: "a", Runtime: "builtin"}}, want: "BuiltinCommand"},
 		{name: "reserved", fns: []Function{{Name: "a", Code: "/x", Reserved: -2}}, want: "negative"},
 		{name: "options", opts: Options{MaxConcurrency: -1}, want: "max concurrency"},
+		{name: "cpu model", fns: []Function{{Name: "a", Code: "/x", CPUModel: "lambda"}}, want: "cpu model must be host or aws"},
+		{name: "cgroup name", opts: Options{CgroupName: "a/b"}, want: "not a single path element"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

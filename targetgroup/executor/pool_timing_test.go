@@ -39,12 +39,55 @@ func reportLatencies(b *testing.B, lat []time.Duration, wall, cpu time.Duration)
 }
 
 func noopPool(b *testing.B) *Pool {
-	fn := Function{
-		Name: "noop", ARN: "arn:aws:lambda:us-east-1:123456789012:function:noop", Runtime: "provided.al2023",
+	p, _ := newTestPool(b, Options{FunctionLog: io.Discard}, noopFn(b, "noop"))
+	return p
+}
+
+// isolations are the sub-benchmarks of the benchmarks that compare a
+// cgroup per environment with process groups, and their CgroupName.
+var isolations = []struct{ name, cgroup string }{{"cgroup", ""}, {"procgroup", noCgroups}}
+
+// invokeLoop invokes req(i) for b.N invocations, one at a time, and
+// reports their latencies and albedo's CPU per invocation.
+func invokeLoop(b *testing.B, p *Pool, req func(i int) Request) {
+	ctx := context.Background()
+	lat := make([]time.Duration, 0, 1024)
+	cpu0, t0 := cpuTime(), time.Now()
+	for i := 0; b.Loop(); i++ {
+		s := time.Now()
+		resp, err := p.Invoke(ctx, req(i))
+		if err != nil || resp.FunctionError != "" {
+			b.Fatal(err, resp.FunctionError)
+		}
+		lat = append(lat, time.Since(s))
+	}
+	reportLatencies(b, lat, time.Since(t0), cpuTime()-cpu0)
+}
+
+func noopFn(b *testing.B, name string) Function {
+	return Function{
+		Name: name, ARN: "arn:aws:lambda:us-east-1:123456789012:function:" + name, Runtime: "provided.al2023",
 		Code: exectest.Build(b, "noop"), MemorySize: 128, Timeout: 10 * time.Second, Reserved: -1, Region: "us-east-1",
 	}
-	p, _ := newTestPool(b, Options{FunctionLog: io.Discard}, fn)
-	return p
+}
+
+// BenchmarkColdStart measures invocations that each start a new execution
+// environment of the noop function (two functions, one environment at a
+// time: each invocation evicts the other's), in a cgroup and in process
+// groups: what the cgroup adds to a cold start.
+func BenchmarkColdStart(b *testing.B) {
+	for _, iso := range isolations {
+		b.Run(iso.name, func(b *testing.B) {
+			opts := Options{FunctionLog: io.Discard, MaxConcurrency: 1, CgroupName: iso.cgroup}
+			p, _ := newTestPool(b, opts, noopFn(b, "a"), noopFn(b, "b"))
+			invokeLoop(b, p, func(i int) Request {
+				return Request{Function: []string{"a", "b"}[i%2], Payload: noopEvent}
+			})
+			if s := p.Stats(); s.ColdStarts != s.Invocations {
+				b.Fatalf("%d cold starts for %d invocations", s.ColdStarts, s.Invocations)
+			}
+		})
+	}
 }
 
 var noopEvent = []byte(`{"requestContext":{"elb":{"targetGroupArn":"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg/1"}},"httpMethod":"GET","path":"/","queryStringParameters":{},"headers":{"host":"example.com"},"body":"","isBase64Encoded":false}`)
@@ -53,26 +96,17 @@ var noopEvent = []byte(`{"requestContext":{"elb":{"targetGroupArn":"arn:aws:elas
 // function through real processes, sequentially and with 32 concurrent
 // callers (32 environments).
 func BenchmarkInvokeWarm(b *testing.B) {
-	b.Run("sequential", func(b *testing.B) {
-		p := noopPool(b)
-		ctx := context.Background()
-		req := Request{Function: "noop", Payload: noopEvent}
-		if _, err := p.Invoke(ctx, req); err != nil {
-			b.Fatal(err)
-		}
-		b.ReportAllocs()
-		lat := make([]time.Duration, 0, 1024)
-		cpu0, t0 := cpuTime(), time.Now()
-		for b.Loop() {
-			s := time.Now()
-			resp, err := p.Invoke(ctx, req)
-			if err != nil || resp.FunctionError != "" {
-				b.Fatal(err, resp.FunctionError)
+	for _, iso := range isolations {
+		b.Run("sequential/"+iso.name, func(b *testing.B) {
+			p, _ := newTestPool(b, Options{FunctionLog: io.Discard, CgroupName: iso.cgroup}, noopFn(b, "noop"))
+			req := Request{Function: "noop", Payload: noopEvent}
+			if _, err := p.Invoke(context.Background(), req); err != nil {
+				b.Fatal(err)
 			}
-			lat = append(lat, time.Since(s))
-		}
-		reportLatencies(b, lat, time.Since(t0), cpuTime()-cpu0)
-	})
+			b.ReportAllocs()
+			invokeLoop(b, p, func(int) Request { return req })
+		})
+	}
 	b.Run("concurrent32", func(b *testing.B) {
 		const callers = 32
 		p := noopPool(b)

@@ -148,6 +148,7 @@ func (p *Pool) Stage(ctx context.Context, fns []Function, opts StageOptions) (*U
 	if err != nil {
 		return nil, err
 	}
+	p.warnCPU(next)
 	u := &Update{p: p, base: p.set.Load(), next: next, opts: opts, built: map[string]time.Duration{}}
 	refresh := map[string]bool{}
 	for _, n := range opts.Refresh {
@@ -331,5 +332,28 @@ func (p *Pool) Warm(ctx context.Context, name string) (time.Duration, error) {
 		p.inflight.Add(1)
 		go p.adopt(e) // it may still become ready: keep it then
 		return 0, ctx.Err()
+	}
+}
+
+// awsCPU are the functions of the set with cpu_model aws, sorted.
+func (s *functionSet) awsCPU() []string {
+	var out []string
+	for _, n := range s.names {
+		if s.byName[n].cfg.CPUModel == CPUModelAWS {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// warnCPU logs each function of set whose cpu_model aws the isolation in
+// use cannot honour (no cgroups; on cgroup v2, no cpu controller because
+// no function asked for one at start).
+func (p *Pool) warnCPU(set *functionSet) {
+	if p.iso.limitsCPU() {
+		return
+	}
+	for _, n := range set.awsCPU() {
+		p.log.Warn("cpu_model aws cannot be honoured: the function gets the host's CPU", "function", n, "isolation", p.iso.String())
 	}
 }

@@ -4,6 +4,12 @@
 //
 //	{"stdout":["l1"],"stderr":["l2"]}  print lines (stdout, then stderr)
 //	{"alloc_mb":200}                   allocate and touch that much memory
+//	{"burn_ms":150}                    use that much CPU time (the process's, so
+//	                                   a CPU quota stretches it in wall time)
+//	{"spawn":"setsid"}                 start `sleep 3600` in a new session (it
+//	                                   leaves the process group) and answer
+//	                                   with its pid in child_pid; "group" keeps
+//	                                   it in the runtime's group
 //	{"sleep_ms":50}                    sleep (honouring nothing: a stuck function)
 //	{"exit":3}                         exit with that status without answering
 //	{"panic":"boom"}                   panic (aws-lambda-go reports it, then exits)
@@ -12,7 +18,8 @@
 //	{"env":true}                       answer with the whole environment
 //
 // The answer is {"pid":…,"env":{…},"big":"…","echo":<event>,"deadline_ms":…,
-// "request_id":…,"trace_id":…,"start_ns":…,"end_ns":…}.
+// "request_id":…,"trace_id":…,"start_ns":…,"end_ns":…,"child_pid":…,
+// "gomaxprocs":…}.
 //
 // Init behaviour comes from environment variables: BEHAVE_INIT_FAIL=exit
 // (exit 3 during init), =error (post /runtime/init/error, then exit),
@@ -29,8 +36,11 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -41,6 +51,8 @@ type event struct {
 	Stdout  []string `json:"stdout"`
 	Stderr  []string `json:"stderr"`
 	AllocMB int      `json:"alloc_mb"`
+	BurnMS  int      `json:"burn_ms"`
+	Spawn   string   `json:"spawn"`
 	SleepMS int      `json:"sleep_ms"`
 	Exit    *int     `json:"exit"`
 	Panic   string   `json:"panic"`
@@ -59,6 +71,8 @@ type answer struct {
 	TraceID    string            `json:"trace_id"`
 	StartNS    int64             `json:"start_ns"` // handler start, Unix ns
 	EndNS      int64             `json:"end_ns"`   // handler end, Unix ns
+	ChildPID   int               `json:"child_pid,omitempty"`
+	GOMAXPROCS int               `json:"gomaxprocs"`
 }
 
 var hold [][]byte // keeps allocations alive across invocations
@@ -84,6 +98,19 @@ func handle(ctx context.Context, raw json.RawMessage) (answer, error) {
 		}
 		hold = append(hold, b)
 	}
+	if ev.BurnMS > 0 {
+		burn(time.Duration(ev.BurnMS) * time.Millisecond)
+	}
+	child := 0
+	if ev.Spawn != "" {
+		cmd := exec.Command("sleep", "3600")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: ev.Spawn == "setsid"}
+		if err := cmd.Start(); err != nil {
+			return answer{}, err
+		}
+		child = cmd.Process.Pid
+		go cmd.Wait()
+	}
 	if ev.SleepMS > 0 {
 		time.Sleep(time.Duration(ev.SleepMS) * time.Millisecond)
 	}
@@ -96,7 +123,7 @@ func handle(ctx context.Context, raw json.RawMessage) (answer, error) {
 	if ev.Error != "" {
 		return answer{}, errors.New(ev.Error)
 	}
-	a := answer{PID: os.Getpid(), Echo: raw, StartNS: start}
+	a := answer{PID: os.Getpid(), Echo: raw, StartNS: start, ChildPID: child, GOMAXPROCS: runtime.GOMAXPROCS(0)}
 	if dl, ok := ctx.Deadline(); ok {
 		a.DeadlineMS = dl.UnixMilli()
 	}
@@ -119,6 +146,27 @@ func handle(ctx context.Context, raw json.RawMessage) (answer, error) {
 	}
 	a.EndNS = time.Now().UnixNano()
 	return a, nil
+}
+
+// sink keeps burn's busy loop from being optimised away.
+//
+//lint:ignore U1000 written, never read: that is its job
+var sink uint64
+
+// burn spins until the process used d more CPU time (user and system).
+func burn(d time.Duration) {
+	start := cpuTime()
+	for cpuTime()-start < d {
+		for i := range 100000 {
+			sink += uint64(i) * 2654435761
+		}
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func initError() {

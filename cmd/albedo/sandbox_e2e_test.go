@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/albedo-lb/albedo/targetgroup/executor/exectest"
+)
+
+const sandboxConfig = `
+state_dir: %q
+admin:
+  address: %q
+functions:
+  - name: behave
+    runtime: provided.al2023
+    code: %q
+    timeout: 30
+`
+
+// alive reports whether pid runs (a zombie does not).
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	return len(f) > 0 && f[0] != "Z"
+}
+
+// TestServeKilledLeavesNoSandbox: a function's setsid'd child outlives a
+// SIGKILLed albedo (nothing of albedo runs to stop it), and is gone once
+// the next albedo with the same state_dir has started, which says how many
+// processes it ended.
+func TestServeKilledLeavesNoSandbox(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS != "linux" {
+		t.Skip("cgroups are Linux only")
+	}
+	if testing.Short() {
+		t.Skip("starts albedo twice as a child process")
+	}
+	dir := t.TempDir()
+	admin := freeLoopbackAddr(t)
+	cfgPath, logPath := filepath.Join(dir, "albedo.yaml"), filepath.Join(dir, "albedo.log")
+	cfg := fmt.Sprintf(sandboxConfig, filepath.Join(dir, "state"), admin, exectest.Build(t, "behave"))
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	first := startAlbedoChild(t, cfgPath, logPath)
+	first.waitListening(t, admin, logPath)
+	if strings.Contains(logTail(logPath), "isolation: process groups") {
+		t.Skipf("needs cgroups; this machine gives none:\n%s", logTail(logPath))
+	}
+	resp, err := http.Post("http://"+admin+"/2015-03-31/functions/behave/invocations", "application/json",
+		strings.NewReader(`{"spawn":"setsid"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a struct {
+		PID      int `json:"pid"`
+		ChildPID int `json:"child_pid"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&a)
+	resp.Body.Close()
+	if err != nil || a.ChildPID == 0 {
+		t.Fatalf("invoke: %v %+v\n%s", err, a, logTail(logPath))
+	}
+	first.kill()
+	deadline := time.Now().Add(10 * time.Second)
+	for alive(a.PID) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !alive(a.ChildPID) {
+		t.Fatalf("the setsid'd child %d died with albedo already: the test shows nothing", a.ChildPID)
+	}
+
+	second := startAlbedoChild(t, cfgPath, logPath)
+	second.waitListening(t, admin, logPath) // bound first: start-up goes on
+	for strings.Count(logTail(logPath), " serving ") < 2 {
+		if second.exited() || time.Now().After(deadline.Add(30*time.Second)) {
+			t.Fatalf("second albedo did not start:\n%s", logTail(logPath))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if alive(a.ChildPID) {
+		t.Errorf("the setsid'd child %d of the killed albedo still runs after the next one started", a.ChildPID)
+	}
+	if !regexp.MustCompile(`left behind.* cgroups=1 processes_ended=1`).MatchString(logTail(logPath)) {
+		t.Errorf("start-up log lacks the count of ended processes:\n%s", logTail(logPath))
+	}
+	if err := second.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if code := second.exitCode(t, 20*time.Second, logPath); code != 0 {
+		t.Errorf("second albedo exited %d:\n%s", code, logTail(logPath))
+	}
+}
