@@ -60,12 +60,14 @@ func (e *logEntry) receivedBytes(ctx *fasthttp.RequestCtx) int { e.measure(ctx);
 func (e *logEntry) sentBytes(ctx *fasthttp.RequestCtx) int     { e.measure(ctx); return e.sent }
 
 // StatusClientClosed is the elb_status_code ALB logs for a client that
-// closed its connection before the answer (alb.md §2.6); the client never
-// receives it.
+// closed its connection before the answer; the client never receives it
+// (ALB troubleshooting, "HTTP 460":
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html#http-460-issues).
 const StatusClientClosed = 460
 
-// accessLog writes one ALB-format line (alb.md §7.2) per request into a
-// buffered writer, flushed every second and at Close. Lines are formatted
+// accessLog writes one line per request in ALB's access-log format
+// ("Syntax", https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html#access-log-entry-syntax)
+// into a buffered writer, flushed every second and at Close. Lines are formatted
 // into pooled buffers without allocating. Safe for concurrent use.
 type accessLog struct {
 	elb string // app/<name>/<id>
@@ -134,7 +136,11 @@ func (a *accessLog) writeLine(line []byte) {
 	a.w.Write(line)
 }
 
-// appendLogLine appends the 30 fields of alb.md §7.2 and a newline.
+// appendLogLine appends the 30 fields of an ALB access-log entry and a
+// newline: the 29 of the access-log guide's "Syntax"
+// (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html#access-log-entry-syntax)
+// and conn_trace_id, added since, as in Athena's table for ALB logs
+// (https://docs.aws.amazon.com/athena/latest/ug/create-alb-access-logs-table.html).
 //
 // Approximations (documented in doc.go): request_processing_time starts
 // when the handler is called (after the head; a forward reads the body
