@@ -27,7 +27,8 @@ const (
 	DefaultLogLevel         = "info"
 	DefaultLogFormat        = "text"
 	// DefaultRequestUSDPerMillion and DefaultGBSecondUSD are AWS's x86
-	// on-demand Lambda prices (us-east-1, first tier; lambda.md §3.6).
+	// on-demand Lambda prices (us-east-1, first tier:
+	// https://aws.amazon.com/lambda/pricing/).
 	DefaultRequestUSDPerMillion = 0.20
 	DefaultGBSecondUSD          = 0.0000166667
 )
