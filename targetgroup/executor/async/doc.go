@@ -36,7 +36,11 @@
 // inside a value (which the page structure cannot show) is found too. One
 // process at a time holds the file: Open waits 5 s, then ErrLocked.
 //
-// # Semantics (lambda.md §6)
+// # Semantics
+//
+// Lambda's asynchronous invocation ("How Lambda handles asynchronous
+// invocations", https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html#async-overview,
+// and the error handling and destination sections of the same page):
 //
 //   - A function error (Response.FunctionError, including timeouts and
 //     crashes) is retried after RetryDelays[0] then RetryDelays[1] (1 and 2

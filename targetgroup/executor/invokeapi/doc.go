@@ -30,8 +30,10 @@
 //
 // # Design decisions
 //
-//   - Function names follow lambda.md §5.1: name, name:qualifier, partial
-//     and full ARN, Qualifier query (must agree with the name's). Only the
+//   - Function names follow Invoke's FunctionName ("URI Request
+//     Parameters", https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_RequestParameters):
+//     name, name:qualifier, partial and full ARN, Qualifier query (must
+//     agree with the name's). Only the
 //     unqualified function and $LATEST exist; any other qualifier, or an ARN
 //     naming another region or account, is 404 ResourceNotFoundException
 //     "Function not found: ARN". Malformed names are 400 ValidationException.
