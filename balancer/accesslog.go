@@ -60,12 +60,14 @@ func (e *logEntry) receivedBytes(ctx *fasthttp.RequestCtx) int { e.measure(ctx);
 func (e *logEntry) sentBytes(ctx *fasthttp.RequestCtx) int     { e.measure(ctx); return e.sent }
 
 // StatusClientClosed is the elb_status_code ALB logs for a client that
-// closed its connection before the answer (alb.md §2.6); the client never
-// receives it.
+// closed its connection before the answer; the client never receives it
+// (ALB troubleshooting, "HTTP 460":
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html#http-460-issues).
 const StatusClientClosed = 460
 
-// accessLog writes one ALB-format line (alb.md §7.2) per request into a
-// buffered writer, flushed every second and at Close. Lines are formatted
+// accessLog writes one line per request in ALB's access-log format
+// ("Syntax", https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html#access-log-entry-syntax)
+// into a buffered writer, flushed every second and at Close. Lines are formatted
 // into pooled buffers without allocating. Safe for concurrent use.
 type accessLog struct {
 	elb string // app/<name>/<id>
@@ -134,7 +136,11 @@ func (a *accessLog) writeLine(line []byte) {
 	a.w.Write(line)
 }
 
-// appendLogLine appends the 30 fields of alb.md §7.2 and a newline.
+// appendLogLine appends the 30 fields of an ALB access-log entry and a
+// newline: the 29 of the access-log guide's "Syntax"
+// (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html#access-log-entry-syntax)
+// and conn_trace_id, added since, as in Athena's table for ALB logs
+// (https://docs.aws.amazon.com/athena/latest/ug/create-alb-access-logs-table.html).
 //
 // Approximations (documented in doc.go): request_processing_time starts
 // when the handler is called (after the head; a forward reads the body
@@ -144,11 +150,16 @@ func (a *accessLog) writeLine(line []byte) {
 // "TID_" and the connection number in hex (format UNCONFIRMED).
 func appendLogLine(dst []byte, elb string, l *listener, ctx *fasthttp.RequestCtx, e *logEntry, now time.Time) []byte {
 	req, resp := &ctx.Request, &ctx.Response
-	var tlsState tls.ConnectionState
-	isTLS := false
+	var tlsState *tls.ConnectionState
 	if tc := intake.TLS(ctx.Conn()); tc != nil {
-		tlsState, isTLS = tc.ConnectionState(), true
+		cs := tc.ConnectionState()
+		tlsState = &cs
 	}
+	start := e.start
+	if start.IsZero() { // requests fasthttp could not read, or refused before the body
+		start = now
+	}
+	h := &req.Header
 
 	dst = append(dst, l.scheme...) // 1 type
 	dst = append(dst, ' ')
@@ -160,59 +171,22 @@ func appendLogLine(dst []byte, elb string, l *listener, ctx *fasthttp.RequestCtx
 	dst = peer.Addr().AppendTo(dst)
 	dst = append(dst, ':')
 	dst = strconv.AppendUint(dst, uint64(peer.Port()), 10)
-	dst = append(dst, " - "...) // 5 target:port
-	start := e.start
-	if start.IsZero() { // requests fasthttp could not read, or refused before the body
-		start = now
-	}
-	if e.dispatched.IsZero() { // 6-8 processing times
-		dst = append(dst, "-1 -1 -1 "...)
-	} else {
-		dst = appendSeconds(dst, e.dispatched.Sub(start))
-		dst = appendSeconds(dst, e.answered.Sub(e.dispatched))
-		dst = appendSeconds(dst, now.Sub(e.answered))
-	}
-	status := resp.StatusCode() // 9 elb_status_code
-	if e.clientGone {
-		status = StatusClientClosed
-	}
-	dst = strconv.AppendInt(dst, int64(status), 10)
-	dst = append(dst, ' ')
-	if e.targetStatus > 0 { // 10 target_status_code
-		dst = strconv.AppendInt(dst, int64(e.targetStatus), 10)
-	} else {
-		dst = append(dst, '-')
-	}
-	dst = append(dst, ' ')
-	h := &req.Header
+	dst = append(dst, " - "...)                                   // 5 target:port
+	dst = appendProcessingTimes(dst, e, start, now)               // 6-8
+	dst = appendStatusCodes(dst, resp.StatusCode(), e)            // 9-10
 	dst = strconv.AppendInt(dst, int64(e.receivedBytes(ctx)), 10) // 11 received_bytes
 	dst = append(dst, ' ')
 	dst = strconv.AppendInt(dst, int64(e.sentBytes(ctx)), 10) // 12 sent_bytes
-	dst = append(dst, ` "`...)                                // 13 request
-	dst = appendEscaped(dst, h.Method())
 	dst = append(dst, ' ')
-	dst = append(dst, l.scheme...)
-	dst = append(dst, "://"...)
-	dst = appendEscaped(dst, stripPort(h.Host()))
-	dst = append(dst, ':')
-	dst = strconv.AppendInt(dst, int64(l.port), 10)
-	dst = appendEscaped(dst, h.RequestURI())
+	dst = appendRequestLine(dst, l, h) // 13 request
 	dst = append(dst, ' ')
-	dst = appendEscaped(dst, h.Protocol())
-	dst = append(dst, '"', ' ')
 	ua := h.UserAgent() // 14 user_agent, truncated at 8 KB
 	if len(ua) > 8<<10 {
 		ua = ua[:8<<10]
 	}
 	dst = appendQuotedOrDash(dst, ua)
 	dst = append(dst, ' ')
-	if isTLS { // 15-16 ssl_cipher ssl_protocol, as OpenSSL names them (ALB does)
-		dst = append(dst, cipherName(tlsState.CipherSuite)...)
-		dst = append(dst, ' ')
-		dst = append(dst, tlsVersionName(tlsState.Version)...)
-	} else {
-		dst = append(dst, "- -"...)
-	}
+	dst = appendTLSCipher(dst, tlsState) // 15-16
 	dst = append(dst, ' ')
 	if e.groupARN != "" { // 17 target_group_arn
 		dst = append(dst, e.groupARN...)
@@ -222,20 +196,7 @@ func appendLogLine(dst []byte, elb string, l *listener, ctx *fasthttp.RequestCtx
 	dst = append(dst, ' ')
 	dst = appendQuotedOrDash(dst, h.Peek("X-Amzn-Trace-Id")) // 18 trace_id
 	dst = append(dst, ' ')
-	domain, certARN := "", "" // 19 domain_name, 20 chosen_cert_arn (certs.go)
-	if isTLS && l.certs != nil {
-		i, matched := l.certs.match(tlsState.ServerName)
-		if matched {
-			domain = tlsState.ServerName
-		}
-		certARN = l.certs.arns[i]
-		if tlsState.DidResume {
-			certARN = "session-reused"
-		}
-	}
-	dst = appendQuotedOrDash(dst, domain)
-	dst = append(dst, ' ')
-	dst = appendQuotedOrDash(dst, certARN)
+	dst = appendCertFields(dst, l, tlsState) // 19-20
 	dst = append(dst, ' ')
 	switch { // 21 matched_rule_priority
 	case e.rule == ruleNone:
@@ -264,6 +225,83 @@ func appendLogLine(dst []byte, elb string, l *listener, ctx *fasthttp.RequestCtx
 	}
 	dst = strconv.AppendUint(dst, id, 16)
 	return append(dst, '\n')
+}
+
+// appendProcessingTimes appends fields 6-8, request_processing_time,
+// target_processing_time and response_processing_time, each with a
+// trailing space: -1 each for a request that was never dispatched.
+func appendProcessingTimes(dst []byte, e *logEntry, start, now time.Time) []byte {
+	if e.dispatched.IsZero() {
+		return append(dst, "-1 -1 -1 "...)
+	}
+	dst = appendSeconds(dst, e.dispatched.Sub(start))
+	dst = appendSeconds(dst, e.answered.Sub(e.dispatched))
+	return appendSeconds(dst, now.Sub(e.answered))
+}
+
+// appendStatusCodes appends fields 9-10 and a space: elb_status_code (460
+// for a client gone, whatever was written) and target_status_code (the
+// function's status, "-" when it gave none).
+func appendStatusCodes(dst []byte, status int, e *logEntry) []byte {
+	if e.clientGone {
+		status = StatusClientClosed
+	}
+	dst = strconv.AppendInt(dst, int64(status), 10)
+	dst = append(dst, ' ')
+	if e.targetStatus > 0 {
+		dst = strconv.AppendInt(dst, int64(e.targetStatus), 10)
+	} else {
+		dst = append(dst, '-')
+	}
+	return append(dst, ' ')
+}
+
+// appendRequestLine appends field 13, "METHOD scheme://host:port/uri
+// PROTO", the port always written, as ALB logs it.
+func appendRequestLine(dst []byte, l *listener, h *fasthttp.RequestHeader) []byte {
+	dst = append(dst, '"')
+	dst = appendEscaped(dst, h.Method())
+	dst = append(dst, ' ')
+	dst = append(dst, l.scheme...)
+	dst = append(dst, "://"...)
+	dst = appendEscaped(dst, stripPort(h.Host()))
+	dst = append(dst, ':')
+	dst = strconv.AppendInt(dst, int64(l.port), 10)
+	dst = appendEscaped(dst, h.RequestURI())
+	dst = append(dst, ' ')
+	dst = appendEscaped(dst, h.Protocol())
+	return append(dst, '"')
+}
+
+// appendTLSCipher appends fields 15-16, ssl_cipher and ssl_protocol, as
+// OpenSSL names them (ALB does); "- -" without TLS (tlsState nil).
+func appendTLSCipher(dst []byte, tlsState *tls.ConnectionState) []byte {
+	if tlsState == nil {
+		return append(dst, "- -"...)
+	}
+	dst = append(dst, cipherName(tlsState.CipherSuite)...)
+	dst = append(dst, ' ')
+	return append(dst, tlsVersionName(tlsState.Version)...)
+}
+
+// appendCertFields appends fields 19-20, domain_name (the client's SNI
+// when a certificate of the listener matched it) and chosen_cert_arn (the
+// presented certificate's ARN, certs.go, or session-reused).
+func appendCertFields(dst []byte, l *listener, tlsState *tls.ConnectionState) []byte {
+	domain, certARN := "", ""
+	if tlsState != nil && l.certs != nil {
+		i, matched := l.certs.match(tlsState.ServerName)
+		if matched {
+			domain = tlsState.ServerName
+		}
+		certARN = l.certs.arns[i]
+		if tlsState.DidResume {
+			certARN = "session-reused"
+		}
+	}
+	dst = appendQuotedOrDash(dst, domain)
+	dst = append(dst, ' ')
+	return appendQuotedOrDash(dst, certARN)
 }
 
 // bodyLen is the length of the body read so far: 0 while it is an unread

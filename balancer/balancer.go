@@ -57,7 +57,7 @@ type Options struct {
 	// Logger receives albedo's own records (component=balancer). [discard]
 	Logger *slog.Logger
 	// AccessLog receives one ALB-format access-log line per request
-	// (alb.md §7.2), buffered and flushed every second and at Shutdown.
+	// (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html#access-log-entry-syntax), buffered and flushed every second and at Shutdown.
 	// nil disables the access log. The flusher goroutine starts in New and
 	// ends in Shutdown.
 	AccessLog io.Writer

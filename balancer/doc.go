@@ -58,8 +58,9 @@
 //     ErrorHandler, the ExpectHandler and the access-log write recover the
 //     same way, since fasthttp recovers nothing.
 //  2. Before any rule runs: an HTTP major version other than 1 gets 505, a
-//     request line over 16 K 414, a header line over 16 K 400 (alb.md
-//     §2.5; these three also close the connection), TRACE 405, and an
+//     request line over 16 K 414, a header line over 16 K 400 (the limits of
+//     ALB's quotas, "HTTP headers", https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html;
+//     these three also close the connection), TRACE 405, and an
 //     X-Forwarded-For holding more than 30 addresses 463. A
 //     Transfer-Encoding other than chunked (or identity) is refused by
 //     fasthttp while reading and answered 501 by the error handler.
@@ -92,13 +93,15 @@
 //  6. A client that closed its connection while its request was at the
 //     function (intake.PeerGone, checked when Forward returns: one
 //     getsockopt, through TLS) is logged with elb_status_code 460 (ALB's
-//     code, alb.md §2.6), target_status_code the function's status if it
-//     answered, sent_bytes 0; the invocation itself ran to its end, as
-//     on AWS. The answer is still written, and the connection closed. A
-//     client that only shut down its sending side after the request (an
+//     code: https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html#http-460-issues),
+//     target_status_code the function's status if it answered,
+//     sent_bytes 0; the invocation itself ran to its end, as on AWS. The
+//     answer is still written, and the connection closed. A client that
+//     only shut down its sending side after the request (an
 //     HTTP/1.0-style half-close) cannot be told apart and is logged 460
 //     too, as nginx logs 499. The check costs one getsockopt per forward
-//     (about 1 µs, no allocation: intake's BenchmarkPeerGone).
+//     and allocates nothing (intake's BenchmarkPeerGone; figures in the
+//     README's Performance section).
 //
 // Every response carries "Server: albedo", function responses included
 // (ALB sets its own Server header the same way). Errors albedo generates
@@ -106,8 +109,12 @@
 // pages are observed; exact bytes beyond the 502 title UNCONFIRMED) with
 // Content-Type text/html.
 //
-// # Conditions (alb.md §6.2)
+// # Conditions
 //
+// The conditions are ALB's rule condition types ("Rule condition types",
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-listeners.html#rule-condition-types,
+// and the API's RuleCondition,
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_RuleCondition.html).
 // Matching never allocates and never uses regexp: patterns are compiled
 // into config.Glob values, where '*' is any run of bytes and '?' exactly
 // one byte, and a pattern covers the whole string. Values inside a condition are OR'ed, the
@@ -130,8 +137,12 @@
 //   - source-ip: the TCP peer address (never X-Forwarded-For) against the
 //     CIDRs; IPv4-mapped IPv6 peers are compared as IPv4.
 //
-// # Actions (alb.md §6.3)
+// # Actions
 //
+// The actions are ALB's rule action types ("Rule action types",
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-listeners.html#rule-action-types,
+// and the API's Action,
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_Action.html).
 // Weighted forward picks a group with probability weight/sum; a weight-0
 // group is never picked, and if every weight is 0 the request gets 503
 // (UNCONFIRMED). With stickiness, each forwarded response (re)issues
@@ -158,7 +169,9 @@
 //
 // # Statuses
 //
-// See statusFor. Choices for UNCONFIRMED rows of alb.md §2.6: access denied
+// See statusFor. Where AWS documents a failure's error_reason
+// (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html#error-reason-codes)
+// but not the status the client receives, albedo chooses (UNCONFIRMED): access denied
 // and function not found are 502; context.DeadlineExceeded (the
 // balancer's own deadline, or a remote function's timeout in albedo, not
 // a function's own timeout) is 504 LambdaConnectionTimeout; a remote
@@ -175,7 +188,10 @@
 // # Access log
 //
 // With Options.AccessLog set, every request, including those rejected
-// before a rule ran, gets one line with the 30 fields of alb.md §7.2,
+// before a rule ran, gets one line with the 30 fields of an ALB access-log
+// entry (the 29 of "Syntax",
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html#access-log-entry-syntax,
+// and conn_trace_id, as in Athena's table for ALB logs),
 // formatted without allocating into pooled buffers and written through a
 // 64 KB buffer flushed every second and at Shutdown. SetAccessLog moves
 // the log to another writer after flushing what the old one is owed (log
@@ -209,15 +225,16 @@
 // a function's own status, "albedo" for everything albedo generates,
 // CloudWatch's HTTPCode_Target_* vs HTTPCode_ELB_*; a client gone counts
 // as its 460), request and target duration histograms, Lambda user and
-// internal errors by target group and error_reason (alb.md §7.3), processed
-// bytes (received_bytes + sent_bytes), redirects, fixed responses, rules
-// evaluated (the default rule not counted), open connections (fasthttp's
-// ConnState) and requests refused before any rule or over the body budget,
-// by status. New resolves every series into the compiled rules and forward
-// targets, so counting costs atomic additions and two histogram
-// observations, without allocation or a shared lock (TestZeroAllocs;
-// BenchmarkHandleMetrics: about 0.3 µs over BenchmarkHandle's 0.8 µs on
-// the shared 2-core machine).
+// internal errors by target group and error_reason (each code's metric as
+// in https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html#error-reason-codes),
+// processed bytes (received_bytes + sent_bytes), redirects, fixed
+// responses, rules evaluated (the default rule not counted), open
+// connections (fasthttp's ConnState) and requests refused before any rule
+// or over the body budget, by status. New resolves every series into the
+// compiled rules and forward targets, so counting costs atomic additions
+// and two histogram observations, without allocation or a shared lock
+// (TestZeroAllocs; BenchmarkHandleMetrics against BenchmarkHandle measures
+// what it adds: see the README's Performance section).
 //
 // HTTPS listeners terminate TLS with crypto/tls; the certificate is chosen
 // by SNI among the listener's certificates, the first being the default.

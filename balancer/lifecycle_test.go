@@ -15,7 +15,7 @@ import (
 // goroutines have not yet entered fasthttp's Serve must still end them.
 // fasthttp's own shutdown only closes the listeners its Serve has
 // registered, so without the balancer closing its sockets first this hung
-// in serveWG.Wait (issue 9, item 1). The loop makes the race likely.
+// in serveWG.Wait. The loop makes the race likely.
 func TestShutdownRightAfterStart(t *testing.T) {
 	_, groups := fakes("g")
 	for i := range 200 {

@@ -304,8 +304,9 @@ func (l *listener) forward(ctx *fasthttp.RequestCtx, req *request, fa *forwardAc
 		return
 	}
 	if !lambdaadapter.ValidUTF8(&ctx.Request) {
-		// Client status UNCONFIRMED; 502 as for the other Lambda user
-		// errors (alb.md §9.1).
+		// The client's status is UNCONFIRMED (AWS documents only the
+		// error_reason, https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html#error-reason-codes):
+		// 502, as for the other Lambda user errors.
 		e.reason = ReasonBadRequest
 		l.fail(ctx, fasthttp.StatusBadGateway, e, g, errNotUTF8)
 		return
@@ -322,7 +323,8 @@ func (l *listener) forward(ctx *fasthttp.RequestCtx, req *request, fa *forwardAc
 	}
 	err := g.fwd.Forward(l.b.baseCtx, &ctx.Request, conn, &ctx.Response)
 	// The function ran to its end whatever the client did (as on AWS);
-	// a client that left meanwhile is logged 460 (alb.md §2.6).
+	// a client that left meanwhile is logged 460 (ALB troubleshooting,
+	// "HTTP 460": https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html#http-460-issues).
 	if intake.PeerGone(ctx.Conn()) {
 		e.clientGone = true
 		ctx.SetConnectionClose()

@@ -123,8 +123,9 @@ type groupErrors struct {
 var rejectedCodes = []int{400, 405, 408, 413, 414, 431, StatusTooManyForwardedFor, 500, 501, 503, 505}
 
 // internalReasons are the error_reason values of CloudWatch's
-// LambdaInternalError (alb.md §7.3); every other Lambda* reason is a
-// LambdaUserError.
+// LambdaInternalError; every other Lambda* reason is a LambdaUserError
+// (the metric of each code: "Error reason codes",
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html#error-reason-codes).
 var internalReasons = []string{"LambdaConnectionError", ReasonConnectionTimeout, "LambdaServiceException", ReasonUnhandledException}
 
 // userReasons are the Lambda user-error reasons albedo produces; others

@@ -22,7 +22,7 @@ type request struct {
 	header *fasthttp.RequestHeader
 }
 
-// parseRequest fills r from ctx without allocating.
+// parse fills r from ctx without allocating.
 func (r *request) parse(ctx *fasthttp.RequestCtx) {
 	h := &ctx.Request.Header
 	r.header = h

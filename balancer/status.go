@@ -14,8 +14,9 @@ import (
 	"github.com/albedo-lb/albedo/targetgroup"
 )
 
-// error_reason values (ALB access log, alb.md §7.3) for failures the
-// balancer itself detects; the others come from statusFor.
+// error_reason values (ALB access log, "Error reason codes":
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html#error-reason-codes)
+// for failures the balancer itself detects; the others come from statusFor.
 const (
 	ReasonAccessDenied          = "LambdaAccessDenied"
 	ReasonResourceNotFound      = "LambdaResourceNotFound"
@@ -36,7 +37,12 @@ const (
 
 // statusFor maps a Forward failure to the status the client receives and
 // the access log's error_reason. It is the only place that decides a status
-// for a target failure (alb.md §2.6):
+// for a target failure. The statuses are those of ALB's troubleshooting
+// guide ("The load balancer generates an HTTP error",
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html#load-balancer-http-error-codes),
+// the reasons those of its access-log guide ("Error reason codes",
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html#error-reason-codes);
+// AWS documents no status for the rows marked UNCONFIRMED:
 //
 //	targetgroup.ErrNoTargets                 503  -
 //	targetgroup.ErrAccessDenied              502  LambdaAccessDenied
@@ -154,9 +160,10 @@ func writeError(resp *fasthttp.Response, status int) {
 	resp.SetBodyRaw(page(status))
 }
 
-// ALB's fixed request limits (alb.md §2.5): the request line and each
-// header line (name, colon, value) may be 16 K each; the whole header
-// block (64 K) is Server.ReadBufferSize.
+// ALB's fixed request limits (ALB quotas, "HTTP headers":
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html):
+// the request line and each header line (name, colon, value) may be 16 K
+// each; the whole header block (64 K) is Server.ReadBufferSize.
 const (
 	MaxRequestLineSize = 16 << 10
 	MaxHeaderLineSize  = 16 << 10
@@ -200,7 +207,8 @@ func protocolStatus(h *fasthttp.RequestHeader) int {
 const StatusTooManyForwardedFor = 463
 
 // MaxForwardedFor is the most addresses ALB accepts in an incoming
-// X-Forwarded-For (alb.md §3.1).
+// X-Forwarded-For (ALB troubleshooting, "HTTP 463":
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html#http-463-issues).
 const MaxForwardedFor = 30
 
 // tooManyForwardedFor counts the addresses of every X-Forwarded-For

@@ -87,8 +87,9 @@ func TestFailureStatuses(t *testing.T) {
 		{name: "30 forwarded-for addresses", prep: func(r *fasthttp.Request) {
 			r.Header.Set("X-Forwarded-For", strings.Repeat("10.0.0.1, ", 29)+"10.0.0.1")
 		}, wantStatus: 200, wantCalls: 1},
-		// alb.md §1.6, §7.3: headers or a text body that are not UTF-8
-		// fail with LambdaBadRequest (client status UNCONFIRMED, 502
+		// Headers or a text body that are not UTF-8 fail with
+		// LambdaBadRequest (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html#error-reason-codes;
+		// client status UNCONFIRMED, 502
 		// assumed as for the other Lambda user errors) and are not
 		// invoked; a body sent as base64 may hold any bytes.
 		{name: "header not UTF-8", prep: header("X-Name", "caf\xe9"), wantStatus: 502},
@@ -275,7 +276,9 @@ func TestNewErrors(t *testing.T) {
 }
 
 // TestProtocolErrorStatuses sends requests ALB refuses at the HTTP layer
-// (alb.md §2.5, §2.6) and checks the status, that albedo's page answers,
+// (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html#load-balancer-http-error-codes,
+// with the limits of https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html)
+// and checks the status, that albedo's page answers,
 // and that nothing was forwarded.
 func TestProtocolErrorStatuses(t *testing.T) {
 	long := strings.Repeat("a", 16<<10)

@@ -82,39 +82,12 @@ func kindName(n *yaml.Node) string {
 
 // value decodes n into v. path is v's field path.
 func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		d.nodes++
-		n = n.Alias
-	}
-	d.nodes++
-	if d.nodes > maxNodes {
-		if d.nodes == maxNodes+1 {
-			d.fail(n, path, "document too large: more than %d nodes after expanding aliases", maxNodes)
-		}
+	n, ok := d.enter(n, path)
+	if !ok {
 		return
 	}
-	null := n.Kind == yaml.ScalarNode && n.Tag == "!!null"
-	if n.Kind == yaml.AliasNode { // unresolvable alias
-		null = true
-	}
-	if _, seen := d.pos[path]; !seen || path == "" {
-		d.pos[path] = position{line: n.Line, col: n.Column, null: null}
-	}
-	if null {
-		return
-	}
-	switch {
-	case v.Type() == durationType:
-		if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
-			d.fail(n, path, "expected a duration string such as \"90s\" or \"5m\", got %s", kindName(n))
-			return
-		}
-		dur, err := time.ParseDuration(n.Value)
-		if err != nil {
-			d.fail(n, path, "invalid duration %q: want a Go duration such as \"90s\" or \"5m\"", n.Value)
-			return
-		}
-		v.Set(reflect.ValueOf(Duration{dur}))
+	if v.Type() == durationType {
+		d.duration(n, v, path)
 		return
 	}
 	switch v.Kind() {
@@ -130,39 +103,99 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 		}
 		d.mapping(n, v, path, map[string]*yaml.Node{})
 	case reflect.Slice:
-		if n.Kind != yaml.SequenceNode {
-			d.fail(n, path, "expected a list, got %s", kindName(n))
-			return
-		}
-		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
-		for i, c := range n.Content {
-			d.value(c, s.Index(i), indexPath(path, i))
-		}
-		v.Set(s)
+		d.list(n, v, path)
 	case reflect.Map:
-		if n.Kind != yaml.MappingNode {
-			d.fail(n, path, "expected a mapping, got %s", kindName(n))
-			return
+		d.stringMap(n, v, path)
+	default:
+		d.scalar(n, v, path)
+	}
+}
+
+// enter resolves n's aliases, counts the nodes visited against maxNodes
+// and records where path was written. It returns the node to decode, and
+// false when there is nothing to decode: a null value (unset), or a
+// document over the node limit (reported once).
+func (d *decoder) enter(n *yaml.Node, path string) (*yaml.Node, bool) {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		d.nodes++
+		n = n.Alias
+	}
+	d.nodes++
+	if d.nodes > maxNodes {
+		if d.nodes == maxNodes+1 {
+			d.fail(n, path, "document too large: more than %d nodes after expanding aliases", maxNodes)
 		}
-		m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
-		seen := map[string]*yaml.Node{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, val := resolve(n.Content[i]), n.Content[i+1]
-			if k.Kind != yaml.ScalarNode {
-				d.fail(k, path, "keys must be strings, got %s", kindName(k))
-				continue
-			}
-			kp := joinPath(path, k.Value)
-			if prev, dup := seen[k.Value]; dup {
-				d.fail(k, kp, "duplicate key (first written at line %d)", prev.Line)
-				continue
-			}
-			seen[k.Value] = k
-			ev := reflect.New(v.Type().Elem()).Elem()
-			d.value(val, ev, kp)
-			m.SetMapIndex(reflect.ValueOf(k.Value), ev)
+		return n, false
+	}
+	null := n.Kind == yaml.ScalarNode && n.Tag == "!!null"
+	if n.Kind == yaml.AliasNode { // unresolvable alias
+		null = true
+	}
+	if _, seen := d.pos[path]; !seen || path == "" {
+		d.pos[path] = position{line: n.Line, col: n.Column, null: null}
+	}
+	return n, !null
+}
+
+// duration decodes a Duration, written as a Go duration string.
+func (d *decoder) duration(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
+		d.fail(n, path, "expected a duration string such as \"90s\" or \"5m\", got %s", kindName(n))
+		return
+	}
+	dur, err := time.ParseDuration(n.Value)
+	if err != nil {
+		d.fail(n, path, "invalid duration %q: want a Go duration such as \"90s\" or \"5m\"", n.Value)
+		return
+	}
+	v.Set(reflect.ValueOf(Duration{dur}))
+}
+
+// list decodes a YAML sequence into the slice v.
+func (d *decoder) list(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.SequenceNode {
+		d.fail(n, path, "expected a list, got %s", kindName(n))
+		return
+	}
+	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, c := range n.Content {
+		d.value(c, s.Index(i), indexPath(path, i))
+	}
+	v.Set(s)
+}
+
+// stringMap decodes a YAML mapping into the map v, whose keys are strings;
+// a duplicate key is an error, not a silent overwrite.
+func (d *decoder) stringMap(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.fail(n, path, "expected a mapping, got %s", kindName(n))
+		return
+	}
+	m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
+	seen := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := resolve(n.Content[i]), n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			d.fail(k, path, "keys must be strings, got %s", kindName(k))
+			continue
 		}
-		v.Set(m)
+		kp := joinPath(path, k.Value)
+		if prev, dup := seen[k.Value]; dup {
+			d.fail(k, kp, "duplicate key (first written at line %d)", prev.Line)
+			continue
+		}
+		seen[k.Value] = k
+		ev := reflect.New(v.Type().Elem()).Elem()
+		d.value(val, ev, kp)
+		m.SetMapIndex(reflect.ValueOf(k.Value), ev)
+	}
+	v.Set(m)
+}
+
+// scalar decodes a string, bool, int or float64 field; each takes only
+// the YAML scalars of its own type (no "yes" for true, no 1.5 for an int).
+func (d *decoder) scalar(n *yaml.Node, v reflect.Value, path string) {
+	switch v.Kind() {
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode {
 			d.fail(n, path, "expected a string, got %s", kindName(n))

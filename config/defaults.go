@@ -27,7 +27,8 @@ const (
 	DefaultLogLevel         = "info"
 	DefaultLogFormat        = "text"
 	// DefaultRequestUSDPerMillion and DefaultGBSecondUSD are AWS's x86
-	// on-demand Lambda prices (us-east-1, first tier; lambda.md §3.6).
+	// on-demand Lambda prices (us-east-1, first tier:
+	// https://aws.amazon.com/lambda/pricing/).
 	DefaultRequestUSDPerMillion = 0.20
 	DefaultGBSecondUSD          = 0.0000166667
 	DefaultCPUModel             = "host"
@@ -95,47 +96,54 @@ func applyDefaults(c *Config, d *decoder, dir string) {
 	}
 
 	for i := range c.TargetGroups {
-		g := &c.TargetGroups[i]
-		p := indexPath("target_groups", i) + ".health_check."
-		if g.TargetType == "" && !d.isSet(indexPath("target_groups", i)+".target_type") {
-			g.TargetType = "lambda"
-		}
-		h := &g.HealthCheck
-		if h.Path == "" && !d.isSet(p+"path") {
-			h.Path = "/"
-		}
-		setInt(&h.Interval, 35, d, p+"interval")
-		setInt(&h.Timeout, 30, d, p+"timeout")
-		setInt(&h.HealthyThreshold, 5, d, p+"healthy_threshold")
-		setInt(&h.UnhealthyThreshold, 2, d, p+"unhealthy_threshold")
-		if h.Matcher == "" && !d.isSet(p+"matcher") {
-			h.Matcher = "200"
-		}
+		defaultTargetGroup(&c.TargetGroups[i], d, indexPath("target_groups", i))
 	}
-
 	for i := range c.Functions {
-		f := &c.Functions[i]
-		p := indexPath("functions", i) + "."
-		if f.Handler == "" && !d.isSet(p+"handler") && strings.HasPrefix(f.Runtime, "provided") {
-			f.Handler = DefaultHandler
-		}
-		if f.Endpoint != "" && f.FunctionName == "" && !d.isSet(p+"function_name") {
-			f.FunctionName = f.Name
-		}
-		remote := f.Remote() || d.isSet(p+"arn") || d.isSet(p+"endpoint")
-		if remote && f.PolicySource == "" && !d.isSet(p+"policy_source") {
-			f.PolicySource = PolicySourceConfig
-		}
-		setInt(&f.MemorySize, DefaultMemorySize, d, p+"memory_size")
-		setInt(&f.Timeout, DefaultTimeout, d, p+"timeout")
-		if f.Async.MaximumRetryAttempts == nil {
-			n := DefaultRetryAttempts
-			f.Async.MaximumRetryAttempts = &n
-		}
-		setInt(&f.Async.MaximumEventAge, DefaultMaxEventAge, d, p+"async.maximum_event_age")
-		if !d.isSet(p + "cpu_model") {
-			f.CPUModel = c.CPUModel
-		}
+		defaultFunction(&c.Functions[i], d, indexPath("functions", i)+".", c.CPUModel)
+	}
+}
+
+// defaultTargetGroup fills g's unset fields (g at path p): the target
+// type and the health-check settings.
+func defaultTargetGroup(g *TargetGroup, d *decoder, p string) {
+	if g.TargetType == "" && !d.isSet(p+".target_type") {
+		g.TargetType = "lambda"
+	}
+	hp := p + ".health_check."
+	h := &g.HealthCheck
+	if h.Path == "" && !d.isSet(hp+"path") {
+		h.Path = "/"
+	}
+	setInt(&h.Interval, 35, d, hp+"interval")
+	setInt(&h.Timeout, 30, d, hp+"timeout")
+	setInt(&h.HealthyThreshold, 5, d, hp+"healthy_threshold")
+	setInt(&h.UnhealthyThreshold, 2, d, hp+"unhealthy_threshold")
+	if h.Matcher == "" && !d.isSet(hp+"matcher") {
+		h.Matcher = "200"
+	}
+}
+
+// defaultFunction fills f's unset fields (p is f's path and a dot).
+func defaultFunction(f *Function, d *decoder, p, cpuModel string) {
+	if f.Handler == "" && !d.isSet(p+"handler") && strings.HasPrefix(f.Runtime, "provided") {
+		f.Handler = DefaultHandler
+	}
+	if f.Endpoint != "" && f.FunctionName == "" && !d.isSet(p+"function_name") {
+		f.FunctionName = f.Name
+	}
+	remote := f.Remote() || d.isSet(p+"arn") || d.isSet(p+"endpoint")
+	if remote && f.PolicySource == "" && !d.isSet(p+"policy_source") {
+		f.PolicySource = PolicySourceConfig
+	}
+	setInt(&f.MemorySize, DefaultMemorySize, d, p+"memory_size")
+	setInt(&f.Timeout, DefaultTimeout, d, p+"timeout")
+	if f.Async.MaximumRetryAttempts == nil {
+		n := DefaultRetryAttempts
+		f.Async.MaximumRetryAttempts = &n
+	}
+	setInt(&f.Async.MaximumEventAge, DefaultMaxEventAge, d, p+"async.maximum_event_age")
+	if !d.isSet(p + "cpu_model") { // the top-level cpu_model
+		f.CPUModel = cpuModel
 	}
 }
 

@@ -48,7 +48,9 @@
 //     case-sensitive (IAM says insensitive: UNCONFIRMED for Lambda), and
 //     source_arn is a case-sensitive whole-string glob as with ArnLike.
 //   - Condition values: at most 3 per condition (5 for source_ip), 5 per
-//     rule, 5 wildcards per rule, as alb.md §6.1 documents. Adjustable
+//     rule, 5 wildcards per rule, as AWS documents them ("Rule condition
+//     types", https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-listeners.html#rule-condition-types;
+//     https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_SourceIpConditionConfig.html). Adjustable
 //     quotas (rules per load balancer) are not enforced; the 50 listeners
 //     per load balancer quota is.
 //   - A host_header value must contain a "." and end in letters, as AWS

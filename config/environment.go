@@ -10,7 +10,9 @@ const maxEnvironmentSize = 4096
 var envKeyRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
 
 // reservedEnv are the variables the Lambda runtime environment sets itself
-// (lambda.md §1.7); a function can't override them. AWS_LAMBDA_MAX_CONCURRENCY
+// ("Defined runtime environment variables",
+// https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime);
+// a function can't override them. AWS_LAMBDA_MAX_CONCURRENCY
 // is reserved too although only Lambda Managed Instances set it: its mere
 // presence switches runtime clients into multi-concurrency mode.
 var reservedEnv = map[string]bool{

@@ -27,19 +27,8 @@ func (v *validator) targetGroups() {
 	for i := range c.TargetGroups {
 		g := &c.TargetGroups[i]
 		p := indexPath("target_groups", i)
-		switch {
-		case g.Name == "":
-			v.errorf(p+".name", "required")
-		case !elbNameRE.MatchString(g.Name):
-			v.errorf(p+".name", "invalid name %q: 1-32 letters, digits and hyphens, not starting or ending with a hyphen", g.Name)
-		default:
-			for j := range i {
-				if c.TargetGroups[j].Name == g.Name {
-					v.errorf(p+".name", "%q is already used by target_groups[%d]", g.Name, j)
-					break
-				}
-			}
-		}
+		v.uniqueID(p+".name", g.Name, elbNameRE, "invalid name %q: 1-32 letters, digits and hyphens, not starting or ending with a hyphen",
+			"target_groups", i, func(j int) string { return c.TargetGroups[j].Name })
 		g.ARN = TargetGroupARN(c.Region, c.AccountID, c.LoadBalancer, g.Name)
 		if g.TargetType != "lambda" {
 			v.errorf(p+".target_type", "must be lambda (the only target type albedo serves), got %q", g.TargetType)
@@ -133,19 +122,8 @@ func (v *validator) functions() {
 	for i := range c.Functions {
 		f := &c.Functions[i]
 		p := indexPath("functions", i)
-		switch {
-		case f.Name == "":
-			v.errorf(p+".name", "required")
-		case !funcNameRE.MatchString(f.Name):
-			v.errorf(p+".name", "invalid name %q: 1-64 letters, digits, hyphens and underscores", f.Name)
-		default:
-			for j := range i {
-				if c.Functions[j].Name == f.Name {
-					v.errorf(p+".name", "%q is already used by functions[%d]", f.Name, j)
-					break
-				}
-			}
-		}
+		v.uniqueID(p+".name", f.Name, funcNameRE, "invalid name %q: 1-64 letters, digits, hyphens and underscores",
+			"functions", i, func(j int) string { return c.Functions[j].Name })
 		f.ARN = functionARN(c, f)
 		v.intRange(p+".timeout", f.Timeout, 1, 900)
 		if !v.remoteFunction(f, p) {
@@ -286,23 +264,32 @@ func (v *validator) environment(env map[string]string, p string) {
 	}
 }
 
+// uniqueID checks the identifier id (a name, a sid) of the i-th item of a
+// list, at path p: required, matching re (else the message invalid, with
+// id for its %q), and not the identifier of an earlier item, which
+// earlier(j) returns; list names the list in that message.
+func (v *validator) uniqueID(p, id string, re *regexp.Regexp, invalid, list string, i int, earlier func(j int) string) {
+	switch {
+	case id == "":
+		v.errorf(p, "required")
+	case !re.MatchString(id):
+		v.errorf(p, invalid, id)
+	default:
+		for j := range i {
+			if earlier(j) == id {
+				v.errorf(p, "%q is already used by %s[%d]", id, list, j)
+				return
+			}
+		}
+	}
+}
+
 func (v *validator) policy(stmts []Statement, p string) {
 	for i := range stmts {
 		s := &stmts[i]
 		sp := indexPath(p, i)
-		switch {
-		case s.Sid == "":
-			v.errorf(sp+".sid", "required")
-		case !sidRE.MatchString(s.Sid):
-			v.errorf(sp+".sid", "invalid sid %q: 1-100 letters, digits, hyphens and underscores", s.Sid)
-		default:
-			for j := range i {
-				if stmts[j].Sid == s.Sid {
-					v.errorf(sp+".sid", "%q is already used by policy[%d]", s.Sid, j)
-					break
-				}
-			}
-		}
+		v.uniqueID(sp+".sid", s.Sid, sidRE, "invalid sid %q: 1-100 letters, digits, hyphens and underscores",
+			"policy", i, func(j int) string { return stmts[j].Sid })
 		if s.Principal == "" || strings.ContainsAny(s.Principal, " \t\r\n") {
 			v.errorf(sp+".principal", "required: a service principal such as %s", ELBPrincipal)
 		}

@@ -12,7 +12,14 @@ import (
 	"strings"
 )
 
-// ALB limits enforced by validation (alb.md §6).
+// ALB limits enforced by validation: ALB's quotas ("Rules", "Listeners
+// per Application Load Balancer": https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html),
+// its "Rule condition types"
+// (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-listeners.html#rule-condition-types)
+// and the ELBv2 API's shapes (CreateRule, HostHeaderConditionConfig,
+// HttpHeaderConditionConfig, HttpRequestMethodConditionConfig,
+// TargetGroupTuple, TargetGroupStickinessConfig, RedirectActionConfig,
+// FixedResponseActionConfig: https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_<shape>.html).
 const (
 	maxListeners            = 50
 	maxPriority             = 50000

@@ -9,7 +9,8 @@ import (
 
 var (
 	// remoteARNRE is an AWS Lambda function ARN, optionally qualified
-	// with a version or alias (alb.md §4.3, lambda.md §5.1).
+	// with a version or alias (Lambda's FunctionName and Qualifier
+	// patterns: https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_RequestParameters).
 	remoteARNRE = regexp.MustCompile(`^arn:aws[a-zA-Z-]*:lambda:[a-z]{2}(-gov)?-[a-z]+-[0-9]:[0-9]{12}:function:[a-zA-Z0-9_-]{1,64}(:(\$LATEST|[a-zA-Z0-9_-]{1,128}))?$`)
 	// invokeNameRE is Lambda's FunctionName pattern: name, name:qualifier,
 	// partial or full ARN.

@@ -30,23 +30,11 @@ func (v *validator) conditions(conds []Condition, rp string) {
 	first := map[string]int{}
 	values, wildcards := 0, 0
 	for i := range conds {
-		c := &conds[i]
 		p := indexPath(cp, i)
-		var kinds []string
-		for _, k := range conditionKeys {
-			if v.d.isSet(p + "." + k) {
-				kinds = append(kinds, k)
-			}
-		}
-		if len(kinds) != 1 {
-			if len(kinds) == 0 {
-				v.errorf(p, "each condition needs exactly one of %s", strings.Join(conditionKeys, ", "))
-			} else {
-				v.errorf(p, "each condition takes exactly one type, got %s (write one list item per type)", strings.Join(kinds, " and "))
-			}
+		kind := v.conditionKind(p)
+		if kind == "" {
 			continue
 		}
-		kind := kinds[0]
 		kp := p + "." + kind
 		switch kind {
 		case "host_header", "path_pattern", "http_request_method", "source_ip":
@@ -55,63 +43,7 @@ func (v *validator) conditions(conds []Condition, rp string) {
 			}
 			first[kind] = i
 		}
-		var n int
-		switch kind {
-		case "host_header":
-			n = len(c.HostHeader)
-			for j, s := range c.HostHeader {
-				wildcards += v.hostValue(indexPath(kp, j), s)
-			}
-		case "path_pattern":
-			n = len(c.PathPattern)
-			for j, s := range c.PathPattern {
-				wildcards += v.pathValue(indexPath(kp, j), s)
-			}
-		case "http_request_method":
-			n = len(c.HTTPRequestMethod)
-			for j, s := range c.HTTPRequestMethod {
-				jp := indexPath(kp, j)
-				switch {
-				case s == "":
-					v.errorf(jp, "value can't be empty")
-				case len(s) > maxMethodLength:
-					v.errorf(jp, "longer than %d characters (ALB limit)", maxMethodLength)
-				case !methodRE.MatchString(s):
-					v.errorf(jp, "invalid method %q: only A-Z, - and _ (matching is exact and case-sensitive)", s)
-				}
-			}
-		case "source_ip":
-			n = len(c.SourceIP)
-			for j, s := range c.SourceIP {
-				v.sourceIP(indexPath(kp, j), s)
-			}
-		case "http_header":
-			h := c.HTTPHeader
-			n = len(h.Values)
-			v.headerName(kp+".name", h.Name)
-			for j, s := range h.Values {
-				wildcards += v.plainValue(indexPath(kp+".values", j), s, false)
-			}
-			if n == 0 {
-				v.errorf(kp+".values", "needs at least one value")
-			}
-		case "query_string":
-			n = len(c.QueryString)
-			for j, q := range c.QueryString {
-				qp := indexPath(kp, j)
-				if q.Key != "" {
-					wildcards += v.plainValue(qp+".key", q.Key, true)
-				}
-				if q.Value == "" {
-					v.errorf(qp+".value", "required (key is optional)")
-				} else {
-					wildcards += v.plainValue(qp+".value", q.Value, true)
-				}
-			}
-		}
-		if n == 0 && kind != "http_header" {
-			v.errorf(kp, "needs at least one value")
-		}
+		n, w := v.conditionValues(&conds[i], kind, kp)
 		limit := maxValuesPerCondition
 		if kind == "source_ip" {
 			limit = maxSourceIPValues
@@ -120,12 +52,100 @@ func (v *validator) conditions(conds []Condition, rp string) {
 			v.errorf(kp, "at most %d values per %s condition (ALB limit), got %d", limit, kind, n)
 		}
 		values += n
+		wildcards += w
 	}
 	if values > maxValuesPerRule {
 		v.errorf(cp, "at most %d condition values per rule (ALB limit), got %d", maxValuesPerRule, values)
 	}
 	if wildcards > maxWildcardsPerRule {
 		v.errorf(cp, "at most %d wildcards per rule (ALB limit), got %d", maxWildcardsPerRule, wildcards)
+	}
+}
+
+// conditionKind returns the type (YAML key) of the condition at p, or ""
+// after reporting a condition with none or several.
+func (v *validator) conditionKind(p string) string {
+	var kinds []string
+	for _, k := range conditionKeys {
+		if v.d.isSet(p + "." + k) {
+			kinds = append(kinds, k)
+		}
+	}
+	switch len(kinds) {
+	case 1:
+		return kinds[0]
+	case 0:
+		v.errorf(p, "each condition needs exactly one of %s", strings.Join(conditionKeys, ", "))
+	default:
+		v.errorf(p, "each condition takes exactly one type, got %s (write one list item per type)", strings.Join(kinds, " and "))
+	}
+	return ""
+}
+
+// conditionValues checks the values of condition c, of type kind, at kp,
+// and returns how many values it has and how many wildcards they hold
+// (both count against the rule's limits).
+func (v *validator) conditionValues(c *Condition, kind, kp string) (n, wildcards int) {
+	switch kind {
+	case "host_header":
+		n = len(c.HostHeader)
+		for j, s := range c.HostHeader {
+			wildcards += v.hostValue(indexPath(kp, j), s)
+		}
+	case "path_pattern":
+		n = len(c.PathPattern)
+		for j, s := range c.PathPattern {
+			wildcards += v.pathValue(indexPath(kp, j), s)
+		}
+	case "http_request_method":
+		n = len(c.HTTPRequestMethod)
+		for j, s := range c.HTTPRequestMethod {
+			v.methodValue(indexPath(kp, j), s)
+		}
+	case "source_ip":
+		n = len(c.SourceIP)
+		for j, s := range c.SourceIP {
+			v.sourceIP(indexPath(kp, j), s)
+		}
+	case "http_header":
+		h := c.HTTPHeader
+		n = len(h.Values)
+		v.headerName(kp+".name", h.Name)
+		for j, s := range h.Values {
+			wildcards += v.plainValue(indexPath(kp+".values", j), s, false)
+		}
+		if n == 0 {
+			v.errorf(kp+".values", "needs at least one value")
+		}
+	case "query_string":
+		n = len(c.QueryString)
+		for j, q := range c.QueryString {
+			qp := indexPath(kp, j)
+			if q.Key != "" {
+				wildcards += v.plainValue(qp+".key", q.Key, true)
+			}
+			if q.Value == "" {
+				v.errorf(qp+".value", "required (key is optional)")
+			} else {
+				wildcards += v.plainValue(qp+".value", q.Value, true)
+			}
+		}
+	}
+	if n == 0 && kind != "http_header" {
+		v.errorf(kp, "needs at least one value")
+	}
+	return n, wildcards
+}
+
+// methodValue checks one http_request_method value.
+func (v *validator) methodValue(p, s string) {
+	switch {
+	case s == "":
+		v.errorf(p, "value can't be empty")
+	case len(s) > maxMethodLength:
+		v.errorf(p, "longer than %d characters (ALB limit)", maxMethodLength)
+	case !methodRE.MatchString(s):
+		v.errorf(p, "invalid method %q: only A-Z, - and _ (matching is exact and case-sensitive)", s)
 	}
 }
 

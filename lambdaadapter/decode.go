@@ -341,7 +341,8 @@ func checkHeader(name, value []byte) error {
 }
 
 // hopByHop reports whether the ALB ignores this header from the function:
-// the hop-by-hop ones (alb.md §2.4) and Content-Length, which it computes.
+// the hop-by-hop ones and Content-Length, which it computes ("Respond to
+// the load balancer", https://docs.aws.amazon.com/elasticloadbalancing/latest/application/lambda-functions.html#respond-to-load-balancer).
 func hopByHop(name []byte) bool {
 	if len(name) >= 6 && ascii.EqualFold(name[:6], "proxy-") {
 		return true

@@ -59,7 +59,8 @@ type encState struct {
 	hasCE  bool
 }
 
-// maxPooledScratch caps the scratch buffers kept in the pools (style.md §4.5).
+// maxPooledScratch caps the scratch buffers kept in the pools: a buffer
+// that grew past it for one huge request is dropped rather than kept.
 const maxPooledScratch = 2 << 20
 
 var statePool = sync.Pool{New: func() any { return new(encState) }}
@@ -106,7 +107,9 @@ func (e *Encoder) appendEvent(dst, trace []byte, req *fasthttp.Request, c *Conn,
 	path, query := SplitRequestURI(uri)
 	st.query = appendQuery(st.query[:0], query)
 
-	// The headers the balancer sets (alb.md §3): built into st.extra first,
+	// The headers the balancer sets (X-Forwarded-*, X-Amzn-Trace-Id: "Receive
+	// events from the load balancer", https://docs.aws.amazon.com/elasticloadbalancing/latest/application/lambda-functions.html#receive-event-from-load-balancer):
+	// built into st.extra first,
 	// sliced once st.extra no longer grows.
 	traceStart := len(trace)
 	trace = e.appendTrace(trace, st.inTr, st.hasTr, headerSize(req))

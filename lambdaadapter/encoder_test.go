@@ -140,7 +140,8 @@ func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
-// TestHealthCheckEvent compares with the documented event (alb.md §8.4).
+// TestHealthCheckEvent compares with the documented event ("Enable health
+// checks", https://docs.aws.amazon.com/elasticloadbalancing/latest/application/lambda-functions.html#enable-health-checks-lambda).
 func TestHealthCheckEvent(t *testing.T) {
 	t.Parallel()
 	const arn = "arn:aws:elasticloadbalancing:region:123456789012:targetgroup/my-target-group/6d0ecf831eec9f09"

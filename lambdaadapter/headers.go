@@ -12,7 +12,8 @@ import (
 // names lower-cased, minus the four headers the balancer sets itself
 // (X-Forwarded-For is remembered to be appended to, the last
 // X-Amzn-Trace-Id to be amended; a client's X-Forwarded-Proto/Port are
-// overwritten: UNCONFIRMED, alb.md §3.2).
+// overwritten: UNCONFIRMED, https://docs.aws.amazon.com/elasticloadbalancing/latest/application/x-forwarded-headers.html
+// does not say).
 //
 // It reads the raw header block fasthttp set aside while parsing, because
 // fasthttp's All() reorders Host, Content-Type, User-Agent and re-serialises
@@ -153,8 +154,9 @@ func trimLeft(b []byte) []byte {
 }
 
 // isTextType reports whether a body of this Content-Type reaches the
-// function as-is (alb.md §1.6 rule 2): text/*, application/json,
-// application/javascript or application/xml. The media type is compared
+// function as-is: text/*, application/json, application/javascript or
+// application/xml ("Receive events from the load balancer",
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/lambda-functions.html#receive-event-from-load-balancer). The media type is compared
 // case-insensitively and parameters are ignored; structured-syntax
 // suffixes such as application/vnd.api+json are not text (UNCONFIRMED).
 func isTextType(ct []byte) bool {

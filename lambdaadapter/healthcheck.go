@@ -4,7 +4,9 @@ package lambdaadapter
 const HealthCheckUserAgent = "ELB-HealthChecker/2.0"
 
 // AppendHealthCheckEvent appends the event of a target group's health check
-// (alb.md §5.1, §8.4): GET, no query, only a user-agent header, empty body.
+// as AWS documents it ("Enable health checks",
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/lambda-functions.html#enable-health-checks-lambda):
+// GET, no query, only a user-agent header, empty body.
 // path is used verbatim ("" means "/"); that a customised HealthCheckPath
 // becomes path, and the multi-value shape (the same fields in their
 // multi-value form), are UNCONFIRMED.

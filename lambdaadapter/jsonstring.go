@@ -18,8 +18,9 @@ const hexDigits = "0123456789abcdef"
 // appendJSONString appends s as a JSON string literal. It escapes only what
 // JSON requires: '"', '\\' and control characters (\b \t \n \f \r short
 // forms, \u00XX otherwise). '/', '<', '>', '&', U+2028/U+2029 and all other
-// valid UTF-8 pass through as raw bytes, as in the ALB captures (alb.md
-// §8.5: "lambda-λ" arrives unescaped). Each byte of invalid UTF-8 becomes
+// valid UTF-8 pass through as raw bytes, as in the events captured from
+// real ALBs ("lambda-λ" arrives unescaped in
+// https://github.com/hotsock/voker/blob/2785c1da1a9d03c1a4b6533827185619fccf9ef1/vokerhttp/testdata/alb-request.json). Each byte of invalid UTF-8 becomes
 // \ufffd, so the event is always valid JSON (UNCONFIRMED: the ALB answers
 // such requests with LambdaBadRequest instead).
 func appendJSONString[T string | []byte](dst []byte, s T) []byte {

@@ -3,7 +3,9 @@ package lambdaadapter
 import "bytes"
 
 // SplitRequestURI splits the raw request URI into the path, still
-// percent-encoded (alb.md §1.3), and the raw query without any #fragment.
+// percent-encoded (as in a live capture from a real ALB:
+// https://github.com/hotsock/voker/blob/2785c1da1a9d03c1a4b6533827185619fccf9ef1/vokerhttp/testdata/alb-request.json),
+// and the raw query without any #fragment.
 // An absolute-form URI (any scheme://authority) loses its scheme and
 // authority; an empty path is "/". It is the one definition of "the path"
 // and "the query": the event carries them, and the balancer's path-pattern
@@ -38,8 +40,11 @@ func SplitRequestURI(uri []byte) (path, query []byte) {
 var slash = []byte("/")
 
 // NextQueryParam cuts the first parameter off the raw query q: key and
-// value raw (nothing is decoded: '+' stays '+' and %XX stays %XX, alb.md
-// §1.4), rest the remaining query. Empty segments (a&&b, ?&a) are skipped;
+// value raw (nothing is decoded: '+' stays '+' and %XX stays %XX; "If the
+// query parameters are URL-encoded, the load balancer does not decode
+// them", https://docs.aws.amazon.com/elasticloadbalancing/latest/application/lambda-functions.html#multi-value-headers-request,
+// and the '+' as in the capture cited at SplitRequestURI), rest the
+// remaining query. Empty segments (a&&b, ?&a) are skipped;
 // "k=" and a bare "k" both give the value "" (the latter UNCONFIRMED); "=v"
 // gives the key "". ok is false when q holds no more parameters. The event
 // and the balancer's query-string conditions both read queries with it.

@@ -6,7 +6,9 @@ import (
 )
 
 // appendTrace appends the X-Amzn-Trace-Id value the balancer forwards
-// (alb.md §3.3), given the last incoming value:
+// (ALB request tracing, "Syntax" and "Limitations":
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-request-tracing.html),
+// given the last incoming value:
 //   - none, or request headers over 7 KB: "Root=1-{epoch hex8}-{hex24}";
 //   - a Self field present: its value is replaced, the rest kept;
 //   - a Root field present: "Self=<new>;" is put in front of the value;

@@ -7,9 +7,9 @@ import (
 )
 
 // ReasonBadRequest is the access-log error_reason of a request the ALB
-// refuses to turn into an event because it is not UTF-8 (alb.md §7.3:
-// "client request headers or body did not contain only UTF-8
-// characters").
+// refuses to turn into an event because it is not UTF-8 ("client request
+// headers or body did not contain only UTF-8 characters": "Error reason
+// codes", https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html#error-reason-codes).
 const ReasonBadRequest = "LambdaBadRequest"
 
 // ValidUTF8 reports whether req can become an event without repair: its

@@ -122,6 +122,9 @@ func (sz benchSizing) lines() string {
 	return fmt.Sprintf("    memory_size: %d\n    cpu_model: %s\n", sz.memorySize, sz.cpuModel)
 }
 
+// bench runs plan and prints its tables on w: for each runtime its cold
+// starts and its load phases (albedo serve as a child process), then the
+// remote function, then the ceiling.
 func bench(w io.Writer, plan benchPlan) error {
 	self, err := os.Executable()
 	if err != nil {
@@ -132,99 +135,114 @@ func bench(w io.Writer, plan benchPlan) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	d, levels := plan.d, plan.levels
 
 	fmt.Fprintf(w, "albedo end-to-end benchmark: %s per phase, concurrency %v, runtimes %v, %d CPUs, function at %d MB, cpu_model %s\n",
-		d, levels, plan.runtimes, runtime.NumCPU(), plan.sizing.memorySize, plan.sizing.cpuModel)
+		plan.d, plan.levels, plan.runtimes, runtime.NumCPU(), plan.sizing.memorySize, plan.sizing.cpuModel)
 	var results []benchResult
 	var colds []coldResult
 	for _, kind := range plan.runtimes {
-		fn, err := benchFunction(dir, kind)
+		rs, c, err := benchRuntime(self, dir, plan, kind)
 		if err != nil {
 			return err
 		}
-		fn += plan.sizing.lines()
-		target := "albedo (" + kind + ")"
-		if plan.colds > 0 {
-			c, err := coldStarts(self, dir, fn, plan.colds)
-			if err != nil {
-				return fmt.Errorf("%s cold starts: %w", target, err)
-			}
-			c.target = target
-			colds = append(colds, c)
-		}
-		port, err := freePort()
-		if err != nil {
-			return err
-		}
-		cfgPath := filepath.Join(dir, kind+".yaml")
-		if err := os.WriteFile(cfgPath, []byte(benchConfig(port, filepath.Join(dir, "state-"+kind), slices.Max(levels)+16, "5m", fn)), 0o644); err != nil {
-			return err
-		}
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		variants := [][]string{nil}
-		if plan.accessLog {
-			variants = append(variants, []string{"-access-log", filepath.Join(dir, kind+"-access.log")})
-		}
-		for _, extra := range variants {
-			albedo, err := startChild(self, append([]string{"serve", "-config", cfgPath}, extra...), addr)
-			if err != nil {
-				return fmt.Errorf("start albedo: %w", err)
-			}
-			name := target
-			if extra != nil {
-				name += " + access log"
-			}
-			rs, err := loadPhases(name, addr, albedo.Process.Pid, d, levels)
-			stopChild(albedo)
-			if err != nil {
-				return err
-			}
-			results = append(results, rs...)
-		}
+		results = append(results, rs...)
+		colds = append(colds, c...)
 	}
 	if plan.remote {
-		rs, err := benchRemote(self, dir, d, levels)
+		rs, err := benchRemote(self, dir, plan.d, plan.levels)
 		if err != nil {
 			return err
 		}
 		results = append(results, rs...)
 	}
 	printCold(w, colds)
-	if !plan.ceiling {
-		printBench(w, results)
-		return nil
+	if plan.ceiling {
+		rs, err := benchCeiling(self, plan.d, plan.levels)
+		if err != nil {
+			return err
+		}
+		results = append(results, rs...)
 	}
+	printBench(w, results)
+	return nil
+}
 
-	// The ceiling: plain fasthttp proxy -> plain fasthttp origin.
+// benchRuntime measures the function of one runtime (kind): its cold
+// starts when the plan asks for them, then albedo serve forwarding to it
+// under load, again with the access log on when the plan asks for that.
+func benchRuntime(self, dir string, plan benchPlan, kind string) ([]benchResult, []coldResult, error) {
+	fn, err := benchFunction(dir, kind)
+	if err != nil {
+		return nil, nil, err
+	}
+	fn += plan.sizing.lines()
+	target := "albedo (" + kind + ")"
+	var colds []coldResult
+	if plan.colds > 0 {
+		c, err := coldStarts(self, dir, fn, plan.colds)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s cold starts: %w", target, err)
+		}
+		c.target = target
+		colds = append(colds, c)
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, nil, err
+	}
+	cfgPath := filepath.Join(dir, kind+".yaml")
+	if err := os.WriteFile(cfgPath, []byte(benchConfig(port, filepath.Join(dir, "state-"+kind), slices.Max(plan.levels)+16, "5m", fn)), 0o644); err != nil {
+		return nil, nil, err
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	variants := [][]string{nil}
+	if plan.accessLog {
+		variants = append(variants, []string{"-access-log", filepath.Join(dir, kind+"-access.log")})
+	}
+	var results []benchResult
+	for _, extra := range variants {
+		albedo, err := startChild(self, append([]string{"serve", "-config", cfgPath}, extra...), addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("start albedo: %w", err)
+		}
+		name := target
+		if extra != nil {
+			name += " + access log"
+		}
+		rs, err := loadPhases(name, addr, albedo.Process.Pid, plan.d, plan.levels)
+		stopChild(albedo)
+		if err != nil {
+			return nil, nil, err
+		}
+		results = append(results, rs...)
+	}
+	return results, colds, nil
+}
+
+// benchCeiling measures the ceiling: a plain fasthttp proxy in front of a
+// plain fasthttp origin returning the same bytes, each a child process.
+func benchCeiling(self string, d time.Duration, levels []int) ([]benchResult, error) {
 	originPort, err := freePort()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	originAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(originPort))
 	origin, err := startChild(self, []string{benchOriginSubcommand, originAddr}, originAddr)
 	if err != nil {
-		return fmt.Errorf("start origin: %w", err)
+		return nil, fmt.Errorf("start origin: %w", err)
 	}
 	defer stopChild(origin)
 	proxyPort, err := freePort()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	proxyAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(proxyPort))
 	proxy, err := startChild(self, []string{benchProxySubcommand, proxyAddr, originAddr}, proxyAddr)
 	if err != nil {
-		return fmt.Errorf("start proxy: %w", err)
+		return nil, fmt.Errorf("start proxy: %w", err)
 	}
-	rs, err := loadPhases("fasthttp proxy (ceiling)", proxyAddr, proxy.Process.Pid, d, levels)
-	stopChild(proxy)
-	if err != nil {
-		return err
-	}
-	results = append(results, rs...)
-
-	printBench(w, results)
-	return nil
+	defer stopChild(proxy)
+	return loadPhases("fasthttp proxy (ceiling)", proxyAddr, proxy.Process.Pid, d, levels)
 }
 
 // benchConfig is albedo's config for the benchmark: one listener, the

@@ -1,16 +1,25 @@
 // Command albedo is a local AWS Application Load Balancer with Lambda target
 // groups, and the Lambda service that runs the functions.
 //
-// Usage:
+// Usage (the commands table below is the one list of commands):
 //
-//	albedo                                  serve ./albedo.yaml, else the embedded default
-//	albedo [serve] [-config FILE | FILE]    run the load balancer (the default command);
-//	                                        -watch reloads on changes, SIGHUP reloads the
-//	                                        config, SIGUSR1 reopens the access log
-//	albedo validate [-config FILE | FILE]   check a configuration and print a summary
-//	albedo version                          print the version
-//	albedo bench                            end-to-end benchmark on loopback
-//	albedo help [COMMAND]                   the command list, or one command's flags
+//	albedo [serve] [FILE | -config FILE] [-access-log FILE|-]
+//	        [-log-level LEVEL] [-log-format text|json] [-watch [-watch-poll]]
+//	                      serve FILE, else ./albedo.yaml, else the embedded
+//	                      default, until SIGINT/SIGTERM (the default command);
+//	                      SIGHUP and -watch reload the config, -watch also a
+//	                      function's code; SIGUSR1 reopens the access log
+//	albedo validate [FILE | -config FILE]
+//	                      check a configuration and print a summary
+//	albedo state check|salvage [-config FILE | -state-dir DIR]
+//	                      check the state files of state_dir, or salvage the
+//	                      damaged ones
+//	albedo version        print the version
+//	albedo bench [-duration 10s] [-concurrency 1,64] [-runtime go,node,python]
+//	        [-cold 5] [-ceiling=false] [-remote] [-access-log]
+//	                      end-to-end benchmark on loopback against a plain
+//	                      fasthttp proxy
+//	albedo help [COMMAND] the command list, or one command's flags
 //
 // "albedo -h" (also -help, --help) is "albedo help"; "albedo COMMAND -h"
 // prints that command's flags; both exit 0. Anything unexpected (an unknown
@@ -29,23 +38,41 @@ import (
 	"strings"
 )
 
-// command is one subcommand. Other files register theirs by adding to
-// commands in an init function.
+// command is one subcommand.
 type command struct {
 	summary string
 	run     func(args []string, stdout, stderr io.Writer) int
+	// hidden commands are albedo's own plumbing, run by albedo itself
+	// and never typed by users: usage does not list them and help does
+	// not know them.
+	hidden bool
+}
+
+// hiddenCommand is a hidden subcommand: it writes to os.Stdout and
+// os.Stderr itself, since it runs as a process of its own.
+func hiddenCommand(run func(args []string) int) command {
+	return command{hidden: true, run: func(args []string, _, _ io.Writer) int { return run(args) }}
 }
 
 // defaultCommand runs when there are no arguments or the first one is a
 // flag: `albedo` and `albedo -config FILE` serve.
 const defaultCommand = "serve"
 
+// commands lists every subcommand. "help" (and -h, -help, --help) is
+// dispatched by run before this table is consulted, since it reads it.
 var commands = map[string]command{
 	"serve":    {summary: "run the load balancer (default)", run: runServe},
 	"validate": {summary: "check a configuration file and print a summary", run: runValidate},
 	"state":    {summary: "check or salvage the state files (async queue, policies): state check|salvage", run: runState},
 	"version":  {summary: "print the version", run: runVersion},
 	"bench":    {summary: "end-to-end benchmark: albedo vs a plain fasthttp proxy (loopback)", run: runBench},
+
+	// The executor runs __builtin as the bootstrap of builtin functions
+	// (executor.Options.BuiltinCommand); bench runs the other two as the
+	// ceiling's origin and proxy processes.
+	builtinSubcommand:     hiddenCommand(runBuiltin),
+	benchOriginSubcommand: hiddenCommand(runBenchOrigin),
+	benchProxySubcommand:  hiddenCommand(runBenchProxy),
 }
 
 func main() {
@@ -90,7 +117,7 @@ func runHelp(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cmd, ok := commands[args[0]]
-	if !ok || strings.HasPrefix(args[0], "__") {
+	if !ok || cmd.hidden {
 		fmt.Fprintf(stderr, "albedo help: unknown command %q\n", args[0])
 		usage(stderr)
 		return 2
@@ -103,11 +130,10 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "  with no command, albedo serves ./albedo.yaml, else the embedded default config")
 	fmt.Fprintln(w, "commands:")
 	names := make([]string, 0, len(commands))
-	for n := range commands {
-		if strings.HasPrefix(n, "__") {
-			continue
+	for n, cmd := range commands {
+		if !cmd.hidden {
+			names = append(names, n)
 		}
-		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, n := range names {

@@ -32,10 +32,9 @@ type reloader struct {
 
 	// onReload, when set, is told the outcome of every config reload
 	// (SIGHUP, or a change of the watched file), successful or not, and
-	// when it ended. METRICS: albedo_config_reloads_total,
-	// albedo_config_last_reload_successful and its timestamp (issue 11,
-	// item 1) connect here. A function's code reload is not a config
-	// reload and does not call it.
+	// when it ended: serve counts it in albedo_config_reloads_total,
+	// albedo_config_last_reload_successful and its timestamp. A
+	// function's code reload is not a config reload and does not call it.
 	onReload func(ok bool, at time.Time)
 	// prepare applies to every reloaded config what the command line set
 	// for the first one (-log-level, -log-format), so that a flag is not

@@ -33,21 +33,67 @@ func (s *server) balancer() *balancer.Balancer {
 
 // apply switches the running server to next, a loaded and valid config,
 // without dropping a request. Everything that can fail runs first, while
-// the current config serves: the settings that need a restart, the
-// interpreters, the remote clients and their policy_source: aws policies,
-// the builds (executor Stage), the target groups, the sockets of added
-// listeners (balancer Stage), the access-log file; on any failure what was
+// the current config serves (prepareReload); on any failure what was
 // prepared is dropped and nothing changed. Then, in this order, so that a
 // request never meets a rule whose function is not there yet: the async
 // settings and the policies (state files), the functions (executor
-// Commit: unchanged ones keep their environments), the remote clients, the
-// access log, the listeners and rules (balancer Commit), the health
-// checks. hold keeps the watcher off a function's code while it builds.
+// Commit: unchanged ones keep their environments), then switchTo the
+// rest. hold keeps the watcher off a function's code while it builds.
 // refresh names functions whose code changed on disk. Only the reloader
 // calls apply, one at a time.
 func (s *server) apply(ctx context.Context, next *config.Config, alog *accessLog, hold func(dir string) func(), refresh []string) (*reloadSummary, error) {
-	cur := s.current()
-	if errs := restartOnly(cur, next); len(errs) > 0 {
+	r, err := s.prepareReload(ctx, next, alog, hold, refresh)
+	if err != nil {
+		return nil, err
+	}
+	// The state files next: if one cannot be written, nothing serves the
+	// new config yet.
+	if err := s.queue.SetConfigs(asyncConfigs(next)); err != nil {
+		return nil, r.discard(err)
+	}
+	if err := s.policies.Update(next.Functions); err != nil {
+		return nil, r.discard(err)
+	}
+	// The switch.
+	if err := r.upd.Commit(); err != nil {
+		return nil, r.discard(err)
+	}
+	return s.switchTo(r, alog)
+}
+
+// preparedReload is a reload made ready while the current config serves:
+// everything built, opened and bound, nothing switched.
+type preparedReload struct {
+	cur, next   *config.Config
+	upd         *executor.Update // the functions, built
+	prevClients []*remote.Client // the remote clients serving now
+	clients     []*remote.Client // those next serves with
+	rebuilt     []string         // remote functions whose client is new
+	groups      map[string]*targetgroup.Group
+	dest        *accessLogDest     // a new access-log destination, nil when it stays
+	bal         *balancer.Balancer // the running balancer, nil without one
+	staged      *balancer.Staged   // next's listeners and rules for bal
+	fresh       *balancer.Balancer // the first balancer of a functions-only albedo
+	undo        []func()           // what discard runs, in reverse
+}
+
+// discard drops everything prepared and returns err.
+func (r *preparedReload) discard(err error) error {
+	for _, u := range slices.Backward(r.undo) {
+		u()
+	}
+	return err
+}
+
+// prepareReload does every part of a reload that can fail, in the order of
+// apply's comment: the settings that need a restart, the interpreters, the
+// remote clients and their policy_source: aws policies, the builds
+// (executor Stage), the target groups, the access-log file, the sockets
+// of added listeners (balancer Stage). On failure it has dropped what it
+// prepared.
+func (s *server) prepareReload(ctx context.Context, next *config.Config, alog *accessLog, hold func(dir string) func(), refresh []string) (_ *preparedReload, err error) {
+	r := &preparedReload{cur: s.current(), next: next}
+	if errs := restartOnly(r.cur, next); len(errs) > 0 {
 		return nil, errs
 	}
 	interps, problems, warns := checkRuntimes(next)
@@ -57,93 +103,103 @@ func (s *server) apply(ctx context.Context, next *config.Config, alog *accessLog
 	for _, w := range warns {
 		s.log.Warn(w.Error())
 	}
-	prevClients := s.inv.Clients()
-	clients, rebuilt, err := remoteClients(ctx, next, prevClients, s.log)
-	if err != nil {
+	r.prevClients = s.inv.Clients()
+	if r.clients, r.rebuilt, err = remoteClients(ctx, next, r.prevClients, s.log); err != nil {
 		return nil, err
 	}
+	if r.upd, err = s.stageFunctions(ctx, next, interps, hold, refresh); err != nil {
+		return nil, err
+	}
+	r.undo = append(r.undo, r.upd.Discard)
+	r.groups, err = targetgroup.New(next, targetgroup.Options{Invoker: s.inv, Policies: s.policies, Logger: s.log.With("component", "targetgroup"), Metrics: s.ops.groups})
+	if err != nil {
+		return nil, r.discard(err)
+	}
+	if want := alog.destination(next); want != alog.path {
+		if r.dest, err = alog.open(want); err != nil {
+			return nil, r.discard(err)
+		}
+		if f := r.dest.f; f != nil {
+			r.undo = append(r.undo, func() { f.Close() })
+		}
+	}
+	if err := s.stageListeners(r, alog); err != nil {
+		return nil, r.discard(err)
+	}
+	return r, nil
+}
+
+// stageFunctions builds next's functions (executor Stage) while the
+// current ones serve, the watcher kept off the code of every function with
+// a build meanwhile (its outputs are not changes).
+func (s *server) stageFunctions(ctx context.Context, next *config.Config, interps map[string]executor.Interpreter, hold func(dir string) func(), refresh []string) (*executor.Update, error) {
 	var releases []func()
 	for _, f := range next.Functions {
 		if len(f.Build) > 0 {
 			releases = append(releases, hold(f.Code))
 		}
 	}
-	upd, err := s.pool.Stage(ctx, executorFunctions(next), executor.StageOptions{Interpreters: interps, Refresh: refresh})
-	for _, release := range releases {
-		release()
-	}
-	if err != nil {
-		return nil, err
-	}
-	undo := []func(){upd.Discard}
-	fail := func(err error) (*reloadSummary, error) {
-		for _, u := range slices.Backward(undo) {
-			u()
+	defer func() {
+		for _, release := range releases {
+			release()
 		}
-		return nil, err
-	}
-	groups, err := targetgroup.New(next, targetgroup.Options{Invoker: s.inv, Policies: s.policies, Logger: s.log.With("component", "targetgroup"), Metrics: s.ops.groups})
-	if err != nil {
-		return fail(err)
-	}
-	var dest *accessLogDest
-	if want := alog.destination(next); want != alog.path {
-		if dest, err = alog.open(want); err != nil {
-			return fail(err)
-		}
-		if dest.f != nil {
-			undo = append(undo, func() { dest.f.Close() })
-		}
-	}
-	bal := s.balancer()
-	var staged *balancer.Staged
-	var fresh *balancer.Balancer
+	}()
+	return s.pool.Stage(ctx, executorFunctions(next), executor.StageOptions{Interpreters: interps, Refresh: refresh})
+}
+
+// stageListeners prepares next's listeners: staged on the running
+// balancer, which binds the addresses next adds, or, for the first
+// listeners of a functions-only albedo, a new balancer on fresh sockets,
+// not serving yet. What it prepares joins r.undo.
+func (s *server) stageListeners(r *preparedReload, alog *accessLog) error {
+	r.bal = s.balancer()
 	switch {
-	case bal != nil:
-		if staged, err = bal.Stage(next, forwarders(groups)); err != nil {
-			return fail(listenerErrors(next, err))
-		}
-		undo = append(undo, staged.Discard)
-	case len(next.Listeners) > 0: // the first listeners of a functions-only albedo
-		lns, err := balancer.Listen(next)
+	case r.bal != nil:
+		staged, err := r.bal.Stage(r.next, forwarders(r.groups))
 		if err != nil {
-			return fail(listenerErrors(next, err))
+			return listenerErrors(r.next, err)
+		}
+		r.staged = staged
+		r.undo = append(r.undo, staged.Discard)
+	case len(r.next.Listeners) > 0:
+		lns, err := balancer.Listen(r.next)
+		if err != nil {
+			return listenerErrors(r.next, err)
 		}
 		opts := s.balOpts
 		opts.Listeners, opts.AccessLog = lns, alog.writer()
-		if dest != nil {
-			opts.AccessLog = dest.w
+		if r.dest != nil {
+			opts.AccessLog = r.dest.w
 		}
-		if fresh, err = balancer.New(next, forwarders(groups), opts); err != nil {
+		fresh, err := balancer.New(r.next, forwarders(r.groups), opts)
+		if err != nil {
 			for _, ln := range lns {
 				ln.Close()
 			}
-			return fail(err)
+			return err
 		}
-		undo = append(undo, func() { fresh.Shutdown(context.Background()) })
+		r.fresh = fresh
+		r.undo = append(r.undo, func() { fresh.Shutdown(context.Background()) })
 	}
-	// The state files next: if one cannot be written, nothing serves the
-	// new config yet.
-	if err := s.queue.SetConfigs(asyncConfigs(next)); err != nil {
-		return fail(err)
-	}
-	if err := s.policies.Update(next.Functions); err != nil {
-		return fail(err)
-	}
-	// The switch.
-	if err := upd.Commit(); err != nil {
-		return fail(err)
-	}
-	s.inv.SetClients(clients)
-	for _, c := range prevClients {
-		if !slices.Contains(clients, c) {
+	return nil
+}
+
+// switchTo serves r.next once its functions are committed: the remote
+// clients, the access log, the listeners and rules (balancer Commit, or
+// the first balancer started), then the health checks and the server's
+// own fields. Nothing is undone from here: what fails (a balancer shut
+// down meanwhile) is returned as is.
+func (s *server) switchTo(r *preparedReload, alog *accessLog) (*reloadSummary, error) {
+	s.inv.SetClients(r.clients)
+	for _, c := range r.prevClients {
+		if !slices.Contains(r.clients, c) {
 			c.CloseIdleConnections()
 		}
 	}
-	if dest != nil {
-		old := alog.use(dest)
-		if bal != nil {
-			if err := bal.SetAccessLog(dest.w); err != nil {
+	if r.dest != nil {
+		old := alog.use(r.dest)
+		if r.bal != nil {
+			if err := r.bal.SetAccessLog(r.dest.w); err != nil {
 				s.log.Warn("access log: flushing into the old destination", "err", err)
 			}
 		}
@@ -151,26 +207,27 @@ func (s *server) apply(ctx context.Context, next *config.Config, alog *accessLog
 			old.Close()
 		}
 	}
-	if staged != nil {
-		if err := staged.Commit(); err != nil {
+	bal := r.bal
+	if r.staged != nil {
+		if err := r.staged.Commit(); err != nil {
 			return nil, err // shut down meanwhile
 		}
 	}
-	if fresh != nil {
-		if err := fresh.Start(); err != nil {
+	if r.fresh != nil {
+		if err := r.fresh.Start(); err != nil {
 			return nil, err
 		}
-		bal = fresh
+		bal = r.fresh
 	}
 	s.mu.Lock()
-	s.health = s.health.Reload(context.Background(), next, groups, s.inv)
-	s.cfg, s.groups, s.bal = next, groups, bal
+	s.health = s.health.Reload(context.Background(), r.next, r.groups, s.inv)
+	s.cfg, s.groups, s.bal = r.next, r.groups, bal
 	s.mu.Unlock()
 	s.ops.health.Store(s.health)
-	s.ops.executor.SetPricing(pricing(next))
-	sum := summarize(cur, next, upd, rebuilt)
-	if dest != nil {
-		sum.accessLog = orNone(dest.path)
+	s.ops.executor.SetPricing(pricing(r.next))
+	sum := summarize(r.cur, r.next, r.upd, r.rebuilt)
+	if r.dest != nil {
+		sum.accessLog = orNone(r.dest.path)
 	}
 	return sum, nil
 }

@@ -43,6 +43,82 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 // serve runs albedo until ctx is done or a signal arrives. It is separate
 // from runServe so tests can run the real server in-process.
 func serve(parent context.Context, args []string, stdout, stderr io.Writer) int {
+	f, code, ok := parseServeFlags(args, stdout, stderr)
+	if !ok {
+		return code
+	}
+	cfg, source, err := loadConfig(f.file)
+	if err != nil {
+		printConfigError(stderr, err)
+		return 2
+	}
+	applyLogFlags(cfg, f.logLevel, f.logFormat)
+	out := newConsole(cfg.Log, stderr)
+	if code := reportRuntimes(out.problems, cfg); code != 0 {
+		return code
+	}
+	if f.watchPoll && !f.watch {
+		return f.fs.fail(stderr, "-watch-poll needs -watch")
+	}
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// SIGHUP and SIGUSR1 are albedo's from the first moment: their default
+	// action ends a process, and neither may (a reload asked for during a
+	// long start-up build runs right after start-up).
+	hup, usr1 := make(chan os.Signal, 1), make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(hup)
+	defer signal.Stop(usr1)
+
+	alog := &accessLog{flag: f.accessLog, stdout: stdout}
+	dest, err := alog.open(alog.destination(cfg))
+	if err != nil {
+		out.fail(err.Error())
+		return 1
+	}
+	alog.use(dest)
+	defer alog.close()
+	s, err := start(ctx, cfg, out.log, stderr, alog.writer())
+	if err != nil {
+		return out.startFailed(err, ctx.Err() != nil && parent.Err() == nil)
+	}
+	fmt.Fprintf(stdout, "albedo %s serving %s\n", version, source)
+	s.describe(stdout)
+	r := &reloader{s: s, file: f.file, log: out.log, problems: out.problems, alog: alog,
+		onReload: s.ops.config.reloaded,
+		prepare:  func(c *config.Config) { applyLogFlags(c, f.logLevel, f.logFormat) }}
+	if f.watch {
+		r.watch = newWatcher(out.log, f.watchPoll)
+	}
+	reloaded := r.start(ctx, hup, usr1)
+
+	<-ctx.Done()
+	<-reloaded // a reload in progress ends first (its builds are cancelled)
+	// From here a second SIGINT/SIGTERM gets Go's default action and ends
+	// the process at once (function processes die with it: Pdeathsig).
+	stop()
+	fmt.Fprintln(stdout, "albedo: shutting down (again to force)")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := s.shutdown(sctx); err != nil {
+		out.fail("shutdown: " + err.Error())
+		return 1
+	}
+	return 0
+}
+
+// serveFlags are serve's command line.
+type serveFlags struct {
+	fs                  *flags // for usage errors found later
+	file, accessLog     string
+	logLevel, logFormat string
+	watch, watchPoll    bool
+}
+
+// parseServeFlags parses serve's command line; ok reports whether serve
+// should go on, and when it is false serve returns code (usage printed).
+func parseServeFlags(args []string, stdout, stderr io.Writer) (f serveFlags, code int, ok bool) {
 	fs := newFlags("serve", "albedo serve [-config FILE | FILE] [-access-log FILE|-] [-log-level LEVEL] [-log-format text|json] [-watch [-watch-poll]]",
 		"Serve the config FILE (the same as -config FILE), else ./albedo.yaml, else the embedded\n"+
 			"default, until SIGINT or SIGTERM. Every listener and the admin address are bound\n"+
@@ -58,95 +134,60 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) int 
 	logFormat := fs.String("log-format", "", "albedo's log on stderr: text, or json (one object per line; function output and START/END/REPORT\nin \"msg\", as Lambda writes them) [log.format, else text]")
 	file, code, ok := fs.parseConfig(args, path, stdout, stderr)
 	if !ok {
-		return code
+		return serveFlags{}, code, false
 	}
 	if msg := checkLogFlags(*logLevel, *logFormat); msg != "" {
-		return fs.fail(stderr, "%s", msg)
+		return serveFlags{}, fs.fail(stderr, "%s", msg), false
 	}
-	cfg, source, err := loadConfig(file)
-	if err != nil {
-		printConfigError(stderr, err)
+	return serveFlags{fs: fs, file: file, accessLog: *accessLogFlag, logLevel: *logLevel, logFormat: *logFormat,
+		watch: *watchFlag, watchPoll: *watchPoll}, 0, true
+}
+
+// console is where serve reports to the operator: albedo's logger, and
+// stderr for what is not a log record in text format.
+type console struct {
+	log    *slog.Logger
+	stderr io.Writer
+	json   bool
+	// problems receives interpreter problems and config warnings: plain
+	// lines, or records in JSON format so that every line on stderr
+	// parses.
+	problems io.Writer
+}
+
+func newConsole(c config.Log, stderr io.Writer) console {
+	out := console{log: newLogger(c, stderr), stderr: stderr, json: c.Format == "json", problems: stderr}
+	if out.json {
+		out.problems = logLines{out.log}
+	}
+	return out
+}
+
+// fail reports a start-up or shutdown failure: a record in JSON format, so
+// that every line on stderr parses, else a plain line.
+func (c console) fail(msg string) {
+	if c.json {
+		c.log.Error(msg)
+		return
+	}
+	fmt.Fprintln(c.stderr, "albedo: "+msg)
+}
+
+// startFailed reports why start failed and returns serve's exit status:
+// 2 when a remote policy refused the config, else 1. interrupted is a
+// signal during start-up, which is all it reports then.
+func (c console) startFailed(err error, interrupted bool) int {
+	if interrupted {
+		c.fail("interrupted during start-up")
+		return 1
+	}
+	for _, e := range unwrapAll(err) {
+		c.fail(e.Error())
+	}
+	if errors.Is(err, config.ErrInvalid) { // a remote policy refused the config
 		return 2
 	}
-	applyLogFlags(cfg, *logLevel, *logFormat)
-	log := newLogger(cfg.Log, stderr)
-	// fail reports a start-up or shutdown failure: a record in JSON
-	// format, so that every line on stderr parses, else a plain line.
-	fail := func(msg string) {
-		if cfg.Log.Format == "json" {
-			log.Error(msg)
-			return
-		}
-		fmt.Fprintln(stderr, "albedo: "+msg)
-	}
-	// Interpreter problems and config warnings: plain lines, or records in
-	// JSON format so that every line on stderr parses.
-	problems := io.Writer(stderr)
-	if cfg.Log.Format == "json" {
-		problems = logLines{log}
-	}
-	if code := reportRuntimes(problems, cfg); code != 0 {
-		return code
-	}
-	if *watchPoll && !*watchFlag {
-		return fs.fail(stderr, "-watch-poll needs -watch")
-	}
-	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	// SIGHUP and SIGUSR1 are albedo's from the first moment: their default
-	// action ends a process, and neither may (a reload asked for during a
-	// long start-up build runs right after start-up).
-	hup, usr1 := make(chan os.Signal, 1), make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	signal.Notify(usr1, syscall.SIGUSR1)
-	defer signal.Stop(hup)
-	defer signal.Stop(usr1)
-
-	alog := &accessLog{flag: *accessLogFlag, stdout: stdout}
-	dest, err := alog.open(alog.destination(cfg))
-	if err != nil {
-		fail(err.Error())
-		return 1
-	}
-	alog.use(dest)
-	defer alog.close()
-	s, err := start(ctx, cfg, log, stderr, alog.writer())
-	if err != nil {
-		if ctx.Err() != nil && parent.Err() == nil {
-			fail("interrupted during start-up")
-			return 1
-		}
-		for _, e := range unwrapAll(err) {
-			fail(e.Error())
-		}
-		if errors.Is(err, config.ErrInvalid) { // a remote policy refused the config
-			return 2
-		}
-		return 1
-	}
-	fmt.Fprintf(stdout, "albedo %s serving %s\n", version, source)
-	s.describe(stdout)
-	r := &reloader{s: s, file: file, log: log, problems: problems, alog: alog,
-		onReload: s.ops.config.reloaded,
-		prepare:  func(c *config.Config) { applyLogFlags(c, *logLevel, *logFormat) }}
-	if *watchFlag {
-		r.watch = newWatcher(log, *watchPoll)
-	}
-	reloaded := r.start(ctx, hup, usr1)
-
-	<-ctx.Done()
-	<-reloaded // a reload in progress ends first (its builds are cancelled)
-	// From here a second SIGINT/SIGTERM gets Go's default action and ends
-	// the process at once (function processes die with it: Pdeathsig).
-	stop()
-	fmt.Fprintln(stdout, "albedo: shutting down (again to force)")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	if err := s.shutdown(sctx); err != nil {
-		fail("shutdown: " + err.Error())
-		return 1
-	}
-	return 0
+	return 1
 }
 
 // server is everything `albedo serve` runs. A reload (reload.go) replaces
@@ -174,9 +215,12 @@ type server struct {
 	log     *slog.Logger
 }
 
-// start binds every socket (bind), then builds and starts every part; on
-// error it stops what it started. Without listeners there is no balancer:
-// the functions are served by the Invoke API alone.
+// start binds every socket, then builds and starts every part; on error it
+// stops what it started. The order is chosen so that whatever can refuse
+// to start does so before anything slow (a build) or lasting (state files,
+// function processes) happens, and so that each part exists before the
+// parts that use it. Without listeners there is no balancer: the functions
+// are served by the Invoke API alone.
 func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLog, accessLog io.Writer) (_ *server, err error) {
 	s := &server{cfg: cfg, bodies: intake.NewBudget(int64(cfg.BodyMemoryBudget) << 20), log: log}
 	s.ops = newOps(cfg, s.bodies, log)
@@ -189,17 +233,8 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 	}()
 	// Every socket first: a busy port must end start-up before a function
 	// is built or a state file opened.
-	s.socks, err = bind(cfg)
-	if err != nil {
+	if s.socks, err = bind(cfg); err != nil {
 		return nil, err
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("find own executable for builtin functions: %w", err)
-	}
-	interps, problems, _ := checkRuntimes(cfg)
-	if len(problems) > 0 {
-		return nil, problems
 	}
 	// Remote functions before the state and any build: a refused
 	// policy_source: aws policy ends start-up at once, and the policies
@@ -208,52 +243,18 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 	if err != nil {
 		return nil, err
 	}
-	// State next, before any build: a damaged or locked state file ends
-	// start-up at once rather than after a long build. Before the pool
-	// too: holding the state_dir's lock makes its cgroups this albedo's,
-	// so the pool may end what a killed predecessor left in them.
-	s.policies, err = policy.Open(cfg.StateDir, cfg.Region, cfg.AccountID, cfg.Functions)
-	if err != nil {
-		return nil, stateOpenError(cfg.StateDir, err)
-	}
-	stateDir, err := filepath.Abs(cfg.StateDir)
-	if err != nil {
+	if err := s.openPolicies(); err != nil {
 		return nil, err
 	}
-	s.pool, err = executor.New(executor.Options{
-		MaxConcurrency: cfg.MaxConcurrency,
-		IdleTimeout:    cfg.IdleTimeout.Duration,
-		MemoryBudget:   cfg.MemoryBudget,
-		RuntimeDir:     filepath.Join(cfg.StateDir, "runtime"),
-		Interpreters:   interps,
-		BuiltinCommand: []string{self, builtinSubcommand},
-		CgroupName:     executor.CgroupNameFor(stateDir),
-		Logger:         log,
-		FunctionLog:    functionLog,
-		// Lines name their function: every function logs to one terminal.
-		PrefixFunctionLog: true,
-		FunctionRecords:   functionRecords(cfg.Log, functionLog),
-		Metrics:           s.ops.executor,
-	}, executorFunctions(cfg))
-	if err != nil {
+	if err := s.newPool(functionLog); err != nil {
 		return nil, err
 	}
 	// Every invocation goes through the router: remote functions to their
 	// clients, the others to the pool.
 	s.inv = remote.NewRouter(s.pool, clients)
-	s.queue, err = async.Open(async.Options{
-		Dir:     cfg.StateDir,
-		Configs: asyncConfigs(cfg),
-		// Never more deliveries at once than environments may exist, so
-		// the dispatcher does not throttle itself into backoff.
-		Workers: min(asyncWorkers, cfg.MaxConcurrency),
-		Logger:  log,
-		Metrics: s.ops.async,
-	}, s.inv)
-	if err != nil {
-		return nil, stateOpenError(cfg.StateDir, err)
+	if err := s.openQueue(); err != nil {
+		return nil, err
 	}
-	s.ops.queue.Store(s.queue)
 	// The admin address serves from here: the Invoke API (an invocation
 	// waits for its function's build) and /readyz, 503 until the
 	// listeners serve.
@@ -264,34 +265,129 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 	if err := s.pool.Prepare(ctx); err != nil {
 		return nil, err
 	}
+	// Stored events are delivered once the functions are built.
 	s.queue.Start()
-	s.groups, err = targetgroup.New(cfg, targetgroup.Options{
-		Invoker:  s.inv,
-		Policies: s.policies,
-		Logger:   log.With("component", "targetgroup"),
-		Metrics:  s.ops.groups,
-	})
-	if err != nil {
+	if err := s.startTargetGroups(); err != nil {
 		return nil, err
 	}
-	s.health = targetgroup.StartHealthChecks(context.Background(), cfg, s.groups, s.inv, log.With("component", "health"))
-	s.ops.health.Store(s.health)
 	s.ops.setNotReady("starting: listeners not serving yet")
-	s.balOpts = balancer.Options{Logger: log, BodyBudget: s.bodies, Metrics: s.ops.balancer}
-	if len(cfg.Listeners) > 0 { // else functions only: the Invoke API alone
-		opts := s.balOpts
-		opts.AccessLog, opts.Listeners = accessLog, s.socks.listeners
-		s.bal, err = balancer.New(cfg, forwarders(s.groups), opts)
-		if err != nil {
-			return nil, err
-		}
-		s.socks.listeners = nil // the balancer's now
-		if err := s.bal.Start(); err != nil {
-			return nil, err
-		}
+	if err := s.startBalancer(accessLog); err != nil {
+		return nil, err
 	}
 	s.ops.setReady()
 	return s, nil
+}
+
+// newPool creates the Lambda service for the local functions. It starts no
+// function process and builds nothing (Prepare does, later), so it comes
+// right after the sockets: a missing or too old interpreter, or a function
+// the executor refuses, ends start-up before anything slow. The remote
+// router wraps it, so it exists before the remote functions.
+func (s *server) newPool(functionLog io.Writer) error {
+	cfg := s.cfg
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find own executable for builtin functions: %w", err)
+	}
+	interps, problems, _ := checkRuntimes(cfg)
+	if len(problems) > 0 {
+		return problems
+	}
+	stateDir, err := filepath.Abs(cfg.StateDir)
+	if err != nil {
+		return err
+	}
+	s.pool, err = executor.New(executor.Options{
+		MaxConcurrency: cfg.MaxConcurrency,
+		IdleTimeout:    cfg.IdleTimeout.Duration,
+		MemoryBudget:   cfg.MemoryBudget,
+		RuntimeDir:     filepath.Join(cfg.StateDir, "runtime"),
+		Interpreters:   interps,
+		BuiltinCommand: []string{self, builtinSubcommand},
+		CgroupName:     executor.CgroupNameFor(stateDir),
+		Logger:         s.log,
+		FunctionLog:    functionLog,
+		// Lines name their function: every function logs to one terminal.
+		PrefixFunctionLog: true,
+		FunctionRecords:   functionRecords(cfg.Log, functionLog),
+		Metrics:           s.ops.executor,
+	}, executorFunctions(cfg))
+	return err
+}
+
+// openPolicies opens the policy store. It runs before any build, so that
+// a damaged or locked state file ends start-up at once rather than after a
+// long build; after the remote functions, whose fetched policies the store
+// starts from; and before the pool: holding the state_dir's lock makes its
+// cgroups this albedo's, so the pool may end what a killed predecessor
+// left in them.
+func (s *server) openPolicies() error {
+	var err error
+	s.policies, err = policy.Open(s.cfg.StateDir, s.cfg.Region, s.cfg.AccountID, s.cfg.Functions)
+	if err != nil {
+		return stateOpenError(s.cfg.StateDir, err)
+	}
+	return nil
+}
+
+// openQueue opens the async queue (not dispatching yet: start starts it
+// after the builds), before any build for the same reason as the policy
+// store. It delivers through the remote router, which must exist.
+func (s *server) openQueue() error {
+	cfg := s.cfg
+	var err error
+	s.queue, err = async.Open(async.Options{
+		Dir:     cfg.StateDir,
+		Configs: asyncConfigs(cfg),
+		// Never more deliveries at once than environments may exist, so
+		// the dispatcher does not throttle itself into backoff.
+		Workers: min(asyncWorkers, cfg.MaxConcurrency),
+		Logger:  s.log,
+		Metrics: s.ops.async,
+	}, s.inv)
+	if err != nil {
+		return stateOpenError(cfg.StateDir, err)
+	}
+	s.ops.queue.Store(s.queue)
+	return nil
+}
+
+// startTargetGroups builds the target groups and starts their health
+// checks. It runs after the builds, since a health check is an
+// invocation, and before the balancer, which forwards to the groups.
+func (s *server) startTargetGroups() error {
+	var err error
+	s.groups, err = targetgroup.New(s.cfg, targetgroup.Options{
+		Invoker:  s.inv,
+		Policies: s.policies,
+		Logger:   s.log.With("component", "targetgroup"),
+		Metrics:  s.ops.groups,
+	})
+	if err != nil {
+		return err
+	}
+	s.health = targetgroup.StartHealthChecks(context.Background(), s.cfg, s.groups, s.inv, s.log.With("component", "health"))
+	s.ops.health.Store(s.health)
+	return nil
+}
+
+// startBalancer serves the listeners on the sockets bind opened, last of
+// all: a request that arrives finds every function built and every group
+// in place. balOpts are kept for the balancers reloads create.
+func (s *server) startBalancer(accessLog io.Writer) error {
+	s.balOpts = balancer.Options{Logger: s.log, BodyBudget: s.bodies, Metrics: s.ops.balancer}
+	if len(s.cfg.Listeners) == 0 { // functions only: the Invoke API alone
+		return nil
+	}
+	opts := s.balOpts
+	opts.AccessLog, opts.Listeners = accessLog, s.socks.listeners
+	var err error
+	s.bal, err = balancer.New(s.cfg, forwarders(s.groups), opts)
+	if err != nil {
+		return err
+	}
+	s.socks.listeners = nil // the balancer's now
+	return s.bal.Start()
 }
 
 // startAdmin serves the admin address, if there is one: the Lambda API

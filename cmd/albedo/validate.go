@@ -162,76 +162,92 @@ func printSummary(w io.Writer, c *config.Config, source string) {
 	}
 
 	for _, l := range c.Listeners {
-		addr := l.Address
-		if addr == "" {
-			addr = "*"
-		}
-		fmt.Fprintf(w, "\nlistener %s %s:%d", l.Protocol, addr, l.Port)
-		if n := len(l.Certificates); n > 0 {
-			fmt.Fprintf(w, " (%d certificate%s)", n, plural(n))
-		}
-		fmt.Fprintln(w)
-		rules := slices.Clone(l.Rules)
-		slices.SortFunc(rules, func(a, b config.Rule) int { return a.Priority - b.Priority })
-		for _, r := range rules {
-			fmt.Fprintf(w, "  rule %d\n", r.Priority)
-			fmt.Fprintf(w, "    if   %s\n", conditionsString(r.Conditions))
-			fmt.Fprintf(w, "    then %s\n", actionString(r.Action))
-		}
-		fmt.Fprintln(w, "  default")
-		fmt.Fprintf(w, "    then %s\n", actionString(l.DefaultAction))
+		printListener(w, l)
 	}
 	for _, g := range c.TargetGroups {
-		fmt.Fprintf(w, "\ntarget group %s\n", g.Name)
-		fmt.Fprintf(w, "  arn       %s\n", g.ARN)
-		if f := c.FunctionByName(g.Function); f != nil && f.Remote() {
-			fmt.Fprintf(w, "  function  %s (remote: %s)\n", g.Function, f.ARN)
-		} else {
-			fmt.Fprintf(w, "  function  %s\n", g.Function)
-		}
-		hc := "off"
-		if h := g.HealthCheck; h.Enabled {
-			hc = fmt.Sprintf("%s every %ds, timeout %ds, healthy %d, unhealthy %d, matcher %s",
-				h.Path, h.Interval, h.Timeout, h.HealthyThreshold, h.UnhealthyThreshold, h.Matcher)
-		}
-		fmt.Fprintf(w, "  options   multi_value_headers %t, health_check %s\n", g.MultiValueHeaders, hc)
+		printTargetGroup(w, c, g)
 	}
 	for _, f := range c.Functions {
 		fmt.Fprintf(w, "\nfunction %s\n", f.Name)
 		fmt.Fprintf(w, "  arn       %s\n", f.ARN)
 		if f.Remote() {
 			printRemote(w, f)
-			continue
-		}
-		rt := f.Runtime + ", handler " + f.Handler
-		if f.Code != "" {
-			rt += ", code " + f.Code
-		}
-		if len(f.Build) > 0 {
-			rt += ", build: " + strings.Join(f.Build, " ")
-		}
-		fmt.Fprintf(w, "  runtime   %s\n", rt)
-		if isManagedRuntime(f.Runtime) {
-			if in, err := executor.ProbeInterpreter(f.Runtime, c.Runtimes[f.Runtime]); err == nil {
-				fmt.Fprintf(w, "  interpreter %s (%s)\n", in.Exec, in.Version)
-			}
-		}
-		for _, l := range f.Layers {
-			fmt.Fprintf(w, "  layer     %s\n", l)
-		}
-		res := "unreserved"
-		if f.ReservedConcurrency != nil {
-			res = "reserved_concurrency " + strconv.Itoa(*f.ReservedConcurrency)
-		}
-		fmt.Fprintf(w, "  limits    memory %d MB, cpu %s, timeout %ds, %s, %d env var%s, %d policy statement%s\n",
-			f.MemorySize, f.CPUModel, f.Timeout, res, len(f.Environment), plural(len(f.Environment)), len(f.Policy), plural(len(f.Policy)))
-		if a := f.Async; a.OnSuccess != "" || a.OnFailure != "" {
-			fmt.Fprintf(w, "  async     retries %d, max age %ds, on_success %s, on_failure %s\n",
-				*a.MaximumRetryAttempts, a.MaximumEventAge, orNone(a.OnSuccess), orNone(a.OnFailure))
+		} else {
+			printLocal(w, c, f)
 		}
 	}
 	fmt.Fprintf(w, "\nok: %d listener%s, %d target group%s, %d function%s\n",
 		len(c.Listeners), plural(len(c.Listeners)), len(c.TargetGroups), plural(len(c.TargetGroups)), len(c.Functions), plural(len(c.Functions)))
+}
+
+// printListener writes a listener and its rules in priority order.
+func printListener(w io.Writer, l config.Listener) {
+	addr := l.Address
+	if addr == "" {
+		addr = "*"
+	}
+	fmt.Fprintf(w, "\nlistener %s %s:%d", l.Protocol, addr, l.Port)
+	if n := len(l.Certificates); n > 0 {
+		fmt.Fprintf(w, " (%d certificate%s)", n, plural(n))
+	}
+	fmt.Fprintln(w)
+	rules := slices.Clone(l.Rules)
+	slices.SortFunc(rules, func(a, b config.Rule) int { return a.Priority - b.Priority })
+	for _, r := range rules {
+		fmt.Fprintf(w, "  rule %d\n", r.Priority)
+		fmt.Fprintf(w, "    if   %s\n", conditionsString(r.Conditions))
+		fmt.Fprintf(w, "    then %s\n", actionString(r.Action))
+	}
+	fmt.Fprintln(w, "  default")
+	fmt.Fprintf(w, "    then %s\n", actionString(l.DefaultAction))
+}
+
+// printTargetGroup writes a target group: its ARN, function and options.
+func printTargetGroup(w io.Writer, c *config.Config, g config.TargetGroup) {
+	fmt.Fprintf(w, "\ntarget group %s\n", g.Name)
+	fmt.Fprintf(w, "  arn       %s\n", g.ARN)
+	if f := c.FunctionByName(g.Function); f != nil && f.Remote() {
+		fmt.Fprintf(w, "  function  %s (remote: %s)\n", g.Function, f.ARN)
+	} else {
+		fmt.Fprintf(w, "  function  %s\n", g.Function)
+	}
+	hc := "off"
+	if h := g.HealthCheck; h.Enabled {
+		hc = fmt.Sprintf("%s every %ds, timeout %ds, healthy %d, unhealthy %d, matcher %s",
+			h.Path, h.Interval, h.Timeout, h.HealthyThreshold, h.UnhealthyThreshold, h.Matcher)
+	}
+	fmt.Fprintf(w, "  options   multi_value_headers %t, health_check %s\n", g.MultiValueHeaders, hc)
+}
+
+// printLocal writes the lines of a local function after its name and ARN:
+// runtime, interpreter, layers, limits and async settings.
+func printLocal(w io.Writer, c *config.Config, f config.Function) {
+	rt := f.Runtime + ", handler " + f.Handler
+	if f.Code != "" {
+		rt += ", code " + f.Code
+	}
+	if len(f.Build) > 0 {
+		rt += ", build: " + strings.Join(f.Build, " ")
+	}
+	fmt.Fprintf(w, "  runtime   %s\n", rt)
+	if isManagedRuntime(f.Runtime) {
+		if in, err := executor.ProbeInterpreter(f.Runtime, c.Runtimes[f.Runtime]); err == nil {
+			fmt.Fprintf(w, "  interpreter %s (%s)\n", in.Exec, in.Version)
+		}
+	}
+	for _, l := range f.Layers {
+		fmt.Fprintf(w, "  layer     %s\n", l)
+	}
+	res := "unreserved"
+	if f.ReservedConcurrency != nil {
+		res = "reserved_concurrency " + strconv.Itoa(*f.ReservedConcurrency)
+	}
+	fmt.Fprintf(w, "  limits    memory %d MB, cpu %s, timeout %ds, %s, %d env var%s, %d policy statement%s\n",
+		f.MemorySize, f.CPUModel, f.Timeout, res, len(f.Environment), plural(len(f.Environment)), len(f.Policy), plural(len(f.Policy)))
+	if a := f.Async; a.OnSuccess != "" || a.OnFailure != "" {
+		fmt.Fprintf(w, "  async     retries %d, max age %ds, on_success %s, on_failure %s\n",
+			*a.MaximumRetryAttempts, a.MaximumEventAge, orNone(a.OnSuccess), orNone(a.OnFailure))
+	}
 }
 
 // printRemote writes the lines of a remote function.

@@ -319,57 +319,18 @@
 //
 // A warm invocation costs albedo two loopback writes (the /next answer and
 // the 202), the reads of the runtime's two requests, a FIONREAD ioctl, a
-// statm read and three log lines; about 70 % of its CPU is the kernel's and
-// the Go scheduler's (waking threads around every hand-off). Figures on the
-// shared 2-core machine with other engineers' builds and tests running
-// (load average 7-20: ±30 %), noop aws-lambda-go function, old and new
-// code run alternately, before → after the Runtime API server of this
-// package (it replaced net/http):
-//   - BenchmarkInvokeWarm sequential: 1,810-2,050 → 2,900 invocations/s,
-//     p50 0.40-0.44 → 0.28-0.31 ms, p99 1.4-3.3 → 0.9-1.0 ms, albedo CPU
-//     265-285 → 170-185 µs per invocation, 81 → 17 allocations;
-//   - 32 concurrent callers (32 environments): 1,340-1,720 → 2,000-2,200
-//     invocations/s, p99 57-70 → 49 ms, albedo CPU 205-220 → 120-150 µs;
-//   - BenchmarkRuntimeAPIHopRaw (a client writing aws-lambda-go's bytes, in
-//     process): 90-97 µs per round trip, 69 µs of CPU for both sides;
-//     BenchmarkRuntimeAPIHop (net/http client, whose CPU dominates):
-//     180-200 → 157-169 µs;
-//   - albedo bench -duration 5s (albedo serve: fasthttp front end, balancer
-//     and this pool): concurrency 1: 1,340 → 1,840 req/s, 0.49 → 0.27 ms
-//     albedo CPU per request; concurrency 64: 1,810 → 1,770 req/s (bounded
-//     by the functions, below), 0.23 → 0.17 ms albedo CPU per request.
+// statm read and three log lines; most of its CPU is the kernel's and the
+// Go scheduler's (waking threads around every hand-off), not albedo's own
+// code. The Runtime API server of this package replaced net/http because,
+// measured old against new, it cut albedo's CPU and allocations per
+// invocation and the sequential latency. Throughput at high concurrency is
+// bounded by the functions' own CPU (64 Go runtimes sharing the cores),
+// not by albedo's. The benchmarks are BenchmarkInvokeWarm,
+// BenchmarkRuntimeAPIHop and BenchmarkRuntimeAPIHopRaw
+// (pool_timing_test.go); measured figures, with their commands and
+// machine, are in the README's Performance section.
 //
-// What bounds throughput is the functions' own CPU (utime+stime of the
-// children in /proc/<pid>/stat during albedo bench): about 0.31 ms per
-// invocation at concurrency 1 and 0.78 ms at concurrency 64, where 64 Go
-// runtimes share 2 cores, against 0.17 ms for albedo. The 2 cores thus
-// serve at most ~2,000 invocations/s of aws-lambda-go functions at high
-// concurrency, and latency follows (Little's law: 64 in flight / 1,800 per
-// s = 35 ms). AWS's runtime interface emulator serves ~1,180 sequential
-// invocations/s of the same function on this machine and none
-// concurrently.
-//
-// Isolation costs (same machine, other engineers' load, old and new run
-// alternately):
-//   - BenchmarkSandbox, one sandbox around /bin/true, cgroup v1 vs process
-//     groups: create 0.20-0.29 ms (three mkdirs and the limits) vs 0;
-//     start 0.41-0.68 ms vs 0.24-0.48 ms (the side thread's join and
-//     return); release 0.17-0.24 ms vs 0.20-0.25 ms. A cold start thus
-//     pays about 0.5 ms for its cgroup; release runs when the environment
-//     ends.
-//   - BenchmarkColdStart (each invocation starts a noop environment and
-//     evicts the other's), before cgroups vs cgroup v1, 5 runs each: p50
-//     5.03 -> 5.54 ms (medians), albedo CPU per cold start 1.5 -> 2.4 ms.
-//   - Warm invocations pay nothing: BenchmarkInvokeWarm sequential, cgroup
-//     vs process groups in one binary: 3,141 vs 3,173 invocations/s, p50
-//     309 vs 306 µs, 152 vs 149 µs of albedo CPU; the REPORT line's peak
-//     read is 1.1 µs (BenchmarkReadCgroupPeak) against 1.4 µs for statm.
-//   - albedo bench -concurrency 64 with the noop function at 1,769 MB:
-//     cpu_model host 2,505 and 3,435 req/s (medians of 3 runs in two
-//     sessions), p99 39-67 ms; aws 2,002 and 2,560 req/s, p99 122-255 ms.
-//     No environment was throttled (cpu.stat): the environments with a
-//     quota compete as one entity (see Isolation) against the benchmark's
-//     client and the machine's other work. GOMAXPROCS stays 2 either way
-//     (Go's floor); with GOMAXPROCS=1 in the function's environment, host
-//     gives 3,124 and 3,812 req/s, p99 31-50 ms.
+// A cgroup costs a cold start about half a millisecond (create, join,
+// release) and a warm invocation nothing measurable (its peak read
+// replaces the statm read); the figures are in the README too.
 package executor

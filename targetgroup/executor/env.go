@@ -77,7 +77,7 @@ type env struct {
 	syncSent   uint64 // written by the single invoking goroutine
 	syncCh     chan struct{}
 	stopOnce   sync.Once
-	stoppingMu sync.Once
+	signalStop sync.Once // closes stopping, once
 
 	mu             sync.Mutex
 	current        *invocation // reserved for or delivered to the runtime
@@ -359,7 +359,7 @@ func (e *env) stop(r stopReason) {
 				t.Stop()
 				syscall.Kill(-pid, syscall.SIGKILL)
 			}
-			e.stoppingMu.Do(func() { close(e.stopping) })
+			e.signalStop.Do(func() { close(e.stopping) })
 			t := time.NewTimer(time.Until(deadline))
 			select {
 			case <-e.dead:

@@ -13,7 +13,7 @@ import (
 var update = flag.Bool("update", false, "rewrite golden files")
 
 // TestPlatformLinesGolden pins the exact bytes of START, END, REPORT and
-// the timeout line (lambda.md §3.5).
+// the timeout line (as in https://docs.aws.amazon.com/lambda/latest/dg/golang-logging.html).
 func TestPlatformLinesGolden(t *testing.T) {
 	const id = "8f507cfc-xmpl-4697-b07a-ac58fc914c95"
 	at := time.Date(2026, 11, 27, 3, 4, 5, 678_000_000, time.UTC)

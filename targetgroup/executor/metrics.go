@@ -18,7 +18,8 @@ type Pricing struct {
 	GBSecondUSD          float64
 }
 
-// DefaultPricing is AWS's published x86 Lambda price (lambda.md §3.6).
+// DefaultPricing is AWS's published x86 Lambda price (us-east-1, first
+// tier: https://aws.amazon.com/lambda/pricing/).
 var DefaultPricing = Pricing{RequestUSDPerMillion: 0.20, GBSecondUSD: 0.0000166667}
 
 // Metrics are the Lambda service's Prometheus metrics, per function

@@ -322,7 +322,7 @@ func TestExtensionNextAfterRegister(t *testing.T) {
 	if resp.StatusCode != 200 || id == "" {
 		t.Fatalf("register = %d, identifier %q", resp.StatusCode, id)
 	}
-	e.stoppingMu.Do(func() { close(e.stopping) }) // event/next answers SHUTDOWN at once
+	e.signalStop.Do(func() { close(e.stopping) }) // event/next answers SHUTDOWN at once
 	for _, tt := range []struct {
 		id   string
 		want int

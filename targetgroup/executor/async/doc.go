@@ -36,7 +36,11 @@
 // inside a value (which the page structure cannot show) is found too. One
 // process at a time holds the file: Open waits 5 s, then ErrLocked.
 //
-// # Semantics (lambda.md §6)
+// # Semantics
+//
+// Lambda's asynchronous invocation ("How Lambda handles asynchronous
+// invocations", https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html#async-overview,
+// and the error handling and destination sections of the same page):
 //
 //   - A function error (Response.FunctionError, including timeouts and
 //     crashes) is retried after RetryDelays[0] then RetryDelays[1] (1 and 2
@@ -129,29 +133,23 @@
 //
 // # Performance
 //
-// 2-core shared development VM (fsync ≈ 3-4 ms, load average ~10 from other
-// builds, so figures vary ±40%), go test -bench . -benchtime 2s:
-//
-//	BenchmarkEnqueue              1 caller: ~300 accepted/s (one fsync each)
-//	BenchmarkEnqueueParallel      64 callers: 11,000-20,000 accepted/s (group commit)
-//	BenchmarkDeliver1000          no-op fake function: 8,700-17,500 delivered/s
-//	BenchmarkEndToEnd1000         accept + deliver at once: 6,000-11,000 events/s
-//	BenchmarkDeliverRealNoop1000  real aws-lambda-go noop via executor.Pool
-//	                              (8 workers, 8 environments): ~740 delivered/s,
-//	                              bounded by the pool's round trip, 0 throttles
-//
-// An earlier measurement credited two storage choices together with
-// doubling to quadrupling the group-commit figure: sequence-number keys
-// (appends instead of random B+tree inserts) and NoFreelistSync. The
-// second was measured again on its own, below.
+// Enqueue's cost is its fsync: one caller waits for one commit per event,
+// while many callers share commits (group commit, above), so throughput
+// grows with the callers until the disk's sync rate no longer bounds it.
+// Delivery is bounded by the function's round trip, not by the queue. The
+// benchmarks are in *_timing_test.go (go test -run '^$' -bench .
+// ./targetgroup/executor/async); measured figures, with their command and
+// machine, are in the README's Performance section. Sequence-number keys
+// make every insert an append instead of a random B+tree insert, which
+// together with NoFreelistSync (below) was measured to raise the
+// group-commit figure severalfold.
 //
 // # NoFreelistSync
 //
 // queue.db is opened with bbolt's NoFreelistSync: the list of free pages
 // is not written with every commit but rebuilt at Open by scanning every
 // page reachable from the root. The trade-off, measured by
-// BenchmarkEnqueueFreelist (go test -run '^$' -bench EnqueueFreelist
-// -benchtime 2000x, three rounds alternating the two settings, same VM):
+// BenchmarkEnqueueFreelist (figures and command in the README):
 //
 //   - Bytes bbolt writes per accepted event (wchar, deterministic): fresh
 //     queue 18,160 instead of 22,256 with 1 caller (-18%), ~1,070 instead
@@ -160,18 +158,12 @@
 //     instead of 53,271 with 1 caller (-61%), ~1,170 instead of ~2,230 with
 //     64 (-48%). A synced freelist is rewritten whole on every commit, so
 //     the cost grows with the free pages a long-lived queue accumulates.
-//   - Throughput: no difference this shared machine can show. Medians of
-//     the three rounds, NoFreelistSync vs synced: fresh 652 vs 405 (1
-//     caller) and 39,198 vs 9,898 accepted/s (64), aged 504 vs 1,118 and
-//     11,438 vs 8,496, with single runs of either setting ranging over 3x
-//     as the other engineers' builds came and went; fsync costs about
-//     0.3 ms here, where the extra pages cost little. On a disk where
-//     fsync time follows the bytes written, the saving above is the gain.
-//   - Open: the free-page scan costs bbolt 5 ms on the 46 MB file and
-//     13 ms on a 114 MB one (100,000 events), against 0 for reading a
-//     synced freelist; the whole checked Open (statefile's walk, bbolt's
-//     scan and tx.Check, decoding every event) takes 75 vs 65 ms and 187
-//     vs 154 ms there (medians of five alternated opens).
+//   - Throughput: no difference a shared development machine can show,
+//     where fsync costs little next to the other engineers' load. On a
+//     disk where fsync time follows the bytes written, the saving above is
+//     the gain.
+//   - Open: the free-page scan adds time that grows with the file, on top
+//     of the checked Open's own walk of it (figures in the README).
 //   - Risk: bbolt runs that scan in a goroutine of its own that recovers
 //     nothing, so before statefile a damaged page header killed albedo with
 //     a panic no caller could catch ("freepages: failed to get all

@@ -13,7 +13,10 @@ const (
 )
 
 // Record is the invocation record Lambda sends to a destination, in AWS's
-// exact JSON shape (lambda.md §6).
+// exact JSON shape ("Example invocation record" in
+// https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html#invocation-async-destinations;
+// AWS shows only RetriesExhausted: Success and EventAgeExceeded are the
+// conditions LocalStack and the published TypeScript typings use).
 type Record struct {
 	Version         string          `json:"version"`   // "1.0"
 	Timestamp       string          `json:"timestamp"` // RFC 3339, milliseconds, UTC

@@ -30,8 +30,10 @@
 //
 // # Design decisions
 //
-//   - Function names follow lambda.md §5.1: name, name:qualifier, partial
-//     and full ARN, Qualifier query (must agree with the name's). Only the
+//   - Function names follow Invoke's FunctionName ("URI Request
+//     Parameters", https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_RequestParameters):
+//     name, name:qualifier, partial and full ARN, Qualifier query (must
+//     agree with the name's). Only the
 //     unqualified function and $LATEST exist; any other qualifier, or an ARN
 //     naming another region or account, is 404 ResourceNotFoundException
 //     "Function not found: ARN". Malformed names are 400 ValidationException.
@@ -73,7 +75,8 @@
 //     InvalidRequestContentException. It is passed on still base64-encoded
 //     (executor.Request.ClientContext); it is ignored for Event.
 //   - An unknown X-Amz-Invocation-Type is 415 UnsupportedMediaTypeException
-//     (as the issue specifies). X-Amz-Tenant-Id is ignored.
+//     (albedo's requirement; not taken from Lambda). X-Amz-Tenant-Id is
+//     ignored.
 //   - Throttles are 429 TooManyRequestsException with "Reason"; no
 //     Retry-After is sent (retryAfterSeconds is UNCONFIRMED).
 //   - The request id is the executor's for synchronous invokes, the queue's
@@ -89,7 +92,7 @@
 //     is read (and before "100 Continue"); then the body's SHA-256 and
 //     the signature, recomputed by re-signing a copy of the request with
 //     the SDK's own signer. Any failure is 403 AccessDeniedException, as
-//     the issue specifies (AWS itself uses UnrecognizedClientException /
+//     albedo's requirements specify (AWS itself uses UnrecognizedClientException /
 //     InvalidSignatureException for some of these; the message texts
 //     follow AWS's). The signature must cover the body's SHA-256
 //     (X-Amz-Content-Sha256: UNSIGNED-PAYLOAD is refused, as Lambda,

@@ -11,7 +11,11 @@ import (
 // ErrNoPolicy: GetPolicy on a function whose policy has no statements.
 var ErrNoPolicy = errors.New("invokeapi: function has no policy")
 
-// Lambda exception names sent in X-Amzn-ErrorType (lambda.md §5.3, §7).
+// Lambda exception names sent in X-Amzn-ErrorType (the "Errors" of each
+// operation's reference page, e.g.
+// https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_Errors and
+// https://docs.aws.amazon.com/lambda/latest/api/API_AddPermission.html#API_AddPermission_Errors, and
+// https://docs.aws.amazon.com/lambda/latest/api/CommonErrors.html).
 const (
 	excResourceNotFound       = "ResourceNotFoundException"
 	excInvalidRequestContent  = "InvalidRequestContentException"

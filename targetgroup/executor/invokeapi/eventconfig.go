@@ -13,8 +13,9 @@ import (
 	"github.com/albedo-lb/albedo/targetgroup/executor/async"
 )
 
-// Ranges of FunctionEventInvokeConfig (lambda.md §6): the queue's own
-// limits, in the API's units.
+// Ranges of FunctionEventInvokeConfig ("Request Body",
+// https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionEventInvokeConfig.html#API_PutFunctionEventInvokeConfig_RequestBody):
+// the queue's own limits, in the API's units.
 const (
 	maxRetryAttempts = async.MaxRetryAttempts
 	minEventAge      = int(async.MinEventAge / time.Second)

@@ -21,7 +21,9 @@ const (
 )
 
 // Payload limits: 6 MB synchronous (executor.MaxPayloadSize), 1 MB
-// asynchronous (lambda.md §1.6, current API_Invoke).
+// asynchronous (the current Invoke reference, "Request Body":
+// https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_RequestBody; it was 256 KB
+// until 2025).
 const (
 	MaxSyncPayload  = executor.MaxPayloadSize
 	MaxAsyncPayload = async.MaxPayloadSize

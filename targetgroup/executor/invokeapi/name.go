@@ -6,7 +6,7 @@ import "github.com/albedo-lb/albedo/targetgroup/executor/policy"
 const latest = "$LATEST"
 
 // namePatternText is Lambda's FunctionName pattern, quoted in validation
-// messages (lambda.md §5.1).
+// messages (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_RequestParameters).
 const namePatternText = `(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?`
 
 // functionRef is a parsed FunctionName (+ Qualifier).

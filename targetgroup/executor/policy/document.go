@@ -7,7 +7,9 @@ import (
 	"github.com/albedo-lb/albedo/config"
 )
 
-// policyDoc is a function policy in AWS's JSON shape (lambda.md §7).
+// policyDoc is a function policy in AWS's JSON shape, as GetPolicy returns
+// it (https://docs.aws.amazon.com/lambda/latest/api/API_GetPolicy.html; statements as in
+// https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html).
 type policyDoc struct {
 	Version   string            `json:"Version"`
 	ID        string            `json:"Id"`
