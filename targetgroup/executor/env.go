@@ -48,7 +48,7 @@ type env struct {
 	start time.Time
 
 	ln      net.Listener
-	api     apiService
+	api     *apiServer
 	environ []string // KEY=VALUE of every process of the environment
 	cmd     *exec.Cmd
 	sb      sandbox // holds the runtime, its extensions and everything they start
@@ -80,12 +80,11 @@ type env struct {
 	signalStop sync.Once // closes stopping, once
 
 	mu             sync.Mutex
-	current        *invocation      // reserved for or delivered to the runtime
-	lastID         string           // the last answered request id
-	parked         *apiConn         // connection whose /next waits for an invocation
-	fastParked     chan *invocation // EXPERIMENT: a fasthttp /next handler waiting
-	initialized    bool             // the runtime called /next
-	initDone       bool             // ready is closed
+	current        *invocation // reserved for or delivered to the runtime
+	lastID         string      // the last answered request id
+	parked         *apiConn    // connection whose /next waits for an invocation
+	initialized    bool        // the runtime called /next
+	initDone       bool        // ready is closed
 	initDuration   time.Duration
 	initErr        []byte // body of /init/error
 	initErrType    string
@@ -180,7 +179,7 @@ func (e *env) launchProcess() error {
 		return err
 	}
 	e.ln = ln
-	e.api = newAPIService(e, ln)
+	e.api = newAPIServer(e, ln)
 	r, w, err := os.Pipe()
 	if err != nil {
 		return err

@@ -379,13 +379,9 @@ func TestKeepAlive(t *testing.T) {
 			if len(envs) != 1 {
 				t.Fatalf("%d environments, want 1", len(envs))
 			}
-			api, ok := envs[0].api.(*apiServer)
-			if !ok {
-				return // EXPERIMENT: the fasthttp server does not count
-			}
-			api.mu.Lock()
-			n := api.accepted
-			api.mu.Unlock()
+			envs[0].api.mu.Lock()
+			n := envs[0].api.accepted
+			envs[0].api.mu.Unlock()
 			if n != 1 {
 				t.Errorf("%d Runtime API connections for 20 invocations, want 1", n)
 			}

@@ -143,9 +143,6 @@ func (e *env) handOff(inv *invocation) bool {
 	e.current = inv
 	ac := e.parked
 	if ac == nil {
-		if e.fastHandOffLocked(inv) {
-			return true
-		}
 		e.mu.Unlock()
 		return false
 	}

@@ -46,7 +46,7 @@ func serveAPI(t testing.TB, e *env) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newAPIService(e, ln)
+	s := newAPIServer(e, ln)
 	go s.serve()
 	t.Cleanup(s.close)
 	return "http://" + ln.Addr().String()
