@@ -33,9 +33,16 @@ func (c *fakeConn) SetWriteDeadline(time.Time) error { return nil }
 // serveBytes runs one connection of e over in and returns the answers.
 func serveBytes(e *env, in []byte) []byte {
 	c := &fakeConn{r: bytes.NewReader(in)}
-	ac := newAPIConn(e, c)
+	ac := newAPIConn(newAPIServer(e, nil), c)
 	ac.r = httpwire.NewReader(c, 64) // small: lines span reads
-	ac.serve()
+	for ac.serve(false) {
+		// Dormant after a result: serve on at once, as its goroutine
+		// would after dormantWait.
+		e.mu.Lock()
+		e.dormant = nil
+		ac.wake.Stop()
+		e.mu.Unlock()
+	}
 	return c.w.Bytes()
 }
 
@@ -148,7 +155,7 @@ func TestParkedNext(t *testing.T) {
 	waitFor(t, func() bool { return !parked() })
 	inv := newInv("hung-up", "{}")
 	inv.deadline = time.Now().Add(time.Second)
-	if e.handOff(inv) {
+	if delivered, _ := e.handOff(inv); delivered {
 		t.Fatal("invocation handed to a connection that hung up")
 	}
 	e.mu.Lock()

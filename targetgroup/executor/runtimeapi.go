@@ -43,30 +43,39 @@ var (
 	badRequestBody = marshalError("InvalidRequest", "Malformed HTTP request")
 )
 
+// routed says what route did with a request.
+type routed int
+
+const (
+	answeredRequest routed = iota // answered (any request but these two)
+	parkedNext                    // a /next left waiting for an invocation
+	tookResult                    // the result of the invocation in flight, accepted
+)
+
 // route answers one request of the Runtime API or the minimal Extensions
 // API. Client mistakes get 4xx with Lambda's JSON error body; nothing here
-// answers 5xx. parked reports a /next left waiting for an invocation.
-func (e *env) route(ac *apiConn) (parked bool) {
+// answers 5xx.
+func (e *env) route(ac *apiConn) routed {
 	path := ac.r.Req.Path
 	if rest, ok := bytes.CutPrefix(path, []byte(runtimePrefix)); ok {
 		switch string(rest) {
 		case "invocation/next":
-			if ac.allow(http.MethodGet) {
-				return e.handleNext(ac)
+			if ac.allow(http.MethodGet) && e.handleNext(ac) {
+				return parkedNext
 			}
-			return false
+			return answeredRequest
 		case "init/error":
 			if ac.allow(http.MethodPost) {
 				e.handleInitError(ac)
 			}
-			return false
+			return answeredRequest
 		}
 		if rest, ok := bytes.CutPrefix(rest, []byte("invocation/")); ok {
 			if id, action, ok := bytes.Cut(rest, []byte{'/'}); ok && len(id) > 0 && (string(action) == "response" || string(action) == "error") {
-				if ac.allow(http.MethodPost) {
-					e.handleResult(ac, id, string(action) == "error")
+				if ac.allow(http.MethodPost) && e.handleResult(ac, id, string(action) == "error") {
+					return tookResult
 				}
-				return false
+				return answeredRequest
 			}
 		}
 	} else if rest, ok := bytes.CutPrefix(path, []byte(extensionPrefix)); ok {
@@ -75,17 +84,14 @@ func (e *env) route(ac *apiConn) (parked bool) {
 			if ac.allow(http.MethodPost) {
 				e.handleRegister(ac)
 			}
-			return false
 		case "event/next":
 			if ac.allow(http.MethodGet) {
 				e.handleExtensionNext(ac)
 			}
-			return false
 		case "init/error":
 			if ac.allow(http.MethodPost) {
 				e.handleExtensionInitError(ac)
 			}
-			return false
 		case "exit/error":
 			if ac.allow(http.MethodPost) {
 				if ac.continue100() == nil {
@@ -93,11 +99,21 @@ func (e *env) route(ac *apiConn) (parked bool) {
 				}
 				ac.reply(http.StatusAccepted, statusOK, false)
 			}
-			return false
+		default:
+			ac.reply(http.StatusNotFound, notFoundBody, false)
 		}
+		return answeredRequest
 	}
 	ac.reply(http.StatusNotFound, notFoundBody, false)
-	return false
+	return answeredRequest
+}
+
+// mayBlock reports whether the request just read waits for an event of
+// the environment (an extension's event/next), which only a connection's
+// own goroutine may do.
+func (ac *apiConn) mayBlock() bool {
+	rest, ok := bytes.CutPrefix(ac.r.Req.Path, []byte(extensionPrefix))
+	return ok && string(rest) == "event/next"
 }
 
 func (ac *apiConn) allow(method string) bool {
@@ -110,7 +126,9 @@ func (ac *apiConn) allow(method string) bool {
 
 // handleNext hands the reserved invocation over at once, or parks the
 // connection until Pool.deliver does. The first call ends the
-// environment's init phase.
+// environment's init phase. A runtime asking on a new connection while
+// its last one is dormant has left that one: it gets a goroutine again,
+// which sees it end.
 func (e *env) handleNext(ac *apiConn) (parked bool) {
 	if !ac.r.DiscardBody(256 << 10) { // a parked connection must be at a request boundary
 		ac.reply(http.StatusBadRequest, badRequestBody, true)
@@ -128,47 +146,39 @@ func (e *env) handleNext(ac *apiConn) (parked bool) {
 	}
 	ac.nextClose = ac.r.Req.Close
 	if inv := e.current; inv != nil {
-		line := e.takeLocked(inv)
+		e.takeLocked(inv)
+		e.interruptLocked(ac) // an invoker waiting for /next on another connection
 		e.mu.Unlock()
-		e.sendNext(ac, inv, line)
+		e.sendNext(ac, inv)
 		return false
 	}
 	e.parked = ac
-	e.mu.Unlock()
-	return true
-}
-
-// handOff reserves e for inv and, when a /next is parked, delivers inv on
-// the calling goroutine. It reports whether inv was delivered.
-func (e *env) handOff(inv *invocation) bool {
-	e.mu.Lock()
-	e.current = inv
-	ac := e.parked
-	if ac == nil {
-		e.mu.Unlock()
-		return false
+	left := e.dormant
+	if left == ac {
+		left = nil
 	}
-	e.parked = nil
-	line := e.takeLocked(inv)
+	if left != nil {
+		e.dormant = nil
+		e.serveLocked(left)
+	}
 	e.mu.Unlock()
-	e.sendNext(ac, inv, line)
 	return true
 }
 
-// takeLocked marks inv delivered and returns its START line. e.mu is held.
-func (e *env) takeLocked(inv *invocation) []byte {
+// takeLocked marks inv delivered (its START line goes into its tail).
+// e.mu is held.
+func (e *env) takeLocked(inv *invocation) {
 	inv.delivered = true
 	e.logInv = inv
-	line := appendStart(make([]byte, 0, 64), inv.id)
 	if inv.wantTail {
-		inv.tail = append(append(inv.tail, line...), '\n')
+		inv.tail = append(appendStart(inv.tail, inv.id), '\n')
 	}
-	return line
 }
 
 // sendNext logs START and answers the /next of ac with inv.
-func (e *env) sendNext(ac *apiConn, inv *invocation, start []byte) {
-	e.p.flog.writeLine(e.fn.cfg.Name, start)
+func (e *env) sendNext(ac *apiConn, inv *invocation) {
+	var buf [96]byte
+	e.p.flog.writeLine(e.fn.cfg.Name, appendStart(buf[:0], inv.id))
 	ac.writeNext(inv, e.fn.cfg.ARN)
 }
 
@@ -183,23 +193,23 @@ func (e *env) unpark(ac *apiConn) bool {
 	return true
 }
 
-// handleResult accepts /response and /error for the invocation in flight.
-// The request id is checked before the body is read: a wrong id is 400,
-// an id already answered 403.
-func (e *env) handleResult(ac *apiConn, id []byte, isError bool) {
+// handleResult accepts /response and /error for the invocation in flight
+// and reports whether it did. The request id is checked before the body
+// is read: a wrong id is 400, an id already answered 403.
+func (e *env) handleResult(ac *apiConn, id []byte, isError bool) bool {
 	if status, body := e.checkID(id); status != 0 {
 		ac.reply(status, body, false)
-		return
+		return false
 	}
 	if !(ac.r.Req.ContentLength > MaxResponseSize) {
 		if err := ac.continue100(); err != nil {
-			return
+			return false
 		}
 	}
 	body, size, tooLarge, err := ac.r.ReadBody(MaxResponseSize)
 	if err != nil {
 		ac.reply(http.StatusBadRequest, truncatedBody, true)
-		return
+		return false
 	}
 	var res result
 	switch {
@@ -244,15 +254,16 @@ func (e *env) handleResult(ac *apiConn, id []byte, isError bool) {
 		// The invocation timed out (or the environment was stopped) while
 		// the body was read.
 		ac.reply(http.StatusForbidden, badStateBody, false)
-		return
+		return false
 	}
 	e.current = nil
 	e.lastID = inv.id
-	e.mu.Unlock()
 	inv.done <- res
+	e.interruptLocked(ac) // an invoker reading another connection for it
+	e.mu.Unlock()
 	if tooLarge {
 		ac.reply(http.StatusRequestEntityTooLarge, tooLargeBody, false)
-		return
+		return true
 	}
 	if ac.r.Buffered() > 0 && !ac.r.Req.Close && ac.r.Req.BodyDone {
 		// The runtime pipelined its next request (albedo's clients send
@@ -260,9 +271,10 @@ func (e *env) handleResult(ac *apiConn, id []byte, isError bool) {
 		// to that request, one write and one wake-up of the runtime for
 		// both. Nothing waits for it before then.
 		ac.holdReply(http.StatusAccepted, statusOK)
-		return
+		return true
 	}
 	ac.reply(http.StatusAccepted, statusOK, false)
+	return true
 }
 
 // checkID validates a request id against the invocation in flight.

@@ -165,6 +165,15 @@ func FuzzAgainstNetHTTP(f *testing.F) {
 		for i := 0; ; i++ {
 			want, werr := readReference(ref)
 			got, tooLarge, gerr := readOurs(ours)
+			if tooLarge {
+				// Ours stopped at the limit (a Content-Length one unread):
+				// net/http must find the body too large or cut short, and
+				// the streams are out of step from here.
+				if werr == nil && len(want.body) <= diffLimit {
+					t.Fatalf("request %d: ours too large, net/http read %d bytes", i, len(want.body))
+				}
+				return
+			}
 			if (werr == nil) != (gerr == nil) {
 				if werr == nil && knownDifference(gerr) {
 					return
@@ -183,11 +192,8 @@ func FuzzAgainstNetHTTP(f *testing.F) {
 			if !maps.EqualFunc(got.header, want.header, slices.Equal) {
 				t.Fatalf("request %d: header\nours     %q\nnet/http %q", i, got.header, want.header)
 			}
-			if !tooLarge && !bytes.Equal(got.body, want.body) {
+			if !bytes.Equal(got.body, want.body) {
 				t.Fatalf("request %d: body\nours     %q\nnet/http %q", i, got.body, want.body)
-			}
-			if tooLarge && len(want.body) <= diffLimit {
-				t.Fatalf("request %d: ours too large, net/http read %d bytes", i, len(want.body))
 			}
 			if !maps.EqualFunc(got.trailer, want.trailer, slices.Equal) {
 				t.Fatalf("request %d: trailer\nours     %q\nnet/http %q", i, got.trailer, want.trailer)
@@ -223,6 +229,7 @@ var diffSeeds = []string{
 	// found by the fuzzer: an empty Expect is none; leading zeros
 	"0 * HTTP/1.0\nEXpeCt:\n\n",
 	"0 * HTTP/1.0\nContent-Length:00000000000000000000\n\n",
+	"0 * HTTP/1.0\nContent-Length:2000000\n\n",
 }
 
 // TestKnownDifferences pins each difference from net/http the package doc

@@ -82,13 +82,14 @@ func get(fields []Field, name string) []byte {
 // Reader reads requests from a buffered stream, one at a time: ReadHead,
 // then ReadBody or DiscardBody.
 type Reader struct {
-	br      *bufio.Reader
-	scratch []byte // the request line and field lines, copied
-	spans   []span // fields within scratch
-	long    []byte // accumulates lines longer than br's buffer
-	body    []byte // chunked body scratch
-	excess  int64  // chunk framing bytes beyond the data's allowance
-	Req     Request
+	br       *bufio.Reader
+	scratch  []byte  // the request line and field lines, copied
+	spans    []span  // fields within scratch
+	fieldBuf []Field // Req.Header and Req.Trailer
+	long     []byte  // accumulates lines longer than br's buffer
+	body     []byte  // chunked body scratch
+	excess   int64   // chunk framing bytes beyond the data's allowance
+	Req      Request
 }
 
 // span locates a field in the scratch buffer.
@@ -162,6 +163,8 @@ func (r *Reader) ReadHead() error {
 	}
 	r.scratch = append(r.scratch[:0], line...)
 	r.spans = r.spans[:0]
+	clear(r.fieldBuf) // no references into old requests
+	r.fieldBuf = r.fieldBuf[:0]
 	if err := r.parseRequestLine(len(line)); err != nil {
 		return err
 	}
@@ -257,16 +260,17 @@ func splitField(line []byte) (name, value []byte, err error) {
 	return name, trimBlanks(value), nil
 }
 
-// fields turns r.spans from index i on into Fields over r.scratch.
+// fields turns r.spans from index i on into Fields over r.scratch, in
+// r.fieldBuf (reused: a request costs no allocation but its body).
 func (r *Reader) fields(i int) []Field {
 	if len(r.spans) == i {
 		return nil
 	}
-	out := make([]Field, 0, len(r.spans)-i)
+	start := len(r.fieldBuf)
 	for _, s := range r.spans[i:] {
-		out = append(out, Field{Name: r.scratch[s.name:s.value:s.value], Value: r.scratch[s.value:s.end:s.end]})
+		r.fieldBuf = append(r.fieldBuf, Field{Name: r.scratch[s.name:s.value:s.value], Value: r.scratch[s.value:s.end:s.end]})
 	}
-	return out
+	return r.fieldBuf[start:len(r.fieldBuf):len(r.fieldBuf)]
 }
 
 // frame works out the body's framing and the connection's fate from the
@@ -296,14 +300,11 @@ func (r *Reader) frame() error {
 			}
 			chunked = true
 		case ascii.EqualFold(f.Name, "Connection"):
-			for _, opt := range bytes.Split(f.Value, []byte{','}) {
-				opt = trimBlanks(opt)
-				switch {
-				case ascii.EqualFold(opt, "close"):
-					req.Close = true
-				case ascii.EqualFold(opt, "keep-alive") && req.HTTP10:
-					req.Close = false
-				}
+			switch {
+			case listHas(f.Value, "close"):
+				req.Close = true
+			case listHas(f.Value, "keep-alive") && req.HTTP10:
+				req.Close = false
 			}
 		case ascii.EqualFold(f.Name, "Expect"):
 			if expect == nil {
@@ -348,11 +349,8 @@ func validTrailerDeclaration(header []Field) bool {
 		if !ascii.EqualFold(f.Name, "Trailer") {
 			continue
 		}
-		for _, name := range bytes.Split(f.Value, []byte{','}) {
-			name = trimBlanks(name)
-			if ascii.EqualFold(name, "Transfer-Encoding") || ascii.EqualFold(name, "Trailer") || ascii.EqualFold(name, "Content-Length") {
-				return false
-			}
+		if listHas(f.Value, "Transfer-Encoding") || listHas(f.Value, "Trailer") || listHas(f.Value, "Content-Length") {
+			return false
 		}
 	}
 	return true

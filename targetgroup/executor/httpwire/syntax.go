@@ -1,6 +1,7 @@
 package httpwire
 
 import (
+	"bytes"
 	"math"
 	"net/url"
 	"strconv"
@@ -172,6 +173,23 @@ func hasToken(v []byte, token string) bool {
 			break
 		}
 		v = v[i+1:]
+	}
+	return false
+}
+
+// listHas reports whether the comma-separated list v holds elem (blanks
+// around elements ignored, ASCII case-insensitive).
+func listHas(v []byte, elem string) bool {
+	for len(v) > 0 {
+		item := v
+		if i := bytes.IndexByte(v, ','); i >= 0 {
+			item, v = v[:i], v[i+1:]
+		} else {
+			v = nil
+		}
+		if ascii.EqualFold(trimBlanks(item), elem) {
+			return true
+		}
 	}
 	return false
 }
