@@ -140,7 +140,7 @@ func TestServeCodeReloadNode(t *testing.T) {
 			d := r.waitBody("two ", writeFile(t, filepath.Join(code, "index.js"), handler("two")))
 			t.Logf("%s: the new value was served %s after the save", mode.name, d.Round(time.Millisecond))
 			// Polling sees the save at its next scan, up to 500 ms later.
-			if limit := time.Second + time.Duration(len(mode.flags))*500*time.Millisecond; d > limit {
+			if limit := bound(time.Second + time.Duration(len(mode.flags))*500*time.Millisecond); d > limit {
 				t.Errorf("the new value took %s, want within %s", d, limit)
 			}
 			r.waitLog(`msg="function reloaded" function=fn changed=index.js`)

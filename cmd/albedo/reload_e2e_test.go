@@ -205,7 +205,7 @@ func TestServeReloadUnderLoad(t *testing.T) {
 	for s := range samples {
 		all = append(all, s)
 	}
-	if len(all) < 3000 {
+	if want := 3000; len(all) < want && !raceDetector {
 		t.Errorf("only %d requests in the 20 s (4 × 50/s wanted)", len(all))
 	}
 	stablePIDs := map[string]int{}
@@ -235,16 +235,16 @@ func TestServeReloadUnderLoad(t *testing.T) {
 			switch {
 			case s.body == "rule-v2" && ruleFirstV2.IsZero():
 				ruleFirstV2 = s.end
-			case s.body == "rule-v1" && s.start.After(ruleAt.Add(time.Second)):
-				t.Errorf("/rule answered rule-v1 at %s, more than 1 s after the edit", s.start.Format("15:04:05.000"))
+			case s.body == "rule-v1" && s.start.After(ruleAt.Add(bound(time.Second))):
+				t.Errorf("/rule answered rule-v1 at %s, more than %s after the edit", s.start.Format("15:04:05.000"), bound(time.Second))
 			}
 		case "changing":
 			greeting, pid, _ := strings.Cut(s.body, " ")
 			switch {
 			case greeting == "v1":
 				oldChangingPIDs[pid] = true
-				if s.start.After(envAt.Add(time.Second)) {
-					t.Errorf("/changing answered v1 at %s, more than 1 s after the environment changed", s.start.Format("15:04:05.000"))
+				if s.start.After(envAt.Add(bound(time.Second))) {
+					t.Errorf("/changing answered v1 at %s, more than %s after the environment changed", s.start.Format("15:04:05.000"), bound(time.Second))
 				}
 			case greeting == "v2" && envFirstV2.IsZero():
 				envFirstV2 = s.end
@@ -266,8 +266,8 @@ func TestServeReloadUnderLoad(t *testing.T) {
 		switch d := at[1].Sub(at[0]); {
 		case at[1].IsZero():
 			t.Errorf("%s: never served", name)
-		case d > time.Second:
-			t.Errorf("%s: served %s after the change, want within 1 s", name, d)
+		case d > bound(time.Second):
+			t.Errorf("%s: served %s after the change, want within %s", name, d, bound(time.Second))
 		default:
 			t.Logf("%s: served %s after the change", name, d.Round(time.Millisecond))
 		}

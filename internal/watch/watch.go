@@ -2,6 +2,7 @@ package watch
 
 import (
 	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -81,8 +82,8 @@ type target struct {
 	Target
 	files   map[string]bool // cleaned Files
 	trees   []string        // cleaned Trees
-	pending map[string]bool
-	first   time.Time // first and last pending event
+	pending map[string]bool // changed paths; true: created within the window
+	first   time.Time       // first and last pending event
 	last    time.Time
 }
 
@@ -377,7 +378,7 @@ func (w *Watcher) event(ev fsnotify.Event) {
 			}
 			for f, st := range scan(p, true) {
 				if !st.mode.IsDir() {
-					w.dispatch(f)
+					w.dispatch(f, true)
 				}
 			}
 			return // an empty new directory changes no code; what it holds was reported
@@ -392,7 +393,7 @@ func (w *Watcher) event(ev fsnotify.Event) {
 			}
 		}
 	}
-	w.dispatch(p)
+	w.dispatch(p, ev.Has(fsnotify.Create))
 }
 
 // eventError handles an error of the event queue.
@@ -401,10 +402,10 @@ func (w *Watcher) eventError(err error) {
 		w.log.Warn("file events overflowed: changes were lost, reporting every target as changed", "err", err)
 		for _, t := range w.targets {
 			for f := range t.files {
-				w.mark(t, f)
+				w.mark(t, f, false)
 			}
 			for _, d := range t.trees {
-				w.mark(t, d)
+				w.mark(t, d, false)
 			}
 		}
 		return
@@ -431,12 +432,12 @@ func (w *Watcher) diff(r *root, next map[string]fileState, skip string) {
 			continue
 		}
 		if old, ok := r.snap[p]; !ok && !st.mode.IsDir() || ok && old != st {
-			w.dispatch(p)
+			w.dispatch(p, !ok)
 		}
 	}
 	for p := range r.snap {
 		if _, ok := next[p]; !ok && (skip == "" || !within(p, skip)) {
-			w.dispatch(p)
+			w.dispatch(p, false)
 		}
 	}
 	r.snap = next
@@ -453,34 +454,37 @@ func (w *Watcher) rebase(dir string) {
 	}
 }
 
-// dispatch records a changed path for every target it belongs to.
-func (w *Watcher) dispatch(p string) {
+// dispatch records a changed path for every target it belongs to;
+// created: the path came into being with this change.
+func (w *Watcher) dispatch(p string, created bool) {
 	if w.isHeld(p, time.Now()) {
 		return
 	}
 	for _, t := range w.targets {
 		if t.files[p] {
 			if !ignoredName(filepath.Base(p)) && (t.Ignore == nil || !t.Ignore(p)) {
-				w.mark(t, p)
+				w.mark(t, p, created)
 			}
 			continue
 		}
 		for _, d := range t.trees {
 			if within(p, d) && !ignoredBelow(p, d) && (t.Ignore == nil || !t.Ignore(p)) {
-				w.mark(t, p)
+				w.mark(t, p, created)
 				break
 			}
 		}
 	}
 }
 
-func (w *Watcher) mark(t *target, p string) {
+func (w *Watcher) mark(t *target, p string, created bool) {
 	now := time.Now()
 	if len(t.pending) == 0 {
 		t.first = now
 	}
 	t.last = now
-	t.pending[p] = true
+	if _, seen := t.pending[p]; !seen {
+		t.pending[p] = created
+	}
 }
 
 // isHeld reports whether p is a build's output: written below a held
@@ -529,6 +533,16 @@ func (t *target) due(debounce time.Duration) time.Time {
 func (w *Watcher) flush(now time.Time) {
 	for _, t := range w.targets {
 		if len(t.pending) == 0 || now.Before(t.due(w.opts.Debounce)) {
+			continue
+		}
+		// A path created and gone again within the window (a temporary
+		// file: sed -i's, an editor's) changed nothing.
+		for p, created := range t.pending {
+			if _, err := os.Lstat(p); created && errors.Is(err, fs.ErrNotExist) {
+				delete(t.pending, p)
+			}
+		}
+		if len(t.pending) == 0 {
 			continue
 		}
 		var c *Change

@@ -254,3 +254,34 @@ func TestFallbackToPolling(t *testing.T) {
 		t.Errorf("log: %s", logs.String())
 	}
 }
+
+// TestTemporaryFiles: a file created and gone again within the debounce
+// window (sed -i writes ./sedXXXXXX and renames it over the file; editors
+// do the like) is not reported; the file it replaced is. A temporary
+// alone reports nothing.
+func TestTemporaryFiles(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			code := t.TempDir()
+			index := filepath.Join(code, "index.js")
+			write(t, index, "1")
+			w := newWatcher(t, m.poll, Target{Name: "fn", Trees: []string{code}})
+			settle()
+
+			tmp := filepath.Join(code, "sedAbC123")
+			write(t, tmp, "2")
+			if err := os.Rename(tmp, index); err != nil {
+				t.Fatal(err)
+			}
+			if c := next(t, w); !slices.Equal(c.Paths, []string{index}) {
+				t.Errorf("sed -i: %+v, want only %s", c, index)
+			}
+			settle()
+			write(t, tmp, "3")
+			if err := os.Remove(tmp); err != nil {
+				t.Fatal(err)
+			}
+			quiet(t, w, 400*time.Millisecond)
+		})
+	}
+}
