@@ -43,7 +43,7 @@ func (s *apiServer) serve() {
 			time.Sleep(5 * time.Millisecond) // e.g. out of file descriptors
 			continue
 		}
-		ac := newAPIConn(s, c)
+		ac := newAPIConn(s.e, c)
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
@@ -53,25 +53,13 @@ func (s *apiServer) serve() {
 		s.conns[ac] = struct{}{}
 		s.accepted++
 		s.mu.Unlock()
-		go s.run(ac, false)
+		go func() {
+			ac.serve()
+			s.mu.Lock()
+			delete(s.conns, ac)
+			s.mu.Unlock()
+		}()
 	}
-}
-
-// run serves ac on a goroutine of its own until the connection ends, or
-// until it is the environment's dormant runtime connection (handoff.go),
-// which stays open. routeFirst: ac holds a request read already.
-func (s *apiServer) run(ac *apiConn, routeFirst bool) {
-	if !ac.serve(routeFirst) {
-		s.drop(ac)
-	}
-}
-
-// drop closes ac and forgets it.
-func (s *apiServer) drop(ac *apiConn) {
-	ac.c.Close()
-	s.mu.Lock()
-	delete(s.conns, ac)
-	s.mu.Unlock()
 }
 
 // close stops the listener and every connection.
@@ -90,50 +78,45 @@ func (s *apiServer) close() {
 
 // apiConn is one connection of a runtime (or extension) to the API.
 type apiConn struct {
-	s *apiServer
 	e *env
 	c net.Conn
 	r *httpwire.Reader
 	w *httpwire.Writer // answers: /next's is written by another goroutine
 
-	nextClose bool        // the parked /next asked for Connection: close; guarded by env.mu
-	wake      *time.Timer // ends the connection's dormancy (handoff.go); guarded by env.mu
+	nextClose bool // the parked /next asked for Connection: close; guarded by env.mu
 }
 
-func newAPIConn(s *apiServer, c net.Conn) *apiConn {
-	return &apiConn{s: s, e: s.e, c: c, r: httpwire.NewReader(c, 8<<10), w: httpwire.NewWriter(c)}
+func newAPIConn(e *env, c net.Conn) *apiConn {
+	return &apiConn{e: e, c: c, r: httpwire.NewReader(c, 8<<10), w: httpwire.NewWriter(c)}
 }
 
-// serve reads and answers requests until the connection ends (false), or
-// becomes the environment's dormant runtime connection after a result
-// (true). routeFirst: the request to answer first was read already.
-func (ac *apiConn) serve(routeFirst bool) (dormant bool) {
+// serve reads and answers requests until the connection ends.
+func (ac *apiConn) serve() {
+	defer ac.c.Close()
 	for {
-		if !routeFirst {
-			if err := ac.r.Wait(); err != nil {
-				ac.e.unpark(ac)
-				return false
-			}
-			if ac.e.unpark(ac) {
-				// A request while our /next is still parked: HTTP/1.1
-				// pipelining, which no runtime does. The connection goes.
-				return false
-			}
-			if err := ac.r.ReadHead(); err != nil {
-				ac.replyMalformed(err)
-				return false
-			}
+		if err := ac.r.Wait(); err != nil {
+			ac.e.unpark(ac)
+			return
 		}
-		routeFirst = false
-		r := ac.e.route(ac)
-		if r == parkedNext {
-			continue // its answer comes later
+		if ac.e.unpark(ac) {
+			// A request while our /next is still parked: HTTP/1.1
+			// pipelining, which no runtime does. The connection goes.
+			return
+		}
+		if err := ac.r.ReadHead(); err != nil {
+			switch {
+			case errors.Is(err, httpwire.ErrHeadTooLarge):
+				ac.reply(http.StatusRequestHeaderFieldsTooLarge, badRequestBody, true)
+			case errors.Is(err, httpwire.ErrBadRequest), errors.Is(err, httpwire.ErrUnsupportedTE):
+				ac.reply(http.StatusBadRequest, badRequestBody, true)
+			}
+			return
+		}
+		if ac.e.route(ac) {
+			continue // a parked /next: its answer comes later
 		}
 		if !ac.r.DiscardBody(256<<10) || ac.r.Req.Close {
-			return false
-		}
-		if r == tookResult && ac.e.goDormant(ac) {
-			return true
+			return
 		}
 	}
 }
@@ -184,8 +167,12 @@ const jsonType = "application/json"
 // that handed inv over (or on the connection's own). A big payload gets
 // the invocation's deadline for the write: a runtime that stops reading
 // times out like one that stops answering.
-func (ac *apiConn) writeNext(inv *invocation, arn string) {
-	b := httpwire.AppendHead(ac.w.Begin(), http.StatusOK, jsonType, len(inv.payload), ac.nextClose)
+//
+// closeAfter is the /next's Connection: close, read under env.mu by the
+// caller: once the runtime has the answer, the connection's goroutine may
+// read a next /next and set nextClose again while this one still runs.
+func (ac *apiConn) writeNext(inv *invocation, arn string, closeAfter bool) {
+	b := httpwire.AppendHead(ac.w.Begin(), http.StatusOK, jsonType, len(inv.payload), closeAfter)
 	b = httpwire.AppendField(b, hdrRequestID, inv.id)
 	b = append(b, hdrDeadline+": "...)
 	b = strconv.AppendInt(b, inv.deadline.UnixMilli(), 10)
@@ -203,7 +190,7 @@ func (ac *apiConn) writeNext(inv *invocation, arn string) {
 	if big {
 		ac.c.SetWriteDeadline(inv.deadline)
 	}
-	if err := ac.w.End(b, inv.payload); err != nil || ac.nextClose {
+	if err := ac.w.End(b, inv.payload); err != nil || closeAfter {
 		// On error the invocation stays delivered: the runtime's death
 		// or the deadline ends it.
 		ac.c.Close()

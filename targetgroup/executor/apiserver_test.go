@@ -33,16 +33,9 @@ func (c *fakeConn) SetWriteDeadline(time.Time) error { return nil }
 // serveBytes runs one connection of e over in and returns the answers.
 func serveBytes(e *env, in []byte) []byte {
 	c := &fakeConn{r: bytes.NewReader(in)}
-	ac := newAPIConn(newAPIServer(e, nil), c)
+	ac := newAPIConn(e, c)
 	ac.r = httpwire.NewReader(c, 64) // small: lines span reads
-	for ac.serve(false) {
-		// Dormant after a result: serve on at once, as its goroutine
-		// would after dormantWait.
-		e.mu.Lock()
-		e.dormant = nil
-		ac.wake.Stop()
-		e.mu.Unlock()
-	}
+	ac.serve()
 	return c.w.Bytes()
 }
 
@@ -155,7 +148,7 @@ func TestParkedNext(t *testing.T) {
 	waitFor(t, func() bool { return !parked() })
 	inv := newInv("hung-up", "{}")
 	inv.deadline = time.Now().Add(time.Second)
-	if delivered, _ := e.handOff(inv); delivered {
+	if e.handOff(inv) {
 		t.Fatal("invocation handed to a connection that hung up")
 	}
 	e.mu.Lock()

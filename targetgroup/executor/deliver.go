@@ -23,31 +23,22 @@ type delivery struct {
 }
 
 // deliver hands inv to the environment's /next: at once when one is
-// parked (written on this goroutine), or by reading the runtime's dormant
-// connection on this goroutine (the warm case: its /next and then its
-// answer, see handoff.go), else when the runtime comes back to /next.
-// When the runtime took inv and answered before deliver returned, the
-// delivery holds the answer; otherwise await has the rest.
+// parked (the common, warm case, written on this goroutine), else when the
+// runtime comes back to /next. When the runtime took inv and answered
+// before deliver returned, the delivery holds the answer (one wake-up
+// instead of two); otherwise await has the rest.
 func (p *Pool) deliver(ctx context.Context, e *env, inv *invocation) delivery {
 	inv.start = time.Now()
 	inv.deadline = inv.start.Add(e.fn.cfg.Timeout)
-	if !e.isDead() {
-		delivered, dormant := e.handOff(inv)
-		if delivered {
-			return delivery{how: handedOver}
-		}
-		if dormant != nil {
-			if res, ok := e.readFor(ctx, dormant, inv); ok {
-				return delivery{how: answered, res: res}
-			}
-		}
+	if !e.isDead() && e.handOff(inv) {
+		return delivery{how: handedOver}
 	}
 	// A runtime still busy after answering gets one function timeout to
 	// come back to /next (Lambda bills and times it as part of the previous
 	// invocation); after that it is stuck and goes. The invocation's own
 	// deadline is the same instant, so once the runtime took it, the
 	// timer's expiry is its timeout (await sees it).
-	t := time.NewTimer(time.Until(inv.deadline))
+	t := time.NewTimer(e.fn.cfg.Timeout)
 	defer t.Stop()
 	var err error
 	select {

@@ -31,8 +31,7 @@
 // the Pool from the call until Invoke returns (longer when the caller's
 // context ends first: the invocation then runs on in its environment).
 // Response.Payload and Response.Log are owned by the caller. FunctionLog
-// gets whole lines per Write (one, or an invocation's closing lines) and
-// is never written concurrently by the Pool.
+// gets one Write per line and is never written concurrently by the Pool.
 //
 // # Execution environments
 //
@@ -51,27 +50,17 @@
 //     AWS_LAMBDA_RUNTIME_API points at it. The Runtime API is served by a
 //     small HTTP/1.1 server of this package (apiserver.go; requests are
 //     read and answers written by package httpwire), not net/http nor
-//     fasthttp (see Performance): keep-alive, Content-Length or chunked
-//     bodies with trailers (aws-lambda-go always sends chunked bodies and
-//     declares trailers), Expect: 100-continue, Connection: close,
-//     malformed requests 400 and closed. A request pipelined behind the
-//     POST of a result (albedo's runtime clients send GET /next with it)
-//     gets the 202 written in front of its own answer, in one write.
-//   - Who reads a connection (handoff.go): a new connection has a
-//     goroutine of its own. A /next parked there is only a mark on the
-//     environment: the goroutine goes back to reading (it sees the
-//     runtime hang up), and the invoking goroutine writes the answer
-//     itself. After a result the runtime's connection is dormant, read
-//     by no goroutine: the next invocation's goroutine reads it itself,
-//     answers the /next waiting there, reads the result and writes the
-//     202, so a warm invocation costs no goroutine switch, channel or
-//     timer. A dormant connection not taken within 20 ms gets its
-//     goroutine back; a runtime that sends another request than /next
-//     after a result waits that long (or until the next invocation) for
-//     its answer. A result or /next on another connection, the caller's
-//     context ending, the deadline and an extension's event/next each
-//     send the connection back to a goroutine of its own, at a request
-//     boundary, and the invocation to Pool.deliver's wait. A buffered response whose trailers carry
+//     fasthttp (see Performance): a goroutine per connection, keep-alive, Content-Length or
+//     chunked bodies with trailers (aws-lambda-go always sends chunked
+//     bodies and declares trailers), Expect: 100-continue, Connection:
+//     close, malformed requests 400 and closed. A request pipelined behind
+//     the POST of a result (albedo's runtime clients send GET /next with
+//     it) gets the 202 written in front of its own answer, in one write.
+//     A parked /next is only a
+//     mark on the environment: the connection's goroutine goes back to
+//     reading (it sees the runtime hang up), and the invoking goroutine
+//     writes the /next answer itself, so a warm hand-off costs one write
+//     and no goroutine switch. A buffered response whose trailers carry
 //     Lambda-Runtime-Function-Error-Type becomes a function error with the
 //     base64-decoded Lambda-Runtime-Function-Error-Body. Line breaks in
 //     the /next header values (a pretty-printed client context) become
@@ -190,7 +179,7 @@
 //
 // # Logs
 //
-// FunctionLog receives, in whole lines, exactly what CloudWatch would
+// FunctionLog receives, one line per Write, exactly what CloudWatch would
 // hold: the function's output lines and START / END / REPORT in AWS's format
 // (REPORT tab-separated with a trailing tab; Billed Duration is Duration plus
 // Init Duration on a cold start, rounded up to 1 ms, as custom runtimes are
@@ -329,30 +318,18 @@
 //
 // # Performance
 //
-// A warm invocation costs albedo three loopback socket operations on the
-// runtime's connection (reading the waiting /next, writing its answer,
-// reading the result; the 202 a fourth write), a FIONREAD ioctl, a peak
-// memory read and two log writes (START; END and REPORT together).
-// Profiles of albedo under `albedo bench` put most of its CPU in the
-// kernel (loopback TCP sends do the receiver's work too, and wake it) and
-// in the Go scheduler (threads parking in epoll_wait and waking, and
-// sysmon, which the first system call after albedo went idle wakes every
-// time), not in albedo's own code. Hence the design: each goroutine
-// switch and thread wake-up that can go, went. The warm path runs on the
-// invoking goroutine alone (see handoff.go), writes are coalesced (the
-// 202 with a pipelined /next's answer, the lines that end an invocation),
-// and no timer is started per invocation (a connection's read deadline is
-// the invocation's). The Runtime API server is this package's own, not
-// net/http, which costs a goroutine per connection and a handler per
-// request, nor fasthttp, whose handler must block until the invocation
-// arrives (a goroutine switch per invocation; it was measured against
-// this server and used more CPU): neither lets the invoking goroutine
-// read the runtime's connection. Throughput at high concurrency is
+// A warm invocation costs albedo two loopback writes (the /next answer and
+// the 202), the reads of the runtime's two requests, a FIONREAD ioctl, a
+// statm read and three log lines; most of its CPU is the kernel's and the
+// Go scheduler's (waking threads around every hand-off), not albedo's own
+// code. The Runtime API server of this package replaced net/http because,
+// measured old against new, it cut albedo's CPU and allocations per
+// invocation and the sequential latency. Throughput at high concurrency is
 // bounded by the functions' own CPU (64 Go runtimes sharing the cores),
 // not by albedo's. The benchmarks are BenchmarkInvokeWarm,
 // BenchmarkRuntimeAPIHop and BenchmarkRuntimeAPIHopRaw
-// (pool_timing_test.go); measured figures, with their commands, machine
-// and profiles, are in the README's Performance section.
+// (pool_timing_test.go); measured figures, with their commands and
+// machine, are in the README's Performance section.
 //
 // A cgroup costs a cold start about half a millisecond (create, join,
 // release) and a warm invocation nothing measurable (its peak read

@@ -83,11 +83,6 @@ type env struct {
 	current        *invocation // reserved for or delivered to the runtime
 	lastID         string      // the last answered request id
 	parked         *apiConn    // connection whose /next waits for an invocation
-	dormant        *apiConn    // the runtime's connection no goroutine reads (handoff.go)
-	reading        *apiConn    // the connection an invoking goroutine reads (readFor)
-	readingFor     *invocation // ... for this invocation
-	readBusy       bool        // ... in the middle of a request
-	readStop       bool        // ... and should stop at the next request boundary
 	initialized    bool        // the runtime called /next
 	initDone       bool        // ready is closed
 	initDuration   time.Duration

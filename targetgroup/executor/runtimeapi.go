@@ -43,39 +43,30 @@ var (
 	badRequestBody = marshalError("InvalidRequest", "Malformed HTTP request")
 )
 
-// routed says what route did with a request.
-type routed int
-
-const (
-	answeredRequest routed = iota // answered (any request but these two)
-	parkedNext                    // a /next left waiting for an invocation
-	tookResult                    // the result of the invocation in flight, accepted
-)
-
 // route answers one request of the Runtime API or the minimal Extensions
 // API. Client mistakes get 4xx with Lambda's JSON error body; nothing here
-// answers 5xx.
-func (e *env) route(ac *apiConn) routed {
+// answers 5xx. parked reports a /next left waiting for an invocation.
+func (e *env) route(ac *apiConn) (parked bool) {
 	path := ac.r.Req.Path
 	if rest, ok := bytes.CutPrefix(path, []byte(runtimePrefix)); ok {
 		switch string(rest) {
 		case "invocation/next":
-			if ac.allow(http.MethodGet) && e.handleNext(ac) {
-				return parkedNext
+			if ac.allow(http.MethodGet) {
+				return e.handleNext(ac)
 			}
-			return answeredRequest
+			return false
 		case "init/error":
 			if ac.allow(http.MethodPost) {
 				e.handleInitError(ac)
 			}
-			return answeredRequest
+			return false
 		}
 		if rest, ok := bytes.CutPrefix(rest, []byte("invocation/")); ok {
 			if id, action, ok := bytes.Cut(rest, []byte{'/'}); ok && len(id) > 0 && (string(action) == "response" || string(action) == "error") {
-				if ac.allow(http.MethodPost) && e.handleResult(ac, id, string(action) == "error") {
-					return tookResult
+				if ac.allow(http.MethodPost) {
+					e.handleResult(ac, id, string(action) == "error")
 				}
-				return answeredRequest
+				return false
 			}
 		}
 	} else if rest, ok := bytes.CutPrefix(path, []byte(extensionPrefix)); ok {
@@ -84,14 +75,17 @@ func (e *env) route(ac *apiConn) routed {
 			if ac.allow(http.MethodPost) {
 				e.handleRegister(ac)
 			}
+			return false
 		case "event/next":
 			if ac.allow(http.MethodGet) {
 				e.handleExtensionNext(ac)
 			}
+			return false
 		case "init/error":
 			if ac.allow(http.MethodPost) {
 				e.handleExtensionInitError(ac)
 			}
+			return false
 		case "exit/error":
 			if ac.allow(http.MethodPost) {
 				if ac.continue100() == nil {
@@ -99,21 +93,11 @@ func (e *env) route(ac *apiConn) routed {
 				}
 				ac.reply(http.StatusAccepted, statusOK, false)
 			}
-		default:
-			ac.reply(http.StatusNotFound, notFoundBody, false)
+			return false
 		}
-		return answeredRequest
 	}
 	ac.reply(http.StatusNotFound, notFoundBody, false)
-	return answeredRequest
-}
-
-// mayBlock reports whether the request just read waits for an event of
-// the environment (an extension's event/next), which only a connection's
-// own goroutine may do.
-func (ac *apiConn) mayBlock() bool {
-	rest, ok := bytes.CutPrefix(ac.r.Req.Path, []byte(extensionPrefix))
-	return ok && string(rest) == "event/next"
+	return false
 }
 
 func (ac *apiConn) allow(method string) bool {
@@ -126,9 +110,7 @@ func (ac *apiConn) allow(method string) bool {
 
 // handleNext hands the reserved invocation over at once, or parks the
 // connection until Pool.deliver does. The first call ends the
-// environment's init phase. A runtime asking on a new connection while
-// its last one is dormant has left that one: it gets a goroutine again,
-// which sees it end.
+// environment's init phase.
 func (e *env) handleNext(ac *apiConn) (parked bool) {
 	if !ac.r.DiscardBody(256 << 10) { // a parked connection must be at a request boundary
 		ac.reply(http.StatusBadRequest, badRequestBody, true)
@@ -146,40 +128,48 @@ func (e *env) handleNext(ac *apiConn) (parked bool) {
 	}
 	ac.nextClose = ac.r.Req.Close
 	if inv := e.current; inv != nil {
-		e.takeLocked(inv)
-		e.interruptLocked(ac) // an invoker waiting for /next on another connection
+		line, closeAfter := e.takeLocked(inv), ac.nextClose
 		e.mu.Unlock()
-		e.sendNext(ac, inv)
+		e.sendNext(ac, inv, line, closeAfter)
 		return false
 	}
 	e.parked = ac
-	left := e.dormant
-	if left == ac {
-		left = nil
-	}
-	if left != nil {
-		e.dormant = nil
-		e.serveLocked(left)
-	}
 	e.mu.Unlock()
 	return true
 }
 
-// takeLocked marks inv delivered (its START line goes into its tail).
-// e.mu is held.
-func (e *env) takeLocked(inv *invocation) {
+// handOff reserves e for inv and, when a /next is parked, delivers inv on
+// the calling goroutine. It reports whether inv was delivered.
+func (e *env) handOff(inv *invocation) bool {
+	e.mu.Lock()
+	e.current = inv
+	ac := e.parked
+	if ac == nil {
+		e.mu.Unlock()
+		return false
+	}
+	e.parked = nil
+	line, closeAfter := e.takeLocked(inv), ac.nextClose
+	e.mu.Unlock()
+	e.sendNext(ac, inv, line, closeAfter)
+	return true
+}
+
+// takeLocked marks inv delivered and returns its START line. e.mu is held.
+func (e *env) takeLocked(inv *invocation) []byte {
 	inv.delivered = true
 	e.logInv = inv
+	line := appendStart(make([]byte, 0, 64), inv.id)
 	if inv.wantTail {
-		inv.tail = append(appendStart(inv.tail, inv.id), '\n')
+		inv.tail = append(append(inv.tail, line...), '\n')
 	}
+	return line
 }
 
 // sendNext logs START and answers the /next of ac with inv.
-func (e *env) sendNext(ac *apiConn, inv *invocation) {
-	var buf [96]byte
-	e.p.flog.writeLine(e.fn.cfg.Name, appendStart(buf[:0], inv.id))
-	ac.writeNext(inv, e.fn.cfg.ARN)
+func (e *env) sendNext(ac *apiConn, inv *invocation, start []byte, closeAfter bool) {
+	e.p.flog.writeLine(e.fn.cfg.Name, start)
+	ac.writeNext(inv, e.fn.cfg.ARN, closeAfter)
 }
 
 // unpark forgets ac's parked /next; it reports whether there was one.
@@ -193,23 +183,23 @@ func (e *env) unpark(ac *apiConn) bool {
 	return true
 }
 
-// handleResult accepts /response and /error for the invocation in flight
-// and reports whether it did. The request id is checked before the body
-// is read: a wrong id is 400, an id already answered 403.
-func (e *env) handleResult(ac *apiConn, id []byte, isError bool) bool {
+// handleResult accepts /response and /error for the invocation in flight.
+// The request id is checked before the body is read: a wrong id is 400,
+// an id already answered 403.
+func (e *env) handleResult(ac *apiConn, id []byte, isError bool) {
 	if status, body := e.checkID(id); status != 0 {
 		ac.reply(status, body, false)
-		return false
+		return
 	}
 	if !(ac.r.Req.ContentLength > MaxResponseSize) {
 		if err := ac.continue100(); err != nil {
-			return false
+			return
 		}
 	}
 	body, size, tooLarge, err := ac.r.ReadBody(MaxResponseSize)
 	if err != nil {
 		ac.reply(http.StatusBadRequest, truncatedBody, true)
-		return false
+		return
 	}
 	var res result
 	switch {
@@ -254,16 +244,15 @@ func (e *env) handleResult(ac *apiConn, id []byte, isError bool) bool {
 		// The invocation timed out (or the environment was stopped) while
 		// the body was read.
 		ac.reply(http.StatusForbidden, badStateBody, false)
-		return false
+		return
 	}
 	e.current = nil
 	e.lastID = inv.id
-	inv.done <- res
-	e.interruptLocked(ac) // an invoker reading another connection for it
 	e.mu.Unlock()
+	inv.done <- res
 	if tooLarge {
 		ac.reply(http.StatusRequestEntityTooLarge, tooLargeBody, false)
-		return true
+		return
 	}
 	if ac.r.Buffered() > 0 && !ac.r.Req.Close && ac.r.Req.BodyDone {
 		// The runtime pipelined its next request (albedo's clients send
@@ -271,10 +260,9 @@ func (e *env) handleResult(ac *apiConn, id []byte, isError bool) bool {
 		// to that request, one write and one wake-up of the runtime for
 		// both. Nothing waits for it before then.
 		ac.holdReply(http.StatusAccepted, statusOK)
-		return true
+		return
 	}
 	ac.reply(http.StatusAccepted, statusOK, false)
-	return true
 }
 
 // checkID validates a request id against the invocation in flight.

@@ -30,29 +30,12 @@ func newAPIEnv(t testing.TB) *env {
 	return e
 }
 
-// offer hands inv to the environment through its connections' goroutines
-// only: at once to a parked /next, or to the next one (a dormant
-// connection gets its goroutine back for it). The result comes on
-// inv.done.
+// offer hands inv to the environment as Pool.deliver does: at once to a
+// parked /next, or to the next one.
 func offer(e *env, inv *invocation) {
 	inv.start = time.Now()
 	inv.deadline = inv.start.Add(time.Second)
-	if _, ac := e.handOff(inv); ac != nil {
-		e.mu.Lock()
-		e.reading, e.readingFor = nil, nil
-		e.serveLocked(ac)
-		e.mu.Unlock()
-	}
-}
-
-// hop runs inv through e as Pool.deliver does, the dormant connection
-// read on this goroutine included, and returns the runtime's answer.
-func hop(e *env, inv *invocation) result {
-	d := e.p.deliver(context.Background(), e, inv)
-	if d.how == answered {
-		return d.res
-	}
-	return <-inv.done
+	e.handOff(inv)
 }
 
 // serveAPI serves e's Runtime API on a loopback port until the test ends
