@@ -72,7 +72,9 @@ type Options struct {
 	// Logger receives albedo's own records (component=executor).
 	Logger *slog.Logger
 	// FunctionLog receives function output lines and the START/END/REPORT
-	// lines, one line per Write, in CloudWatch's text form. [os.Stderr]
+	// lines in CloudWatch's text form, whole lines per Write: one line, or
+	// the lines that end an invocation (END, REPORT, and a failure's lines
+	// around them). [os.Stderr]
 	FunctionLog io.Writer
 	// PrefixFunctionLog prefixes every FunctionLog line with "[function] ",
 	// for a terminal that shows several functions' logs at once (in

@@ -1,13 +1,14 @@
 package executor
 
 import (
-	"bufio"
 	"errors"
 	"net"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/albedo-lb/albedo/targetgroup/executor/httpwire"
 )
 
 // apiServer serves one environment's Runtime API: a goroutine per
@@ -42,8 +43,7 @@ func (s *apiServer) serve() {
 			time.Sleep(5 * time.Millisecond) // e.g. out of file descriptors
 			continue
 		}
-		ac := &apiConn{e: s.e, c: c}
-		ac.br = bufio.NewReaderSize(c, 8<<10)
+		ac := newAPIConn(s.e, c)
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
@@ -78,21 +78,23 @@ func (s *apiServer) close() {
 
 // apiConn is one connection of a runtime (or extension) to the API.
 type apiConn struct {
-	apiReader
 	e *env
 	c net.Conn
+	r *httpwire.Reader
+	w *httpwire.Writer // answers: /next's is written by another goroutine
 
-	wmu       sync.Mutex // orders answers: /next's is written by another goroutine
-	wbuf      []byte     // guarded by wmu
-	deferred  []byte     // guarded by wmu: an answer written in front of the next one
-	nextClose bool       // the parked /next asked for Connection: close; guarded by env.mu
+	nextClose bool // the parked /next asked for Connection: close; guarded by env.mu
+}
+
+func newAPIConn(e *env, c net.Conn) *apiConn {
+	return &apiConn{e: e, c: c, r: httpwire.NewReader(c, 8<<10), w: httpwire.NewWriter(c)}
 }
 
 // serve reads and answers requests until the connection ends.
 func (ac *apiConn) serve() {
 	defer ac.c.Close()
 	for {
-		if _, err := ac.br.Peek(1); err != nil {
+		if err := ac.r.Wait(); err != nil {
 			ac.e.unpark(ac)
 			return
 		}
@@ -101,11 +103,11 @@ func (ac *apiConn) serve() {
 			// pipelining, which no runtime does. The connection goes.
 			return
 		}
-		if err := ac.readHead(); err != nil {
+		if err := ac.r.ReadHead(); err != nil {
 			switch {
-			case errors.Is(err, errHeadTooLarge):
+			case errors.Is(err, httpwire.ErrHeadTooLarge):
 				ac.reply(http.StatusRequestHeaderFieldsTooLarge, badRequestBody, true)
-			case errors.Is(err, errBadRequest), errors.Is(err, errUnsupportedTE):
+			case errors.Is(err, httpwire.ErrBadRequest), errors.Is(err, httpwire.ErrUnsupportedTE):
 				ac.reply(http.StatusBadRequest, badRequestBody, true)
 			}
 			return
@@ -113,7 +115,7 @@ func (ac *apiConn) serve() {
 		if ac.e.route(ac) {
 			continue // a parked /next: its answer comes later
 		}
-		if !ac.discardBody(256<<10) || ac.req.close {
+		if !ac.r.DiscardBody(256<<10) || ac.r.Req.Close {
 			return
 		}
 	}
@@ -121,103 +123,74 @@ func (ac *apiConn) serve() {
 
 // continue100 lets a client that sent Expect: 100-continue send its body.
 func (ac *apiConn) continue100() error {
-	if !ac.req.expect {
+	req := &ac.r.Req
+	if !req.Expect {
 		return nil
 	}
-	ac.req.expect = false
-	ac.wmu.Lock()
-	defer ac.wmu.Unlock()
-	_, err := ac.c.Write([]byte("HTTP/1.1 100 Continue\r\n\r\n"))
-	return err
+	req.Expect = false
+	return ac.w.End(append(ac.w.Begin(), httpwire.Continue...), nil)
 }
 
 // reply writes a JSON answer; closing adds Connection: close (the caller
 // ends the connection).
 func (ac *apiConn) reply(status int, body []byte, closing bool, extra ...string) {
-	if !ac.req.bodyDone && !ac.req.close && ac.req.expect {
+	req := &ac.r.Req
+	if !req.BodyDone && !req.Close && req.Expect {
 		closing = true // the body will not come
 	}
 	if closing {
-		ac.req.close = true
+		req.Close = true
 	}
-	ac.wmu.Lock()
-	defer ac.wmu.Unlock()
-	b := appendHead(ac.takeDeferredLocked(), status, len(body), ac.req.close)
+	b := httpwire.AppendHead(ac.w.Begin(), status, jsonType, len(body), req.Close)
 	for i := 0; i+1 < len(extra); i += 2 {
-		b = appendHeader(b, extra[i], extra[i+1])
+		b = httpwire.AppendField(b, extra[i], extra[i+1])
 	}
 	b = append(b, '\r', '\n')
-	if err := ac.writeLocked(b, body); err != nil {
-		ac.req.close = true
+	if err := ac.w.End(b, body); err != nil {
+		req.Close = true
 		ac.c.Close()
 	}
 }
 
-// deferReply keeps a complete answer (no Connection: close) to be written
+// holdReply keeps a complete answer (no Connection: close) to be written
 // in front of the connection's next answer, for a client that pipelined
 // its next request.
-func (ac *apiConn) deferReply(status int, body []byte) {
-	ac.wmu.Lock()
-	defer ac.wmu.Unlock()
-	b := appendHead(ac.takeDeferredLocked(), status, len(body), false)
+func (ac *apiConn) holdReply(status int, body []byte) {
+	b := httpwire.AppendHead(ac.w.Begin(), status, jsonType, len(body), false)
 	b = append(b, '\r', '\n')
-	ac.deferred = append(b, body...)
-	ac.wbuf = nil // now owned by deferred
+	ac.w.Hold(append(b, body...))
 }
 
-// takeDeferredLocked returns the write buffer, holding the deferred
-// answer if there is one. ac.wmu is held.
-func (ac *apiConn) takeDeferredLocked() []byte {
-	if ac.deferred == nil {
-		return ac.wbuf[:0]
-	}
-	b := ac.deferred
-	ac.deferred = nil
-	return b
-}
-
-// writeLocked writes head and body, in one write when small. ac.wmu is held.
-func (ac *apiConn) writeLocked(head, body []byte) error {
-	var err error
-	if len(head)+len(body) <= 32<<10 {
-		head = append(head, body...)
-		_, err = ac.c.Write(head)
-	} else {
-		bufs := net.Buffers{head, body}
-		_, err = bufs.WriteTo(ac.c)
-	}
-	if cap(head) <= 64<<10 {
-		ac.wbuf = head[:0]
-	}
-	return err
-}
+const jsonType = "application/json"
 
 // writeNext writes the answer to a parked /next. It runs on the goroutine
 // that handed inv over (or on the connection's own). A big payload gets
 // the invocation's deadline for the write: a runtime that stops reading
 // times out like one that stops answering.
-func (ac *apiConn) writeNext(inv *invocation, arn string) {
-	ac.wmu.Lock()
-	defer ac.wmu.Unlock()
-	b := appendHead(ac.takeDeferredLocked(), http.StatusOK, len(inv.payload), ac.nextClose)
-	b = appendHeader(b, hdrRequestID, inv.id)
+//
+// closeAfter is the /next's Connection: close, read under env.mu by the
+// caller: once the runtime has the answer, the connection's goroutine may
+// read a next /next and set nextClose again while this one still runs.
+func (ac *apiConn) writeNext(inv *invocation, arn string, closeAfter bool) {
+	b := httpwire.AppendHead(ac.w.Begin(), http.StatusOK, jsonType, len(inv.payload), closeAfter)
+	b = httpwire.AppendField(b, hdrRequestID, inv.id)
 	b = append(b, hdrDeadline+": "...)
 	b = strconv.AppendInt(b, inv.deadline.UnixMilli(), 10)
 	b = append(b, '\r', '\n')
-	b = appendHeader(b, hdrFunctionARN, arn)
-	b = appendHeader(b, hdrTraceID, inv.traceID)
+	b = httpwire.AppendField(b, hdrFunctionARN, arn)
+	b = httpwire.AppendField(b, hdrTraceID, inv.traceID)
 	if inv.clientContext != "" {
-		b = appendHeader(b, hdrClientContext, inv.clientContext)
+		b = httpwire.AppendField(b, hdrClientContext, inv.clientContext)
 	}
 	if inv.cognito != "" {
-		b = appendHeader(b, hdrCognito, inv.cognito)
+		b = httpwire.AppendField(b, hdrCognito, inv.cognito)
 	}
 	b = append(b, '\r', '\n')
 	big := len(inv.payload) > 256<<10
 	if big {
 		ac.c.SetWriteDeadline(inv.deadline)
 	}
-	if err := ac.writeLocked(b, inv.payload); err != nil || ac.nextClose {
+	if err := ac.w.End(b, inv.payload); err != nil || closeAfter {
 		// On error the invocation stays delivered: the runtime's death
 		// or the deadline ends it.
 		ac.c.Close()
@@ -227,57 +200,3 @@ func (ac *apiConn) writeNext(inv *invocation, arn string) {
 		ac.c.SetWriteDeadline(time.Time{})
 	}
 }
-
-// appendHead appends a status line and the headers every answer has.
-func appendHead(b []byte, status, length int, closing bool) []byte {
-	b = append(b, "HTTP/1.1 "...)
-	b = strconv.AppendInt(b, int64(status), 10)
-	b = append(b, ' ')
-	b = append(b, http.StatusText(status)...)
-	b = append(b, "\r\nContent-Type: application/json\r\nDate: "...)
-	b = appendDate(b)
-	b = append(b, "\r\nContent-Length: "...)
-	b = strconv.AppendInt(b, int64(length), 10)
-	b = append(b, '\r', '\n')
-	if closing {
-		b = append(b, "Connection: close\r\n"...)
-	}
-	return b
-}
-
-// appendHeader appends one header line. Values come from callers (a
-// client context, a trace header, a request id): line breaks become
-// spaces, as net/http writes them, so no value can end the head early or
-// add a header.
-func appendHeader(b []byte, name, value string) []byte {
-	b = append(b, name...)
-	b = append(b, ':', ' ')
-	n := len(b)
-	b = append(b, value...)
-	for i := n; i < len(b); i++ {
-		if b[i] == '\r' || b[i] == '\n' {
-			b[i] = ' '
-		}
-	}
-	return append(b, '\r', '\n')
-}
-
-// appendDate appends the current time in HTTP's format, from a cache
-// refreshed once a second.
-func appendDate(b []byte) []byte {
-	now := time.Now().Unix()
-	dateMu.Lock()
-	if now != dateSec {
-		dateSec = now
-		dateBuf = time.Unix(now, 0).UTC().AppendFormat(dateBuf[:0], http.TimeFormat)
-	}
-	b = append(b, dateBuf...)
-	dateMu.Unlock()
-	return b
-}
-
-var (
-	dateMu  sync.Mutex
-	dateSec int64
-	dateBuf []byte
-)

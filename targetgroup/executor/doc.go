@@ -48,8 +48,9 @@
 //
 //   - The listener (127.0.0.1:0) is open before the process starts;
 //     AWS_LAMBDA_RUNTIME_API points at it. The Runtime API is served by a
-//     small HTTP/1.1 server of this package (apiserver.go, apiwire.go), not
-//     net/http: a goroutine per connection, keep-alive, Content-Length or
+//     small HTTP/1.1 server of this package (apiserver.go; requests are
+//     read and answers written by package httpwire), not net/http nor
+//     fasthttp (see Performance): a goroutine per connection, keep-alive, Content-Length or
 //     chunked bodies with trailers (aws-lambda-go always sends chunked
 //     bodies and declares trailers), Expect: 100-continue, Connection:
 //     close, malformed requests 400 and closed. A request pipelined behind

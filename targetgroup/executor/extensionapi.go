@@ -14,7 +14,7 @@ import (
 
 // handleRegister registers an extension and answers with its identifier.
 func (e *env) handleRegister(ac *apiConn) {
-	name := ac.req.extName
+	name := string(ac.r.Req.Get(hdrExtName))
 	if name == "" {
 		ac.reply(http.StatusForbidden, missingExtBody, false)
 		return
@@ -22,8 +22,8 @@ func (e *env) handleRegister(ac *apiConn) {
 	var req struct {
 		Events []string `json:"events"`
 	}
-	if ac.req.contentLength <= 64<<10 && ac.continue100() == nil {
-		if b, _, tooLarge, err := ac.readBody(64 << 10); err == nil && !tooLarge {
+	if ac.r.Req.ContentLength <= 64<<10 && ac.continue100() == nil {
+		if b, _, tooLarge, err := ac.r.ReadBody(64 << 10); err == nil && !tooLarge {
 			json.Unmarshal(b, &req)
 		}
 	}
@@ -72,7 +72,7 @@ func (e *env) handleRegister(ac *apiConn) {
 // extension may wait for events.
 func (e *env) handleExtensionNext(ac *apiConn) {
 	var ext *extension
-	id := ac.req.extID
+	id := string(ac.r.Req.Get(hdrExtID))
 	e.mu.Lock()
 	known := false
 	for _, x := range e.exts {
@@ -97,7 +97,7 @@ func (e *env) handleExtensionNext(ac *apiConn) {
 	select {
 	case <-e.stopping:
 	case <-e.dead:
-		ac.req.close = true
+		ac.r.Req.Close = true
 		return
 	}
 	e.mu.Lock()
@@ -109,7 +109,7 @@ func (e *env) handleExtensionNext(ac *apiConn) {
 	e.mu.Unlock()
 	if !sub {
 		<-e.dead
-		ac.req.close = true
+		ac.r.Req.Close = true
 		return
 	}
 	body, _ := json.Marshal(struct {
@@ -124,5 +124,5 @@ func (e *env) handleExtensionNext(ac *apiConn) {
 // extension's error (its Lambda-Extension-Function-Error-Type, and its
 // body when that is JSON), as the runtime's /init/error does.
 func (e *env) handleExtensionInitError(ac *apiConn) {
-	e.acceptInitError(ac, ac.req.extErrorType, ErrorTypeExtensionInit, false)
+	e.acceptInitError(ac, string(ac.r.Req.Get(hdrExtErrorType)), ErrorTypeExtensionInit, false)
 }

@@ -95,9 +95,7 @@ func (p *Pool) logEnd(e *env, inv *invocation, res result, r report) []byte {
 	if res.status == "timeout" {
 		lines = append(lines, appendTimeoutLine(nil, time.Now(), inv.id, e.fn.cfg.Timeout))
 	}
-	for _, l := range lines {
-		p.flog.writeLine(e.fn.cfg.Name, l)
-	}
+	p.flog.writeLines(e.fn.cfg.Name, lines...)
 	e.fn.m.report(&r, res.functionError)
 	if !inv.wantTail {
 		return nil

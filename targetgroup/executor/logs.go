@@ -11,11 +11,13 @@ import (
 	"time"
 )
 
-// lineWriter serialises lines onto the FunctionLog writer: one Write per
-// line, newline included, prefixed with "[function] " when prefix is set.
-// With the prefix (a terminal), the carriage returns with which Lambda's
-// runtimes keep a multi-line message in one log event become line breaks,
-// each continuation prefixed too; a trailing one (CRLF output) goes.
+// lineWriter serialises lines onto the FunctionLog writer: each Write
+// holds whole lines, newlines included, prefixed with "[function] " when
+// prefix is set: one line, or the lines that end an invocation (writeLines:
+// one write instead of two to five on every invocation's path). With the
+// prefix (a terminal), the carriage returns with which Lambda's runtimes
+// keep a multi-line message in one log event become line breaks, each
+// continuation prefixed too; a trailing one (CRLF output) goes.
 type lineWriter struct {
 	mu     sync.Mutex
 	w      io.Writer
@@ -25,30 +27,44 @@ type lineWriter struct {
 }
 
 func (lw *lineWriter) writeLine(function string, line []byte) {
+	lw.writeLines(function, line)
+}
+
+// writeLines writes lines in one Write (one record each with rec).
+func (lw *lineWriter) writeLines(function string, lines ...[]byte) {
 	if lw.rec != nil {
-		lw.rec.LogAttrs(context.Background(), slog.LevelInfo, string(line), slog.String("function", function))
+		for _, line := range lines {
+			lw.rec.LogAttrs(context.Background(), slog.LevelInfo, string(line), slog.String("function", function))
+		}
 		return
 	}
 	lw.mu.Lock()
 	lw.buf = lw.buf[:0]
-	if lw.prefix {
-		line = bytes.TrimSuffix(line, []byte{'\r'})
-		for {
-			lw.buf = append(append(append(lw.buf, '['), function...), "] "...)
-			i := bytes.IndexByte(line, '\r')
-			if i < 0 {
-				break
-			}
-			lw.buf = append(append(lw.buf, line[:i]...), '\n')
-			line = line[i+1:]
-		}
+	for _, line := range lines {
+		lw.buf = lw.appendLine(lw.buf, function, line)
 	}
-	lw.buf = append(append(lw.buf, line...), '\n')
 	lw.w.Write(lw.buf)
 	if cap(lw.buf) > 64<<10 {
 		lw.buf = nil
 	}
 	lw.mu.Unlock()
+}
+
+// appendLine appends line and its newline, prefixed when lw.prefix is set.
+func (lw *lineWriter) appendLine(b []byte, function string, line []byte) []byte {
+	if lw.prefix {
+		line = bytes.TrimSuffix(line, []byte{'\r'})
+		for {
+			b = append(append(append(b, '['), function...), "] "...)
+			i := bytes.IndexByte(line, '\r')
+			if i < 0 {
+				break
+			}
+			b = append(append(b, line[:i]...), '\n')
+			line = line[i+1:]
+		}
+	}
+	return append(append(b, line...), '\n')
 }
 
 // appendStart appends Lambda's START line (no newline).

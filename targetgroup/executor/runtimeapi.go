@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/albedo-lb/albedo/targetgroup/executor/httpwire"
 )
 
 // Runtime API paths (version 2018-06-01) and the Extensions API subset.
@@ -45,7 +47,7 @@ var (
 // API. Client mistakes get 4xx with Lambda's JSON error body; nothing here
 // answers 5xx. parked reports a /next left waiting for an invocation.
 func (e *env) route(ac *apiConn) (parked bool) {
-	path := ac.req.path
+	path := ac.r.Req.Path
 	if rest, ok := bytes.CutPrefix(path, []byte(runtimePrefix)); ok {
 		switch string(rest) {
 		case "invocation/next":
@@ -87,7 +89,7 @@ func (e *env) route(ac *apiConn) (parked bool) {
 		case "exit/error":
 			if ac.allow(http.MethodPost) {
 				if ac.continue100() == nil {
-					ac.discardBody(64 << 10)
+					ac.r.DiscardBody(64 << 10)
 				}
 				ac.reply(http.StatusAccepted, statusOK, false)
 			}
@@ -99,7 +101,7 @@ func (e *env) route(ac *apiConn) (parked bool) {
 }
 
 func (ac *apiConn) allow(method string) bool {
-	if string(ac.req.method) == method {
+	if string(ac.r.Req.Method) == method {
 		return true
 	}
 	ac.reply(http.StatusMethodNotAllowed, badMethodBody, false, "Allow", method)
@@ -110,7 +112,7 @@ func (ac *apiConn) allow(method string) bool {
 // connection until Pool.deliver does. The first call ends the
 // environment's init phase.
 func (e *env) handleNext(ac *apiConn) (parked bool) {
-	if !ac.discardBody(256 << 10) { // a parked connection must be at a request boundary
+	if !ac.r.DiscardBody(256 << 10) { // a parked connection must be at a request boundary
 		ac.reply(http.StatusBadRequest, badRequestBody, true)
 		return false
 	}
@@ -124,11 +126,11 @@ func (e *env) handleNext(ac *apiConn) (parked bool) {
 		e.initialized = true
 		e.readyLocked()
 	}
-	ac.nextClose = ac.req.close
+	ac.nextClose = ac.r.Req.Close
 	if inv := e.current; inv != nil {
-		line := e.takeLocked(inv)
+		line, closeAfter := e.takeLocked(inv), ac.nextClose
 		e.mu.Unlock()
-		e.sendNext(ac, inv, line)
+		e.sendNext(ac, inv, line, closeAfter)
 		return false
 	}
 	e.parked = ac
@@ -147,9 +149,9 @@ func (e *env) handOff(inv *invocation) bool {
 		return false
 	}
 	e.parked = nil
-	line := e.takeLocked(inv)
+	line, closeAfter := e.takeLocked(inv), ac.nextClose
 	e.mu.Unlock()
-	e.sendNext(ac, inv, line)
+	e.sendNext(ac, inv, line, closeAfter)
 	return true
 }
 
@@ -165,9 +167,9 @@ func (e *env) takeLocked(inv *invocation) []byte {
 }
 
 // sendNext logs START and answers the /next of ac with inv.
-func (e *env) sendNext(ac *apiConn, inv *invocation, start []byte) {
+func (e *env) sendNext(ac *apiConn, inv *invocation, start []byte, closeAfter bool) {
 	e.p.flog.writeLine(e.fn.cfg.Name, start)
-	ac.writeNext(inv, e.fn.cfg.ARN)
+	ac.writeNext(inv, e.fn.cfg.ARN, closeAfter)
 }
 
 // unpark forgets ac's parked /next; it reports whether there was one.
@@ -189,12 +191,12 @@ func (e *env) handleResult(ac *apiConn, id []byte, isError bool) {
 		ac.reply(status, body, false)
 		return
 	}
-	if !(ac.req.contentLength > MaxResponseSize) {
+	if !(ac.r.Req.ContentLength > MaxResponseSize) {
 		if err := ac.continue100(); err != nil {
 			return
 		}
 	}
-	body, size, tooLarge, err := ac.readBody(MaxResponseSize)
+	body, size, tooLarge, err := ac.r.ReadBody(MaxResponseSize)
 	if err != nil {
 		ac.reply(http.StatusBadRequest, truncatedBody, true)
 		return
@@ -210,7 +212,7 @@ func (e *env) handleResult(ac *apiConn, id []byte, isError bool) {
 		}
 	case isError:
 		if len(body) == 0 {
-			typ := ac.req.errorType
+			typ := string(ac.r.Req.Get(hdrErrorType))
 			if typ == "" {
 				typ = "Unhandled"
 			}
@@ -221,18 +223,18 @@ func (e *env) handleResult(ac *apiConn, id []byte, isError bool) {
 		res = result{payload: body}
 		// A buffered response that failed midway carries its error in the
 		// trailers (aws-lambda-go declares them on every response).
-		if typ := ac.req.trailerErrType; typ != "" {
-			eb, derr := base64.StdEncoding.DecodeString(ac.req.trailerErrBody)
+		if typ := ac.r.Req.GetTrailer(hdrErrorType); len(typ) > 0 {
+			eb, derr := base64.StdEncoding.AppendDecode(nil, ac.r.Req.GetTrailer(hdrErrorBody))
 			if derr != nil || len(eb) == 0 {
-				eb = marshalError(typ, "")
+				eb = marshalError(string(typ), "")
 			}
 			res = result{functionError: true, payload: eb}
 		}
 	}
 	res.end = time.Now()
-	if tooLarge && !ac.req.expect {
+	if tooLarge && !ac.r.Req.Expect {
 		// Read the rest so that the 413 is not lost to a reset.
-		ac.discardBody(maxBodyDrain)
+		ac.r.DiscardBody(httpwire.MaxBodyDrain)
 	}
 
 	e.mu.Lock()
@@ -252,12 +254,12 @@ func (e *env) handleResult(ac *apiConn, id []byte, isError bool) {
 		ac.reply(http.StatusRequestEntityTooLarge, tooLargeBody, false)
 		return
 	}
-	if ac.br.Buffered() > 0 && !ac.req.close && ac.req.bodyDone {
+	if ac.r.Buffered() > 0 && !ac.r.Req.Close && ac.r.Req.BodyDone {
 		// The runtime pipelined its next request (albedo's clients send
 		// GET /next with the result): the 202 goes out with the answer
 		// to that request, one write and one wake-up of the runtime for
 		// both. Nothing waits for it before then.
-		ac.deferReply(http.StatusAccepted, statusOK)
+		ac.holdReply(http.StatusAccepted, statusOK)
 		return
 	}
 	ac.reply(http.StatusAccepted, statusOK, false)
@@ -286,7 +288,7 @@ func (e *env) handleInitError(ac *apiConn) {
 		ac.reply(http.StatusForbidden, badStateBody, false)
 		return
 	}
-	e.acceptInitError(ac, ac.req.errorType, ErrorTypeInit, true)
+	e.acceptInitError(ac, string(ac.r.Req.Get(hdrErrorType)), ErrorTypeInit, true)
 }
 
 // acceptInitError reads an init/error body (the runtime's, or an
@@ -294,12 +296,12 @@ func (e *env) handleInitError(ac *apiConn) {
 // one (for the runtime), else typ, else fallback; a body that is not JSON
 // becomes the errorMessage.
 func (e *env) acceptInitError(ac *apiConn, typ, fallback string, runtime bool) {
-	if ac.req.contentLength <= MaxResponseSize {
+	if ac.r.Req.ContentLength <= MaxResponseSize {
 		if err := ac.continue100(); err != nil {
 			return
 		}
 	}
-	body, _, tooLarge, err := ac.readBody(MaxResponseSize)
+	body, _, tooLarge, err := ac.r.ReadBody(MaxResponseSize)
 	if err != nil {
 		ac.reply(http.StatusBadRequest, truncatedBody, true)
 		return
