@@ -1,13 +1,11 @@
 package config
 
-import "regexp"
-
 // maxEnvironmentSize is Lambda's limit on the total size of a function's
 // environment variables. How Lambda counts is UNCONFIRMED; albedo adds up
 // the bytes of every name and value.
 const maxEnvironmentSize = 4096
 
-var envKeyRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
+var envKeyRE = lazyRegexp(`^[A-Za-z][A-Za-z0-9_]*$`)
 
 // reservedEnv are the variables the Lambda runtime environment sets itself
 // ("Defined runtime environment variables",

@@ -3,7 +3,6 @@ package config
 import (
 	"bytes"
 	"errors"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -34,13 +33,13 @@ import (
 // second; a config of a few KB needs some tens of KB).
 const rescanBudget = 4 << 20
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlLineRE = lazyRegexp(`^yaml: line (\d+): (.*)$`)
 
 // yamlProblem splits a yaml.v3 error into its line (0 when it gave none)
 // and its problem text.
 func yamlProblem(err error) (line int, problem string) {
 	msg := err.Error()
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+	if m := yamlLineRE().FindStringSubmatch(msg); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		return line, m[2]
 	}

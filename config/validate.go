@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"net"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -18,10 +17,10 @@ type validator struct {
 }
 
 var (
-	regionRE   = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-	accountRE  = regexp.MustCompile(`^[0-9]{12}$`)
-	elbNameRE  = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,30}[A-Za-z0-9])?$`)
-	funcNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	regionRE   = lazyRegexp(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	accountRE  = lazyRegexp(`^[0-9]{12}$`)
+	elbNameRE  = lazyRegexp(`^[A-Za-z0-9]([A-Za-z0-9-]{0,30}[A-Za-z0-9])?$`)
+	funcNameRE = lazyRegexp(`^[A-Za-z0-9_-]{1,64}$`)
 )
 
 // errorf records a validation problem at path unless path (or a parent of
@@ -77,14 +76,14 @@ func (v *validator) intRange(path string, val, lo, hi int) bool {
 
 func (v *validator) validate() {
 	c := v.cfg
-	if !regionRE.MatchString(c.Region) {
+	if !regionRE().MatchString(c.Region) {
 		v.errorf("region", "invalid region %q: want a name such as us-east-1", c.Region)
 	}
-	if !accountRE.MatchString(c.AccountID) {
+	if !accountRE().MatchString(c.AccountID) {
 		v.errorf("account_id", "must be 12 digits, got %q (quote it so YAML keeps it a string)", c.AccountID)
 	}
 	switch {
-	case !elbNameRE.MatchString(c.LoadBalancer):
+	case !elbNameRE().MatchString(c.LoadBalancer):
 		v.errorf("load_balancer", "invalid name %q: 1-32 letters, digits and hyphens, not starting or ending with a hyphen", c.LoadBalancer)
 	case strings.HasPrefix(strings.ToLower(c.LoadBalancer), "internal-"):
 		v.errorf("load_balancer", "name %q must not begin with \"internal-\"", c.LoadBalancer)

@@ -13,9 +13,9 @@ import (
 )
 
 var (
-	sidRE        = regexp.MustCompile(`^[A-Za-z0-9_-]{1,100}$`)
-	policyActRE  = regexp.MustCompile(`^(lambda:[*]|lambda:[a-zA-Z]+|[*])$`)
-	matcherRE    = regexp.MustCompile(`^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$`)
+	sidRE        = lazyRegexp(`^[A-Za-z0-9_-]{1,100}$`)
+	policyActRE  = lazyRegexp(`^(lambda:[*]|lambda:[a-zA-Z]+|[*])$`)
+	matcherRE    = lazyRegexp(`^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$`)
 	runtimeNames = "provided.al2023, provided.al2, provided, builtin, nodejsN.x (e.g. nodejs22.x), python3.N (e.g. python3.13)"
 )
 
@@ -27,7 +27,7 @@ func (v *validator) targetGroups() {
 	for i := range c.TargetGroups {
 		g := &c.TargetGroups[i]
 		p := indexPath("target_groups", i)
-		v.uniqueID(p+".name", g.Name, elbNameRE, "invalid name %q: 1-32 letters, digits and hyphens, not starting or ending with a hyphen",
+		v.uniqueID(p+".name", g.Name, elbNameRE(), "invalid name %q: 1-32 letters, digits and hyphens, not starting or ending with a hyphen",
 			"target_groups", i, func(j int) string { return c.TargetGroups[j].Name })
 		g.ARN = TargetGroupARN(c.Region, c.AccountID, c.LoadBalancer, g.Name)
 		if g.TargetType != "lambda" {
@@ -99,7 +99,7 @@ func (v *validator) healthCheck(h *HealthCheck, p string) {
 	}
 	v.intRange(p+".healthy_threshold", h.HealthyThreshold, 2, 10)
 	v.intRange(p+".unhealthy_threshold", h.UnhealthyThreshold, 2, 10)
-	if !matcherRE.MatchString(h.Matcher) {
+	if !matcherRE().MatchString(h.Matcher) {
 		v.errorf(p+".matcher", "invalid matcher %q: want codes such as \"200\", \"200,202\" or \"200-299\"", h.Matcher)
 		return
 	}
@@ -122,7 +122,7 @@ func (v *validator) functions() {
 	for i := range c.Functions {
 		f := &c.Functions[i]
 		p := indexPath("functions", i)
-		v.uniqueID(p+".name", f.Name, funcNameRE, "invalid name %q: 1-64 letters, digits, hyphens and underscores",
+		v.uniqueID(p+".name", f.Name, funcNameRE(), "invalid name %q: 1-64 letters, digits, hyphens and underscores",
 			"functions", i, func(j int) string { return c.Functions[j].Name })
 		f.ARN = functionARN(c, f)
 		v.intRange(p+".timeout", f.Timeout, 1, 900)
@@ -253,7 +253,7 @@ func (v *validator) environment(env map[string]string, p string) {
 	for _, k := range keys {
 		kp := p + "." + k
 		switch {
-		case !envKeyRE.MatchString(k):
+		case !envKeyRE().MatchString(k):
 			v.errorf(kp, "invalid variable name %q: want a letter, then letters, digits and underscores", k)
 		case IsReservedEnv(k):
 			v.errorf(kp, "%s is reserved by the Lambda runtime environment", k)
@@ -288,7 +288,7 @@ func (v *validator) policy(stmts []Statement, p string) {
 	for i := range stmts {
 		s := &stmts[i]
 		sp := indexPath(p, i)
-		v.uniqueID(sp+".sid", s.Sid, sidRE, "invalid sid %q: 1-100 letters, digits, hyphens and underscores",
+		v.uniqueID(sp+".sid", s.Sid, sidRE(), "invalid sid %q: 1-100 letters, digits, hyphens and underscores",
 			"policy", i, func(j int) string { return stmts[j].Sid })
 		if s.Principal == "" || strings.ContainsAny(s.Principal, " \t\r\n") {
 			v.errorf(sp+".principal", "required: a service principal such as %s", ELBPrincipal)
@@ -296,10 +296,10 @@ func (v *validator) policy(stmts []Statement, p string) {
 		switch {
 		case s.Action == "":
 			v.errorf(sp+".action", "required: %s, lambda:* or *", InvokeAction)
-		case !policyActRE.MatchString(s.Action):
+		case !policyActRE().MatchString(s.Action):
 			v.errorf(sp+".action", "invalid action %q: want lambda:<Action>, lambda:* or *", s.Action)
 		}
-		if s.SourceAccount != "" && !accountRE.MatchString(s.SourceAccount) {
+		if s.SourceAccount != "" && !accountRE().MatchString(s.SourceAccount) {
 			v.errorf(sp+".source_account", "must be 12 digits, got %q", s.SourceAccount)
 		}
 		if strings.ContainsAny(s.SourceARN, " \t\r\n") {

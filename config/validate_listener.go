@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"net/netip"
 	"os"
-	"regexp"
 	"strings"
 )
 
@@ -37,7 +36,7 @@ const (
 	maxFixedBody            = 1024
 )
 
-var hostnameRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$`)
+var hostnameRE = lazyRegexp(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$`)
 
 func (v *validator) listeners() {
 	c := v.cfg
@@ -54,7 +53,7 @@ func (v *validator) listeners() {
 			portOK = v.intRange(p+".port", l.Port, 1, 65535)
 		}
 		if !listenHost(l.Address).any {
-			if _, err := netip.ParseAddr(strings.Trim(l.Address, "[]")); err != nil && !hostnameRE.MatchString(l.Address) {
+			if _, err := netip.ParseAddr(strings.Trim(l.Address, "[]")); err != nil && !hostnameRE().MatchString(l.Address) {
 				v.errorf(p+".address", "invalid address %q: want an IP address or host name", l.Address)
 			}
 		}

@@ -2,7 +2,6 @@ package config
 
 import (
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -11,10 +10,10 @@ var (
 	// remoteARNRE is an AWS Lambda function ARN, optionally qualified
 	// with a version or alias (Lambda's FunctionName and Qualifier
 	// patterns: https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_RequestParameters).
-	remoteARNRE = regexp.MustCompile(`^arn:aws[a-zA-Z-]*:lambda:[a-z]{2}(-gov)?-[a-z]+-[0-9]:[0-9]{12}:function:[a-zA-Z0-9_-]{1,64}(:(\$LATEST|[a-zA-Z0-9_-]{1,128}))?$`)
+	remoteARNRE = lazyRegexp(`^arn:aws[a-zA-Z-]*:lambda:[a-z]{2}(-gov)?-[a-z]+-[0-9]:[0-9]{12}:function:[a-zA-Z0-9_-]{1,64}(:(\$LATEST|[a-zA-Z0-9_-]{1,128}))?$`)
 	// invokeNameRE is Lambda's FunctionName pattern: name, name:qualifier,
 	// partial or full ARN.
-	invokeNameRE = regexp.MustCompile(`^(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-[0-9]:)?([0-9]{12}:)?(function:)?([a-zA-Z0-9_.-]+)(:(\$LATEST|[a-zA-Z0-9_-]+))?$`)
+	invokeNameRE = lazyRegexp(`^(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-[0-9]:)?([0-9]{12}:)?(function:)?([a-zA-Z0-9_.-]+)(:(\$LATEST|[a-zA-Z0-9_-]+))?$`)
 )
 
 // localOnly are the fields that describe how albedo runs a local function;
@@ -50,7 +49,7 @@ func (v *validator) remoteFunction(f *Function, p string) bool {
 		}
 	}
 	if arnSet {
-		if !remoteARNRE.MatchString(f.RemoteARN) {
+		if !remoteARNRE().MatchString(f.RemoteARN) {
 			v.errorf(p+".arn", "invalid Lambda function ARN %q: want arn:aws:lambda:REGION:ACCOUNT:function:NAME, optionally with :ALIAS or :VERSION", f.RemoteARN)
 		}
 		for _, k := range []string{"function_name", "credentials", "region"} {
@@ -86,11 +85,11 @@ func (v *validator) endpoint(f *Function, p string) {
 			v.errorf(p+".endpoint", "invalid endpoint %q: port must be 1-65535", f.Endpoint)
 		}
 	}
-	if n := f.FunctionName; len(n) > 170 || !invokeNameRE.MatchString(n) {
+	if n := f.FunctionName; len(n) > 170 || !invokeNameRE().MatchString(n) {
 		v.errorf(p+".function_name", "invalid function name %q: want a name, name:QUALIFIER or a function ARN (at most 170 characters)", n)
 	}
 	if v.d.isSet(p + ".region") {
-		if !regionRE.MatchString(f.Region) {
+		if !regionRE().MatchString(f.Region) {
 			v.errorf(p+".region", "invalid region %q: want an AWS region name such as eu-west-1", f.Region)
 		} else if parts := strings.Split(f.FunctionName, ":"); len(parts) >= 4 && parts[0] == "arn" && parts[3] != "" && parts[3] != f.Region {
 			v.errorf(p+".region", "%q differs from the region of function_name's ARN (%s): calls are signed for the function's own region", f.Region, parts[3])

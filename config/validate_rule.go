@@ -2,7 +2,6 @@ package config
 
 import (
 	"net/netip"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -11,8 +10,8 @@ import (
 )
 
 var (
-	methodRE   = regexp.MustCompile(`^[A-Z_-]+$`)
-	redirectKW = regexp.MustCompile(`#\{[^}]*\}`)
+	methodRE   = lazyRegexp(`^[A-Z_-]+$`)
+	redirectKW = lazyRegexp(`#\{[^}]*\}`)
 )
 
 // conditionKeys are the YAML keys of a Condition, in message order.
@@ -144,7 +143,7 @@ func (v *validator) methodValue(p, s string) {
 		v.errorf(p, "value can't be empty")
 	case len(s) > maxMethodLength:
 		v.errorf(p, "longer than %d characters (ALB limit)", maxMethodLength)
-	case !methodRE.MatchString(s):
+	case !methodRE().MatchString(s):
 		v.errorf(p, "invalid method %q: only A-Z, - and _ (matching is exact and case-sensitive)", s)
 	}
 }
@@ -397,7 +396,7 @@ func (v *validator) redirectField(p, field, s string, min int) bool {
 		v.errorf(p, "must not be percent-encoded (ALB encodes it)")
 		return false
 	}
-	for _, kw := range redirectKW.FindAllString(s, -1) {
+	for _, kw := range redirectKW().FindAllString(s, -1) {
 		ok := false
 		for _, allowed := range redirectKeywords[field] {
 			ok = ok || kw == allowed

@@ -4,7 +4,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,9 +13,9 @@ import (
 const maxLayers = 5
 
 var (
-	nodeRuntimeRE   = regexp.MustCompile(`^nodejs[1-9][0-9]{0,2}\.x$`)
-	pythonRuntimeRE = regexp.MustCompile(`^python3\.(0|[1-9][0-9]{0,2})$`)
-	handlerRE       = regexp.MustCompile(`^[^\s]{1,128}$`)
+	nodeRuntimeRE   = lazyRegexp(`^nodejs[1-9][0-9]{0,2}\.x$`)
+	pythonRuntimeRE = lazyRegexp(`^python3\.(0|[1-9][0-9]{0,2})$`)
+	handlerRE       = lazyRegexp(`^[^\s]{1,128}$`)
 )
 
 // managedRuntime is "node" or "python" for the runtimes albedo runs with
@@ -24,9 +23,9 @@ var (
 // Lambda adds later needs no new albedo), "" otherwise.
 func managedRuntime(name string) string {
 	switch {
-	case nodeRuntimeRE.MatchString(name):
+	case nodeRuntimeRE().MatchString(name):
 		return "node"
-	case pythonRuntimeRE.MatchString(name):
+	case pythonRuntimeRE().MatchString(name):
 		return "python"
 	}
 	return ""
@@ -47,7 +46,7 @@ func (v *validator) managed(f *Function, p, lang string) {
 	case f.Handler == "":
 		v.errorf(hp, "required: module.function, e.g. app.handler (app.py defining handler)")
 		return
-	case !handlerRE.MatchString(f.Handler):
+	case !handlerRE().MatchString(f.Handler):
 		v.errorf(hp, "must be 1-128 characters without white space, got %q", f.Handler)
 		return
 	}
