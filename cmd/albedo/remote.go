@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/albedo-lb/albedo/config"
@@ -50,18 +51,8 @@ func remoteClients(ctx context.Context, cfg *config.Config, prev []*remote.Clien
 	}
 	for _, c := range built {
 		byFn[c.Function().Name] = c
-		if c.Function().Endpoint != "" {
-			continue
-		}
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err := c.CheckCredentials(cctx)
-		cancel()
-		if err != nil {
-			log.Warn("no AWS credentials for a remote arn function: its invocations answer 502 LambdaAccessDenied until the SDK finds some",
-				"function", c.Function().Name, "err", err)
-			break // one chain for all arn functions
-		}
 	}
+	checkCredentials(ctx, built, log)
 	for _, fn := range remote.Functions(cfg) {
 		clients = append(clients, byFn[fn.Name])
 	}
@@ -69,6 +60,33 @@ func remoteClients(ctx context.Context, cfg *config.Config, prev []*remote.Clien
 		return nil, nil, err
 	}
 	return clients, rebuilt, nil
+}
+
+// checkCredentials warns when the SDK's default credential chain, one for
+// all arn functions, finds no credentials: it is asked once, through the
+// first new arn function, and the warning names them all. Endpoint
+// functions sign with their own credentials or not at all.
+func checkCredentials(ctx context.Context, built []*remote.Client, log *slog.Logger) {
+	var first *remote.Client
+	var names []string
+	for _, c := range built {
+		if c.Function().Endpoint != "" {
+			continue
+		}
+		if first == nil {
+			first = c
+		}
+		names = append(names, c.Function().Name)
+	}
+	if first == nil {
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := first.CheckCredentials(cctx); err != nil {
+		log.Warn("no AWS credentials for the remote arn functions: their invocations answer 502 LambdaAccessDenied until the SDK finds some",
+			"functions", strings.Join(names, ","), "err", err)
+	}
 }
 
 // readPolicies reads the policies of the clients whose functions have
