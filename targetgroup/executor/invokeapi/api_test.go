@@ -85,6 +85,8 @@ func (f *fakeInvoker) Invoke(_ context.Context, req executor.Request) (executor.
 		return executor.Response{}, fmtWrap(&executor.ThrottleError{Function: req.Function, Reason: executor.ReasonReserved})
 	case "broken":
 		return executor.Response{}, errors.New("executor: instance exploded")
+	case "late": // a remote function that did not answer within its timeout
+		return executor.Response{}, fmt.Errorf("remote: Invoke late: no answer before the deadline: %w", context.DeadlineExceeded)
 	case "ctx":
 		resp.Payload = []byte(strconv.Quote(req.ClientContext))
 	default:
@@ -183,15 +185,15 @@ func withCredentials(o *Options, _ *[]config.Function) {
 func withoutQueue(o *Options, _ *[]config.Function) { o.Queue = nil }
 
 // newTestEnv starts the API over a fake invoker with functions echo, fail,
-// throttled, reserved, broken and ctx; "echo" has an ALB statement.
+// throttled, reserved, broken, ctx and late; "echo" has an ALB statement.
 func newTestEnv(t testing.TB, opts ...envOption) *testEnv {
 	t.Helper()
-	inv := newFakeInvoker("echo", "fail", "throttled", "reserved", "broken", "ctx")
+	inv := newFakeInvoker("echo", "fail", "throttled", "reserved", "broken", "ctx", "late")
 	fns := []config.Function{{Name: "echo", Policy: []config.Statement{{
 		Sid: "alb", Principal: "elasticloadbalancing.amazonaws.com", Action: "lambda:InvokeFunction",
 		SourceARN: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef",
 	}}}}
-	for _, n := range []string{"fail", "throttled", "reserved", "broken", "ctx"} {
+	for _, n := range []string{"fail", "throttled", "reserved", "broken", "ctx", "late"} {
 		fns = append(fns, config.Function{Name: n})
 	}
 	q := newFakeQueue()

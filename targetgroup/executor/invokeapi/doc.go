@@ -56,8 +56,11 @@
 //     albedo, and a FunctionName that is exactly a remote function's ARN
 //     finds it, whatever its region, account and qualifier. Their
 //     throttles and not-found answers are 429 and 404 as for local
-//     functions; other failures of the remote service are 500
-//     ServiceException naming the cause.
+//     functions; no answer within the function's timeout is a
+//     Sandbox.Timedout function error (200, Unhandled), as for a local
+//     function that ran out of time, so that no SDK retries it; other
+//     failures of the remote service are 500 ServiceException naming the
+//     cause.
 //   - Payload limits: 6 MB synchronous and DryRun, 1 MB Event (the current
 //     limit; it was 256 KB until 2025), 1 MB for the other operations →
 //     413 RequestTooLargeException, decided from Content-Length before

@@ -33,7 +33,7 @@ func TestListAndGetFunction(t *testing.T) {
 	for _, f := range list.Functions {
 		names = append(names, aws.ToString(f.FunctionName))
 	}
-	if want := []string{"broken", "ctx", "echo", "fail", "reserved", "throttled"}; !equalStrings(names, want) {
+	if want := []string{"broken", "ctx", "echo", "fail", "late", "reserved", "throttled"}; !equalStrings(names, want) {
 		t.Errorf("ListFunctions: %v, want %v", names, want)
 	}
 

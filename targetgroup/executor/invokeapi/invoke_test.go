@@ -3,8 +3,10 @@ package invokeapi
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -247,5 +249,37 @@ func TestInvokeWire(t *testing.T) {
 	resp2.Body.Close()
 	if resp2.StatusCode != 404 || resp2.Header.Get("X-Amzn-ErrorType") != "UnknownOperationException" {
 		t.Errorf("unknown path: %d %v", resp2.StatusCode, resp2.Header)
+	}
+}
+
+// TestInvokeRemoteTimeout: a remote function that gives no answer within
+// its timeout is answered as Lambda answers a function that ran out of
+// time (200, Unhandled, Sandbox.Timedout), which the SDK does not retry:
+// with a 5xx it invoked the function five times for one call.
+func TestInvokeRemoteTimeout(t *testing.T) {
+	env := newTestEnv(t)
+	out, err := env.client.Invoke(testCtx(t), &lambda.InvokeInput{FunctionName: aws.String("late")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p struct{ ErrorMessage, ErrorType string }
+	if err := json.Unmarshal(out.Payload, &p); err != nil {
+		t.Fatalf("payload %q: %v", out.Payload, err)
+	}
+	msg := regexp.MustCompile(`^RequestId: [0-9a-f-]{36} Error: Task timed out after 3\.00 seconds$`)
+	if out.StatusCode != 200 || aws.ToString(out.FunctionError) != "Unhandled" ||
+		p.ErrorType != "Sandbox.Timedout" || !msg.MatchString(p.ErrorMessage) {
+		t.Errorf("got %d %q %q", out.StatusCode, aws.ToString(out.FunctionError), out.Payload)
+	}
+	calls := 0
+	env.inv.mu.Lock()
+	for _, r := range env.inv.reqs {
+		if r.Function == "late" {
+			calls++
+		}
+	}
+	env.inv.mu.Unlock()
+	if calls != 1 {
+		t.Errorf("the function was invoked %d times for one call, want 1", calls)
 	}
 }
