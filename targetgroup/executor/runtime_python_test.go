@@ -105,6 +105,11 @@ def handler(event, context):
     logger.info("info %s", "arg")
     logging.warning("warned")
     logging.debug("hidden")
+    try:
+        {}["k"]
+    except KeyError:
+        logger.exception("caught")
+    print("after")
     cc = context.client_context
     return {"count": count, "remaining": context.get_remaining_time_in_millis(),
         "request_id": context.aws_request_id, "function_name": context.function_name,
@@ -155,6 +160,8 @@ def handler(event, context):
 		`(?m)^printed 3$`,
 		`(?m)^\[INFO\]\t` + ts + `\t` + id + `\tinfo arg$`,
 		`(?m)^\[WARNING\]\t` + ts + `\t` + id + `\twarned$`,
+		// logger.exception: one record, one line, the traceback's last line included
+		`(?m)^\[ERROR\]\t` + ts + `\t` + id + `\tcaught\rTraceback \(most recent call last\):\r[^\n]*\rKeyError: 'k'\nafter$`,
 	} {
 		if !regexp.MustCompile(re).MatchString(flog.String()) {
 			t.Errorf("log lacks a line matching %s:\n%s", re, flog.String())

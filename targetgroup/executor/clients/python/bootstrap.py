@@ -365,8 +365,13 @@ class Unbuffered(object):
 
 
 class LambdaLoggerHandler(logging.Handler):
+    # One record is one log event, as Lambda's log sink frames it: its
+    # line breaks (a traceback after logger.exception's message) become
+    # "\r", as in the error lines, and it ends with exactly one "\n", also
+    # when the formatter's exception text left none.
     def emit(self, record):
-        sys.stdout.write(self.format(record))
+        msg = self.format(record).rstrip("\n")
+        sys.stdout.write(msg.replace("\n", ERROR_LOG_LINE_TERMINATE) + "\n")
 
 
 class LambdaLoggerFilter(logging.Filter):
