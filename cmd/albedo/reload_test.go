@@ -300,3 +300,39 @@ func TestReloadRemotePolicyRefused(t *testing.T) {
 		t.Errorf("the running config stopped serving: %d", code)
 	}
 }
+
+// TestReloadMissingFile: albedo started without a file argument on the
+// ./albedo.yaml it found reloads that file, and while it is missing (an
+// editor's delete-then-write, a git checkout) the reload is refused: it
+// once fell back to the embedded default and could swap the user's rules
+// for the demo's.
+func TestReloadMissingFile(t *testing.T) {
+	rr := startReloadable(t, reloadTestConfig)
+	if got := reloadFile("", config.Default()); got != "" {
+		t.Errorf("embedded default: reload file %q, want \"\" (keep looking for ./albedo.yaml)", got)
+	}
+	rr.r.file = reloadFile("", rr.s.current()) // what serve sets for a start on ./albedo.yaml
+	if rr.r.file != rr.path {
+		t.Fatalf("reload file %q, want %q", rr.r.file, rr.path)
+	}
+	moved := rr.path + ".moved"
+	if err := os.Rename(rr.path, moved); err != nil {
+		t.Fatal(err)
+	}
+	rr.r.reloadConfig(context.Background(), "test", nil)
+	if rr.results[len(rr.results)-1] {
+		t.Fatal("the reload succeeded without the file")
+	}
+	if !strings.Contains(rr.problems.String(), "no such file") {
+		t.Errorf("printed problems do not say the file is missing:\n%s", rr.problems)
+	}
+	if code, _, _ := rr.do("GET", "/x", nil); code != 200 {
+		t.Errorf("the running config stopped serving: %d", code)
+	}
+	if err := os.Rename(moved, rr.path); err != nil {
+		t.Fatal(err)
+	}
+	if !rr.edit(t, "max_concurrency: 100", "max_concurrency: 100\nidle_timeout: 5m") {
+		t.Errorf("the reload with the file back failed:\n%s", rr.problems)
+	}
+}

@@ -85,7 +85,7 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	fmt.Fprintf(stdout, "albedo %s serving %s\n", version, source)
 	s.describe(stdout)
-	r := &reloader{s: s, file: f.file, log: out.log, problems: out.problems, alog: alog,
+	r := &reloader{s: s, file: reloadFile(f.file, cfg), log: out.log, problems: out.problems, alog: alog,
 		onReload: s.ops.config.reloaded,
 		prepare:  func(c *config.Config) { applyLogFlags(c, f.logLevel, f.logFormat) }}
 	if f.watch {
@@ -567,4 +567,16 @@ func (l logLines) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+// reloadFile is the file a reload reads: the one serve started from. A
+// start that found ./albedo.yaml reloads that file, and refuses the
+// reload while it is missing (an editor's delete-then-write, a git
+// checkout) instead of falling back to the embedded default; a start on
+// the embedded default keeps looking for ./albedo.yaml.
+func reloadFile(given string, cfg *config.Config) string {
+	if given == "" && cfg.File != "" {
+		return cfg.File
+	}
+	return given
 }
