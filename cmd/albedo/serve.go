@@ -243,6 +243,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 	if err != nil {
 		return nil, err
 	}
+	warnEmptyStateFiles(cfg.StateDir, log)
 	if err := s.openPolicies(); err != nil {
 		return nil, err
 	}

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -151,8 +153,29 @@ func describeCheck(dir string, spec statefile.Spec, rep statefile.Report, err er
 		return "error: " + err.Error(), false
 	case rep.Missing:
 		return "not there yet (nothing stored)", true
+	case rep.Empty:
+		return "empty (0 bytes): albedo starts it afresh; " + emptyFileMeaning(spec), true
 	}
 	return "ok: " + counts(rep.Buckets), true
+}
+
+// emptyFileMeaning says what a zero-length state file means: bbolt writes
+// its first pages as soon as it creates a file, so a file of 0 bytes was
+// almost always truncated (a full disk, a copy cut short).
+func emptyFileMeaning(spec statefile.Spec) string {
+	return "if it held " + spec.Holds + ", they were lost before albedo read it (a full disk, a truncated copy)"
+}
+
+// warnEmptyStateFiles logs each zero-length state file in dir before the
+// files are opened (which initialises them as new): the one moment albedo
+// can still tell that records may have been lost.
+func warnEmptyStateFiles(dir string, log *slog.Logger) {
+	for _, spec := range stateFiles {
+		path := filepath.Join(dir, spec.Name)
+		if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
+			log.Warn("state file is empty (0 bytes): albedo starts it afresh; "+emptyFileMeaning(spec), "file", path)
+		}
+	}
 }
 
 // salvageStateFile salvages one file when it is damaged.

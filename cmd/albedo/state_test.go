@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,6 +22,10 @@ func TestStateCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
+	zero := t.TempDir()
+	if err := os.WriteFile(filepath.Join(zero, "queue.db"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	withState := writeTemp(t, "state_dir: "+filepath.Join(empty, "from-config")+"\nfunctions:\n  - {name: f, runtime: builtin, handler: echo}\n")
 
 	tests := []struct {
@@ -37,6 +43,8 @@ func TestStateCommand(t *testing.T) {
 		{name: "stray argument", args: []string{"state", "check", "x"}, code: 2, stderr: []string{"give -config FILE or -state-dir DIR"}},
 		{name: "check empty", args: []string{"state", "check", "-state-dir", empty}, code: 0,
 			stdout: []string{"state_dir " + empty, "policy.db  not there yet", "queue.db   not there yet"}},
+		{name: "check a zero-length file", args: []string{"state", "check", "-state-dir", zero}, code: 0,
+			stdout: []string{"queue.db   empty (0 bytes): albedo starts it afresh; if it held the queued asynchronous (Event) invocations"}},
 		{name: "check the config's state_dir", args: []string{"state", "check", "-config", withState}, code: 0,
 			stdout: []string{"state_dir " + filepath.Join(empty, "from-config")}},
 		{name: "salvage empty", args: []string{"state", "salvage", "-state-dir", empty}, code: 0,
@@ -65,5 +73,22 @@ func TestStateCommand(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestWarnEmptyStateFiles: serve warns about a zero-length state file before
+// opening it as new, the one moment it can still say records may be lost.
+func TestWarnEmptyStateFiles(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "policy.db"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "queue.db"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	warnEmptyStateFiles(dir, slog.New(slog.NewTextHandler(&logs, nil)))
+	if n := strings.Count(logs.String(), "state file is empty (0 bytes)"); n != 1 || !strings.Contains(logs.String(), "policy.db") {
+		t.Errorf("want one warning naming policy.db:\n%s", &logs)
 	}
 }
