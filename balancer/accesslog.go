@@ -11,6 +11,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/albedo-lb/albedo/internal/intake"
+	"github.com/albedo-lb/albedo/lambdaadapter"
 )
 
 // ruleNone marks a request that never reached rule evaluation (TRACE,
@@ -267,10 +268,27 @@ func appendRequestLine(dst []byte, l *listener, h *fasthttp.RequestHeader) []byt
 	dst = appendEscaped(dst, stripPort(h.Host()))
 	dst = append(dst, ':')
 	dst = strconv.AppendInt(dst, int64(l.port), 10)
-	dst = appendEscaped(dst, h.RequestURI())
+	dst = appendRequestTarget(dst, h.RequestURI())
 	dst = append(dst, ' ')
 	dst = appendEscaped(dst, h.Protocol())
 	return append(dst, '"')
+}
+
+// appendRequestTarget appends the request target after scheme://host:port:
+// as received, but for an absolute-form target (GET http://other/x), whose
+// scheme and authority go, as they go from the event (the path and query
+// the rules matched and the function got).
+func appendRequestTarget(dst, uri []byte) []byte {
+	if len(uri) > 0 && uri[0] == '/' {
+		return appendEscaped(dst, uri)
+	}
+	path, query := lambdaadapter.SplitRequestURI(uri)
+	dst = appendEscaped(dst, path)
+	if query != nil {
+		dst = append(dst, '?')
+		dst = appendEscaped(dst, query)
+	}
+	return dst
 }
 
 // appendTLSCipher appends fields 15-16, ssl_cipher and ssl_protocol, as

@@ -140,3 +140,23 @@ func TestAccessLogReadError(t *testing.T) {
 		t.Errorf("fields %q", f)
 	}
 }
+
+// TestAppendRequestTarget: the url field keeps an origin-form target as
+// received and drops an absolute-form target's scheme and authority, as
+// the event does (it was logged as http://host:port + http://other/...).
+func TestAppendRequestTarget(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"/echo?q=1", "/echo?q=1"},
+		{"/a%20b?x=%41&y", "/a%20b?x=%41&y"},
+		{"http://other.example/echo?q=1", "/echo?q=1"},
+		{"http://other.example", "/"},
+		{"https://other.example:8443/p", "/p"},
+		{"http://other.example?q", "/?q"},
+		{"*", "*"},
+	}
+	for _, tt := range tests {
+		if got := string(appendRequestTarget(nil, []byte(tt.in))); got != tt.want {
+			t.Errorf("%q: got %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
