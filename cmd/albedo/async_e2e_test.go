@@ -82,14 +82,14 @@ type childAlbedo struct {
 }
 
 // startAlbedoChild starts albedo serve -config configPath [extra...]; its
-// output is appended to logPath. Cleanup SIGKILLs it if it still runs.
+// output is appended to logPath. Cleanup stops it if it still runs.
 func startAlbedoChild(t *testing.T, configPath, logPath string, extra ...string) *childAlbedo {
 	t.Helper()
 	return startAlbedo(t, nil, logPath, append([]string{"serve", "-config", configPath}, extra...)...)
 }
 
 // startAlbedo starts `albedo args…` with env added to the test's
-// environment; its output is appended to logPath. Cleanup SIGKILLs it if it
+// environment; its output is appended to logPath. Cleanup stops it if it
 // still runs.
 func startAlbedo(t *testing.T, env []string, logPath string, args ...string) *childAlbedo {
 	t.Helper()
@@ -138,8 +138,26 @@ func startAlbedoStreams(t *testing.T, dir string, env []string, stdoutPath, stde
 		c.err = cmd.Wait()
 		close(c.done)
 	}()
-	t.Cleanup(func() { c.kill() })
+	t.Cleanup(func() { c.stop() })
 	return c
+}
+
+// stop ends a child that still runs as a user would, SIGTERM, so that it
+// removes its execution environments' cgroups (a SIGKILLed albedo leaves
+// them for the next albedo on its state_dir, and a test's state_dir has
+// none); SIGKILL after 15 s.
+func (c *childAlbedo) stop() {
+	select {
+	case <-c.done:
+		return
+	default:
+	}
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.done:
+	case <-time.After(15 * time.Second):
+		c.kill()
+	}
 }
 
 // kill SIGKILLs the child and waits until it is reaped.
