@@ -54,8 +54,8 @@ func hiddenCommand(run func(args []string) int) command {
 	return command{hidden: true, run: func(args []string, _, _ io.Writer) int { return run(args) }}
 }
 
-// defaultCommand runs when there are no arguments or the first one is a
-// flag: `albedo` and `albedo -config FILE` serve.
+// defaultCommand runs when the first argument is a flag: `albedo -config
+// FILE` serves. Plain `albedo` prints the command list.
 const defaultCommand = "serve"
 
 // commands lists every subcommand. "help" (and -h, -help, --help) is
@@ -82,6 +82,10 @@ func main() {
 // run dispatches args (without the program name) to a subcommand and
 // returns the process exit status.
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stdout)
+		return 0
+	}
 	if len(args) > 0 {
 		switch args[0] {
 		case "help", "-h", "-help", "--help":
@@ -127,7 +131,7 @@ func runHelp(args []string, stdout, stderr io.Writer) int {
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: albedo [command] [flags] [args]")
-	fmt.Fprintln(w, "  with no command, albedo serves ./albedo.yaml, else the embedded default config")
+	fmt.Fprintln(w, "  albedo serve [FILE] serves FILE, else ./albedo.yaml, else the embedded default config")
 	fmt.Fprintln(w, "commands:")
 	names := make([]string, 0, len(commands))
 	for n, cmd := range commands {

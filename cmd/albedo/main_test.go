@@ -84,6 +84,7 @@ func TestRun(t *testing.T) {
 		{name: "version -h", args: []string{"version", "-h"}, code: 0, stdout: []string{"usage: albedo version"}},
 		{name: "unknown command", args: []string{"frobnicate"}, code: 2, stderr: []string{`unknown command "frobnicate"`, "validate"}},
 		{name: "config as command", args: []string{"other.yaml"}, code: 2, stderr: []string{`unknown command "other.yaml" (to serve that file: albedo serve other.yaml)`}},
+		{name: "no arguments", args: nil, code: 0, stdout: []string{"usage: albedo", "serve", "validate", "albedo serve [FILE] serves FILE"}},
 		{name: "help", args: []string{"help"}, code: 0, stdout: []string{"usage: albedo", "serve", "validate", "version", "bench"}},
 		{name: "-h", args: []string{"-h"}, code: 0, stdout: []string{"usage: albedo", "serve", "validate"}},
 		{name: "-help", args: []string{"-help"}, code: 0, stdout: []string{"usage: albedo", "serve", "validate"}},

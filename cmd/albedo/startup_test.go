@@ -225,10 +225,10 @@ functions:
 	}
 }
 
-// TestNoArgumentsServes: plain `albedo`, the README's first command, serves
+// TestServeWithoutFile: `albedo serve`, the README's first command, serves
 // ./albedo.yaml (here on test ports; without the file it is the embedded
 // default on 127.0.0.1:8080, which tests must not take).
-func TestNoArgumentsServes(t *testing.T) {
+func TestServeWithoutFile(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	addr := freeLoopbackAddr(t)
@@ -244,7 +244,7 @@ listeners:
 		t.Fatal(err)
 	}
 	logPath := filepath.Join(t.TempDir(), "albedo.log")
-	c := startAlbedoIn(t, dir, nil, logPath)
+	c := startAlbedoIn(t, dir, nil, logPath, "serve")
 	c.waitListening(t, addr, logPath)
 	resp, err := http.Get("http://" + addr + "/")
 	if err != nil {
