@@ -61,7 +61,7 @@ const defaultCommand = "serve"
 // commands lists every subcommand. "help" (and -h, -help, --help) is
 // dispatched by run before this table is consulted, since it reads it.
 var commands = map[string]command{
-	"serve":    {summary: "run the load balancer (default)", run: runServe},
+	"serve":    {summary: "run the load balancer (also albedo -FLAG ..., without the command)", run: runServe},
 	"validate": {summary: "check a configuration file and print a summary", run: runValidate},
 	"state":    {summary: "check or salvage the state files (async queue, policies): state check|salvage", run: runState},
 	"version":  {summary: "print the version", run: runVersion},
