@@ -146,8 +146,8 @@ func (a *accessLog) writeLine(line []byte) {
 // Approximations (documented in doc.go): request_processing_time starts
 // when the handler is called (after the head; a forward reads the body
 // within it); received_bytes and sent_bytes as logEntry.measure counts
-// them; trace_id is the client's X-Amzn-Trace-Id ("-" when none) since the
-// id albedo generates is made inside the target group; conn_trace_id is
+// them; trace_id is X-Amzn-Trace-Id as a forward left it (the value the
+// function got) or as the client sent it ("-" when none); conn_trace_id is
 // "TID_" and the connection number in hex (format UNCONFIRMED).
 func appendLogLine(dst []byte, elb string, l *listener, ctx *fasthttp.RequestCtx, e *logEntry, now time.Time) []byte {
 	req, resp := &ctx.Request, &ctx.Response

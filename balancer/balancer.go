@@ -23,7 +23,10 @@ import (
 
 // Forwarder sends one request to a target group and writes the target's
 // answer into resp. It runs synchronously inside the fasthttp handler; it
-// must not retain req, resp or conn's byte slices. ctx carries the
+// must not retain req, resp or conn's byte slices. It leaves in req's
+// X-Amzn-Trace-Id the value it sent to the target (an ALB adds or extends
+// that header before it forwards), which the access log's trace_id shows.
+// ctx carries the
 // invocation deadline (derived from the server base context, never from
 // *fasthttp.RequestCtx).
 type Forwarder interface {

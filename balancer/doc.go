@@ -209,8 +209,9 @@
 // head, and includes reading a forwarded body, as on ALB); received_bytes
 // counts the head and the body bytes read (none for a body refused or
 // ignored unread); sent_bytes counts the response head as fasthttp would
-// serialise it plus the body; trace_id is the client's X-Amzn-Trace-Id, as
-// the id albedo generates is made inside the target group; conn_trace_id
+// serialise it plus the body; trace_id is X-Amzn-Trace-Id as a forward
+// left it (what the function got, Root= generated when the client sent
+// none) or as the client sent it ("-" without one); conn_trace_id
 // is "TID_" and the connection's number in the process, in hex (format
 // UNCONFIRMED). Quoted fields escape '"', '\' and
 // non-printable bytes as \xNN.

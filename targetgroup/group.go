@@ -114,6 +114,9 @@ func (g *Group) Forward(ctx context.Context, req *fasthttp.Request, conn lambdaa
 	// timeout.
 	var traceBuf [128]byte
 	payload, trace := g.enc.AppendEventTrace(make([]byte, 0, eventSizeHint(req)), traceBuf[:0], req, &conn)
+	// The header as the ALB passed it on, for the balancer's access log
+	// (Forwarder's contract).
+	req.Header.SetBytesV(traceHeader, trace)
 	// The function's Lambda-Runtime-Trace-Id (and _X_AMZN_TRACE_ID) is the
 	// X-Amzn-Trace-Id the ALB put into the event, as on AWS where the ALB
 	// passes its trace header to the invocation.
@@ -190,3 +193,5 @@ func truncate(s string, n int) string {
 	}
 	return s[:cut] + "…"
 }
+
+const traceHeader = "X-Amzn-Trace-Id"

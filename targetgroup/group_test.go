@@ -138,7 +138,8 @@ func TestForward(t *testing.T) {
 			}
 			g := groups[tt.group]
 			var resp fasthttp.Response
-			err = g.Forward(context.Background(), testRequest(t), testConn, &resp)
+			req := testRequest(t)
+			err = g.Forward(context.Background(), req, testConn, &resp)
 			switch {
 			case tt.wantErr != nil:
 				if !errors.Is(err, tt.wantErr) {
@@ -175,6 +176,10 @@ func TestForward(t *testing.T) {
 			}
 			if !strings.HasPrefix(inv.last.TraceID, "Root=1-") || inv.last.TraceID != evTrace {
 				t.Errorf("invocation trace id %q, event's x-amzn-trace-id %q", inv.last.TraceID, evTrace)
+			}
+			// Left in the request for the access log's trace_id.
+			if got := string(req.Header.Peek("X-Amzn-Trace-Id")); got != evTrace {
+				t.Errorf("request's X-Amzn-Trace-Id after Forward %q, want the event's %q", got, evTrace)
 			}
 			if mv := tt.group == "mv"; mv != (ev.MultiValueHeaders != nil) {
 				t.Fatalf("multi-value mode %v, event %s", mv, inv.last.Payload)
