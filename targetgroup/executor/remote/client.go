@@ -174,7 +174,8 @@ func (c *Client) Invoke(ctx context.Context, req executor.Request) (executor.Res
 	start := time.Now()
 	out, err := c.api.Invoke(ictx, &in)
 	if err != nil {
-		if errors.Is(err, errBodyTooLarge) {
+		var tooLarge *http.MaxBytesError // limitedTransport's
+		if errors.As(err, &tooLarge) {
 			return executor.Response{
 				FunctionError: executor.FunctionErrorUnhandled,
 				ErrorType:     executor.ErrorTypeResponseTooLarge,

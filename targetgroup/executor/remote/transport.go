@@ -64,7 +64,9 @@ func (l limitedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	resp, err := l.rt.RoundTrip(r)
 	if err == nil && resp.Body != nil {
-		resp.Body = &limitedBody{ReadCloser: resp.Body, left: maxResponseBody}
+		// One byte more tells a body of exactly the limit from a larger
+		// one: the reader then fails with *http.MaxBytesError.
+		resp.Body = http.MaxBytesReader(nil, resp.Body, maxResponseBody)
 	}
 	return resp, err
 }
@@ -79,32 +81,6 @@ func (l limitedTransport) CloseIdleConnections() {
 
 // readOnlyBody hides its body's WriteTo.
 type readOnlyBody struct{ io.ReadCloser }
-
-// errBodyTooLarge is a response body over maxResponseBody.
-var errBodyTooLarge = errors.New("remote: response body over Lambda's payload limit")
-
-type limitedBody struct {
-	io.ReadCloser
-	left int64
-}
-
-func (b *limitedBody) Read(p []byte) (int, error) {
-	if b.left <= 0 {
-		// One byte more tells a body of exactly the limit from a larger one.
-		var one [1]byte
-		n, err := b.ReadCloser.Read(one[:])
-		if n > 0 {
-			return 0, errBodyTooLarge
-		}
-		return 0, err
-	}
-	if int64(len(p)) > b.left {
-		p = p[:b.left]
-	}
-	n, err := b.ReadCloser.Read(p)
-	b.left -= int64(n)
-	return n, err
-}
 
 // Retry settings. Invoke is not idempotent: only a call that never left
 // albedo (the connection could not be made) is tried again, never one the
