@@ -31,14 +31,7 @@ func (q *Queue) loadOverrides(b *bolt.Bucket) error {
 			return nil
 		}
 		name := string(k)
-		fc, inFile := q.file[name]
-		if inFile != (o.File != nil) || inFile && !sameSettings(fc, *o.File) {
-			q.log.Info("config file changed event invoke config; dropping API change", "function", name)
-			stale = append(stale, append([]byte(nil), k...))
-			return nil
-		}
-		if !o.Deleted && (q.apiFileAllowed(o.Config.OnSuccess) != nil || q.apiFileAllowed(o.Config.OnFailure) != nil) {
-			q.log.Warn("dropping event invoke config with a file destination outside the state directory", "function", name)
+		if q.dropOverride(o, name, q.file) {
 			stale = append(stale, append([]byte(nil), k...))
 			return nil
 		}
@@ -54,6 +47,25 @@ func (q *Queue) loadOverrides(b *bolt.Bucket) error {
 		}
 	}
 	return nil
+}
+
+// dropOverride is the one rule, at Open and at every reload
+// (SetConfigs), for an API change o of function against the config file's
+// settings file: it goes, logged, when the file no longer says for
+// function what it said when the change was made (the file wins), or when
+// it sends to a file:// destination the API may no longer name (one the
+// file stopped naming).
+func (q *Queue) dropOverride(o override, function string, file map[string]Config) bool {
+	fc, inFile := file[function]
+	if inFile != (o.File != nil) || inFile && !sameSettings(fc, *o.File) {
+		q.log.Info("config file changed event invoke config; dropping API change", "function", function)
+		return true
+	}
+	if !o.Deleted && (q.apiFileAllowed(o.Config.OnSuccess, file) != nil || q.apiFileAllowed(o.Config.OnFailure, file) != nil) {
+		q.log.Warn("dropping event invoke config with a file destination outside the state directory", "function", function)
+		return true
+	}
+	return false
 }
 
 // sameSettings compares the settings, not LastModified.
@@ -100,11 +112,6 @@ func (q *Queue) PutConfig(function string, c Config) (Config, error) {
 	if err := c.Validate(); err != nil {
 		return Config{}, fmt.Errorf("async: put config %s: %w", function, err)
 	}
-	for _, dst := range []string{c.OnSuccess, c.OnFailure} {
-		if err := q.apiFileAllowed(dst); err != nil {
-			return Config{}, fmt.Errorf("async: put config %s: %w", function, err)
-		}
-	}
 	c.LastModified = q.opts.Now().UTC()
 	return c, q.storeOverride(function, override{Config: c})
 }
@@ -128,6 +135,15 @@ func (q *Queue) storeOverride(function string, o override) error {
 	}
 	q.cfgMu.Lock()
 	defer q.cfgMu.Unlock()
+	if !o.Deleted {
+		// Checked against the file's settings under the lock, so that a
+		// reload (SetConfigs) cannot change them in between.
+		for _, dst := range []string{o.Config.OnSuccess, o.Config.OnFailure} {
+			if err := q.apiFileAllowed(dst, q.file); err != nil {
+				return fmt.Errorf("async: put config %s: %w", function, err)
+			}
+		}
+	}
 	if fc, ok := q.file[function]; ok {
 		o.File = &fc
 	}
@@ -149,12 +165,12 @@ func (q *Queue) storeOverride(function string, o override) error {
 // destination may only name a file the config file names already, or a
 // .jsonl file inside the state directory: the API must not let a client
 // append records to any file albedo can write (a shell profile, queue.db).
-func (q *Queue) apiFileAllowed(dst string) error {
+func (q *Queue) apiFileAllowed(dst string, file map[string]Config) error {
 	d, err := parseDestination(dst)
 	if err != nil || d.File == "" {
 		return err
 	}
-	if q.fileNames(d.File) {
+	if fileNames(file, d.File) {
 		return nil
 	}
 	dir, err := filepath.Abs(q.opts.Dir)
@@ -169,10 +185,8 @@ func (q *Queue) apiFileAllowed(dst string) error {
 
 // fileNames reports whether the config file names path as a file://
 // destination.
-func (q *Queue) fileNames(path string) bool {
-	q.cfgMu.RLock()
-	defer q.cfgMu.RUnlock()
-	for _, c := range q.file {
+func fileNames(file map[string]Config, path string) bool {
+	for _, c := range file {
 		for _, fd := range []string{c.OnSuccess, c.OnFailure} {
 			if f, err := parseDestination(fd); err == nil && f.File == path {
 				return true

@@ -10,8 +10,9 @@ import (
 // the file is reloaded, applying the rule Open applies at a restart: an
 // API change (PutConfig, DeleteConfig) of a function stays while the file
 // says the same for that function as when the change was made, and is
-// dropped (deleted from queue.db) once the file says something else, or
-// the function left the file. Queued events of every function keep
+// dropped (deleted from queue.db) once the file says something else, the
+// function left the file, or the file no longer names a file://
+// destination the change sends to (dropOverride). Queued events of every function keep
 // waiting; the new settings apply from their next attempt.
 func (q *Queue) SetConfigs(configs map[string]Config) error {
 	for name, c := range configs {
@@ -26,8 +27,7 @@ func (q *Queue) SetConfigs(configs map[string]Config) error {
 	defer q.cfgMu.Unlock()
 	var stale []string
 	for name, o := range q.over {
-		fc, inFile := configs[name]
-		if inFile != (o.File != nil) || inFile && !sameSettings(fc, *o.File) {
+		if q.dropOverride(o, name, configs) {
 			stale = append(stale, name)
 		}
 	}
@@ -45,7 +45,6 @@ func (q *Queue) SetConfigs(configs map[string]Config) error {
 			return fmt.Errorf("async: set configs: %w", err)
 		}
 		for _, name := range stale {
-			q.log.Info("config file changed event invoke config; dropping API change", "function", name)
 			delete(q.over, name)
 		}
 	}

@@ -58,3 +58,32 @@ func TestSetConfigs(t *testing.T) {
 	q = openQueue(t, opts, inv)
 	check("restart")
 }
+
+// TestSetConfigsFileDestination: an API change sending to a file:// the
+// config file named (for another function) is dropped by the reload after
+// which the file no longer names it, as Open drops it at a restart.
+func TestSetConfigsFileDestination(t *testing.T) {
+	t.Parallel()
+	inv := newFakeInvoker()
+	inv.add("a", -1, nil)
+	inv.add("b", -1, nil)
+	opts := testOptions(t, t.TempDir())
+	named := "file:///var/log/albedo/failed.jsonl"
+	opts.Configs = map[string]Config{"a": {MaximumRetryAttempts: 2, MaximumEventAge: time.Hour, OnFailure: named}}
+	q := openQueue(t, opts, inv)
+	if _, err := q.PutConfig("b", Config{MaximumEventAge: time.Hour, OnFailure: named}); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.SetConfigs(opts.Configs); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := q.GetConfig("b"); !ok {
+		t.Fatal("a reload that changed nothing dropped b's API change")
+	}
+	if err := q.SetConfigs(map[string]Config{"a": {MaximumRetryAttempts: 2, MaximumEventAge: time.Hour}}); err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := q.GetConfig("b"); ok {
+		t.Errorf("b keeps %+v, whose destination the file no longer names", c)
+	}
+}
