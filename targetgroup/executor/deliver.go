@@ -119,7 +119,7 @@ func (p *Pool) awaitResult(stop <-chan struct{}, e *env, inv *invocation) (res r
 		if e.claim(inv) {
 			e.kill(reasonTimeout)
 			p.stats.timeouts.Add(1)
-			r := platformResult(inv.id, ErrorTypeTimeout, "Task timed out after "+seconds(e.fn.cfg.Timeout))
+			r := platformResult(inv.id, ErrorTypeTimeout, timedOutMessage(e.fn.cfg.Timeout))
 			r.status = "timeout"
 			r.end = inv.deadline
 			return r, true

@@ -65,6 +65,18 @@ func platformError(id, typ, msg string) Response {
 	}
 }
 
+// TimedOut is Lambda's answer for an invocation that ran out of time
+// (timeout): a Sandbox.Timedout function error. The Invoke API gives it
+// for a remote function's call that got no answer in time, as the pool
+// gives it for a local function.
+func TimedOut(requestID string, timeout time.Duration) Response {
+	return platformError(requestID, ErrorTypeTimeout, timedOutMessage(timeout))
+}
+
+func timedOutMessage(timeout time.Duration) string {
+	return "Task timed out after " + seconds(timeout)
+}
+
 // seconds formats d as Lambda's "3.00 seconds".
 func seconds(d time.Duration) string {
 	return strconv.FormatFloat(d.Seconds(), 'f', 2, 64) + " seconds"

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
-	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -96,7 +95,13 @@ func (a *API) invoke(ctx *fasthttp.RequestCtx, requestID, name string) *apiError
 	}
 	resp, err := a.inv.Invoke(a.baseCtx, req)
 	if errors.Is(err, context.DeadlineExceeded) {
-		resp, err = timedOut(requestID, fn.Timeout), nil
+		// A remote function's call got no answer within its timeout (a
+		// local function's timeout is already a function error): Lambda's
+		// answer for a function that ran out of time, 200 with a
+		// Sandbox.Timedout function error. A 5xx would be retried by the
+		// SDKs, running a function that may have done its work up to four
+		// more times.
+		resp, err = executor.TimedOut(requestID, fn.Timeout), nil
 	}
 	if err != nil {
 		return invokeError(fn, a.arnOf(fn), err)
@@ -225,25 +230,6 @@ func errTooLarge(got, limit int, op string) *apiError {
 		msg += " for the " + op + " operation"
 	}
 	return newError(fasthttp.StatusRequestEntityTooLarge, excRequestTooLarge, msg)
-}
-
-// timedOut is the answer to a call that got no answer within the
-// function's timeout, a remote function's (a local function's timeout is
-// already a function error): Lambda's own answer for a function that ran
-// out of time, 200 with a Sandbox.Timedout function error. A 5xx would be
-// retried by the SDKs, running a function that may have done its work up
-// to four more times.
-func timedOut(requestID string, timeout time.Duration) executor.Response {
-	msg := "RequestId: " + requestID + " Error: Task timed out after " +
-		strconv.FormatFloat(timeout.Seconds(), 'f', 2, 64) + " seconds"
-	payload := append([]byte(`{"errorMessage":`), appendJSONString(nil, msg)...)
-	payload = append(payload, `,"errorType":"`+executor.ErrorTypeTimeout+`"}`...)
-	return executor.Response{
-		RequestID:     requestID,
-		FunctionError: executor.FunctionErrorUnhandled,
-		ErrorType:     executor.ErrorTypeTimeout,
-		Payload:       payload,
-	}
 }
 
 // invokeError maps an executor error to Lambda's invocation error.
