@@ -207,6 +207,8 @@ class Client {
     s.on('close', () => this.fail(s, new Error('Runtime API connection closed')));
     this.socket = s;
     this.buf = null;
+    this.parts = null; // chunks of an answer whose body is still arriving
+    this.need = 0; // the bytes that answer takes
   }
 
   // fail ends the connection s: waiting requests fail, except a GET /next,
@@ -253,6 +255,15 @@ class Client {
   }
 
   onData(chunk) {
+    if (this.parts) {
+      // A large body comes in many chunks: join them once it is whole,
+      // not on every chunk.
+      this.parts.push(chunk);
+      this.need -= chunk.length;
+      if (this.need > 0) return;
+      chunk = Buffer.concat(this.parts);
+      this.parts = null;
+    }
     this.buf = this.buf ? Buffer.concat([this.buf, chunk]) : chunk;
     while (this.buf) {
       const end = this.buf.indexOf('\r\n\r\n');
@@ -266,7 +277,12 @@ class Client {
         if (c > 0) headers[lines[i].slice(0, c).trim().toLowerCase()] = lines[i].slice(c + 1).trim();
       }
       const len = parseInt(headers['content-length'] || '0', 10);
-      if (this.buf.length < end + 4 + len) return;
+      if (this.buf.length < end + 4 + len) {
+        this.parts = [this.buf];
+        this.need = end + 4 + len - this.buf.length;
+        this.buf = null;
+        return;
+      }
       const body = this.buf.subarray(end + 4, end + 4 + len);
       const rest = this.buf.subarray(end + 4 + len);
       this.buf = rest.length ? rest : null;
