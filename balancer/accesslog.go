@@ -57,6 +57,17 @@ func (e *logEntry) measure(ctx *fasthttp.RequestCtx) {
 	}
 }
 
+// began is when the handler began, for the access log and the metrics
+// alike; now for a request it never saw (fasthttp could not read it, or
+// the Expect hook refused it before the body), which took no time of its
+// own.
+func (e *logEntry) began(now time.Time) time.Time {
+	if e.start.IsZero() {
+		return now
+	}
+	return e.start
+}
+
 func (e *logEntry) receivedBytes(ctx *fasthttp.RequestCtx) int { e.measure(ctx); return e.received }
 func (e *logEntry) sentBytes(ctx *fasthttp.RequestCtx) int     { e.measure(ctx); return e.sent }
 
@@ -156,10 +167,7 @@ func appendLogLine(dst []byte, elb string, l *listener, ctx *fasthttp.RequestCtx
 		cs := tc.ConnectionState()
 		tlsState = &cs
 	}
-	start := e.start
-	if start.IsZero() { // requests fasthttp could not read, or refused before the body
-		start = now
-	}
+	start := e.began(now)
 	h := &req.Header
 
 	dst = append(dst, l.scheme...) // 1 type

@@ -162,7 +162,9 @@ func (l *listener) handle(ctx *fasthttp.RequestCtx) {
 	var e logEntry
 	var body intake.Body
 	e.rule = ruleNone
-	if l.b.alog.Load() != nil {
+	if l.b.alog.Load() != nil || l.m != nil {
+		// The one start of the access log's times and the metrics'
+		// durations, on the Options.Now clock.
 		e.start = l.b.now()
 	}
 	defer l.finish(ctx, &e, &body)
@@ -317,7 +319,7 @@ func (l *listener) forward(ctx *fasthttp.RequestCtx, req *request, fa *forwardAc
 		ListenerPort: l.port,
 		Scheme:       l.scheme,
 	}
-	if l.b.alog.Load() != nil || l.m != nil {
+	if !e.start.IsZero() { // timed: for the access log or the metrics
 		e.dispatched = l.b.now()
 		defer func() { e.answered = l.b.now() }()
 	}

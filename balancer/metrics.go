@@ -212,9 +212,7 @@ func (lm *listenerMetrics) count(ctx *fasthttp.RequestCtx, e *logEntry, now time
 		producer = producerFunction
 	}
 	rm.responses[producer][min(max(status/100, 1), 5)-1].Inc()
-	if start := ctx.Time(); !start.IsZero() {
-		rm.duration.Observe(now.Sub(start).Seconds())
-	}
+	rm.duration.Observe(now.Sub(e.began(now)).Seconds())
 	if rm.evals > 0 {
 		lm.ruleEvals.Add(rm.evals)
 	}

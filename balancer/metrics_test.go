@@ -157,3 +157,25 @@ func TestMetricsSurviveRebuild(t *testing.T) {
 		t.Errorf("series duplicated:\n%s", s)
 	}
 }
+
+// TestMetricsDurationOnOptionsClock: request_duration_seconds is measured
+// on Options.Now, as the access log's times are. With a clock that stands
+// still every duration is 0; measured from fasthttp's wall-clock request
+// time instead, it was decades negative.
+func TestMetricsDurationOnOptionsClock(t *testing.T) {
+	t.Parallel()
+	_, groups := fakes("g")
+	reg := prometheus.NewRegistry()
+	still := time.Unix(1000, 0)
+	_, base := start(t, listenerConfig(forwardTo("g")), groups, Options{Metrics: NewMetrics(reg), Now: func() time.Time { return still }})
+	for range 2 {
+		do(t, "GET", base+"/", nil)
+	}
+	s := metricstest.Gather(t, reg)
+	if got := s.Get("albedo_lb_request_duration_seconds_count", "listener", "0", "rule", "0"); got != 2 {
+		t.Errorf("request_duration_seconds_count = %g, want 2:\n%s", got, s)
+	}
+	if got := s.Get("albedo_lb_request_duration_seconds_sum", "listener", "0", "rule", "0"); got != 0 {
+		t.Errorf("request_duration_seconds_sum = %g on a clock that stands still, want 0", got)
+	}
+}
