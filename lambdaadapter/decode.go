@@ -21,10 +21,9 @@ type decoder struct {
 	bin   []byte   // base64-decoded body
 	multi bool     // multi-value mode: multiValueHeaders, not headers
 
-	status    int
-	hasStatus bool
-	body      span
-	b64       bool
+	status int // 200..599 once read; 0: no statusCode field
+	body   span
+	b64    bool
 }
 
 // header is one response header, as spans of decoder.strs.
@@ -111,7 +110,7 @@ func (d *decoder) parse(payload []byte, multi bool) error {
 	if d.i < len(d.p) {
 		return d.syntax("end of document")
 	}
-	if !d.hasStatus {
+	if d.status == 0 {
 		return invalid("statusCode: missing")
 	}
 	return nil
@@ -131,7 +130,6 @@ func (d *decoder) field() error {
 		if err := d.statusCode(); err != nil {
 			return err
 		}
-		d.hasStatus = true
 	case "statusDescription":
 		if _, err := d.stringField(name); err != nil {
 			return err
