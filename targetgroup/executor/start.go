@@ -81,10 +81,6 @@ func (p *Pool) awaitInit(ctx context.Context, e *env, inv *invocation) *outcome 
 	default:
 	}
 	<-e.dead
-	select {
-	case <-e.ready: // it called /next, then died
-	default:
-	}
 	return &outcome{resp: p.finishUnstarted(e, inv, p.exitResult(e, inv))}
 }
 
