@@ -103,7 +103,7 @@ func (e *env) handleExtensionNext(ac *apiConn) {
 	e.mu.Lock()
 	sub := e.extShutdown
 	if ext != nil {
-		sub = ext.subscribed("SHUTDOWN") && !ext.shutdownSent
+		sub = slices.Contains(ext.events, "SHUTDOWN") && !ext.shutdownSent
 		ext.shutdownSent = true
 	}
 	e.mu.Unlock()

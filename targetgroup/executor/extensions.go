@@ -46,15 +46,6 @@ type extension struct {
 	shutdownSent bool
 }
 
-func (x *extension) subscribed(event string) bool {
-	for _, ev := range x.events {
-		if ev == event {
-			return true
-		}
-	}
-	return false
-}
-
 // initFailure is an environment that could not start or finish init for a
 // reason its invocation reports as a function error.
 type initFailure struct {
