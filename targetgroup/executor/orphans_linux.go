@@ -113,11 +113,7 @@ func (childrenView) children(pid int) ([]int, bool) {
 			continue
 		}
 		ok = true
-		for _, f := range bytes.Fields(b) {
-			if c, err := strconv.Atoi(string(f)); err == nil {
-				out = append(out, c)
-			}
-		}
+		out = appendPids(out, b)
 	}
 	return out, ok
 }
@@ -182,20 +178,12 @@ func scanProcs() []procEntry {
 	names, _ := d.Readdirnames(-1)
 	d.Close()
 	out := make([]procEntry, 0, len(names))
-	var buf [512]byte
 	for _, name := range names {
 		pid, err := strconv.Atoi(name)
 		if err != nil {
 			continue
 		}
-		fd, err := syscall.Open("/proc/"+name+"/stat", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-		if err != nil {
-			continue
-		}
-		k, _ := syscall.Read(fd, buf[:])
-		syscall.Close(fd)
-		if e, ok := parseProcStat(buf[:max(k, 0)]); ok {
-			e.pid = pid
+		if e, ok := (childrenView{}).stat(pid); ok {
 			out = append(out, e)
 		}
 	}
