@@ -134,8 +134,8 @@ func newProcGroups(reason string, log *slog.Logger) isolation {
 // many processes it ended. It is for a name no Pool uses any more (tests
 // whose albedo was killed last, tools); never call it while one does.
 func RemoveLeftovers(name string) (int, error) {
-	if name == "" || strings.ContainsAny(name, "/\x00") || name == "." || name == ".." {
-		return 0, fmt.Errorf("executor: cgroup name %q is not a single path element", name)
+	if err := checkCgroupName(name); err != nil {
+		return 0, err
 	}
 	c, err := newCgroups(name, false)
 	if err != nil {

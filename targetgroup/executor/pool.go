@@ -8,7 +8,6 @@ import (
 	"maps"
 	"os"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -84,8 +83,10 @@ func New(opts Options, fns []Function) (*Pool, error) {
 	if opts.IdleTimeout < 0 || opts.InitTimeout < 0 || opts.MemoryBudget < 0 {
 		errs = append(errs, errors.New("executor: idle timeout, init timeout and memory budget must not be negative"))
 	}
-	if n := opts.CgroupName; n == "." || n == ".." || strings.ContainsAny(n, "/\x00") {
-		errs = append(errs, fmt.Errorf("executor: cgroup name %q is not a single path element", n))
+	if n := opts.CgroupName; n != "" {
+		if err := checkCgroupName(n); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if opts.MaxConcurrency == 0 {
 		opts.MaxConcurrency = DefaultMaxConcurrency

@@ -3,6 +3,7 @@ package executor
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"math"
 	"os/exec"
 	"strings"
@@ -15,6 +16,16 @@ import (
 func CgroupNameFor(dir string) string {
 	sum := sha256.Sum256([]byte(dir))
 	return "albedo-" + hex.EncodeToString(sum[:6])
+}
+
+// checkCgroupName rejects a cgroup name that is not a single path
+// element: it is joined into the paths of cgroups albedo creates and
+// removes.
+func checkCgroupName(name string) error {
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") {
+		return fmt.Errorf("executor: cgroup name %q is not a single path element", name)
+	}
+	return nil
 }
 
 // sandbox holds every process of one execution environment: the runtime,
