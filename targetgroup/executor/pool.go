@@ -157,6 +157,7 @@ func (p *Pool) Functions() []Function {
 
 func cloneFunction(f Function) Function {
 	f.Build = slices.Clone(f.Build)
+	f.Layers = slices.Clone(f.Layers)
 	f.Environment = maps.Clone(f.Environment)
 	return f
 }

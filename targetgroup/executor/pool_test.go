@@ -669,3 +669,19 @@ func TestStoppedEnvironmentClosesFiles(t *testing.T) {
 		t.Errorf("listener still open: Accept err = %v", err)
 	}
 }
+
+// Functions and Function return copies: a caller that edits a function's
+// layers does not change the Pool's.
+func TestFunctionsCopyLayers(t *testing.T) {
+	p, err := New(Options{}, []Function{{Name: "a", Code: "/y", Layers: []string{"/l"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	p.Functions()[0].Layers[0] = "/changed"
+	f, _ := p.Function("a")
+	f.Layers[0] = "/changed"
+	if f, _ := p.Function("a"); len(f.Layers) != 1 || f.Layers[0] != "/l" {
+		t.Errorf("Function(a).Layers = %q, want [/l]", f.Layers)
+	}
+}
