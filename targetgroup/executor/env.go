@@ -193,12 +193,12 @@ func (e *env) launchProcess() error {
 		return err
 	}
 	e.start = time.Now()
+	// The API and the output reader run from here on: extensions register
+	// before the runtime starts.
+	e.serving = true
+	go e.api.serve()
+	go e.readOutput()
 	if files := layerExtensions(fn.cfg.Layers); len(files) > 0 {
-		// Extensions register before the runtime starts: the API and
-		// the output reader run from here on.
-		e.serving = true
-		go e.api.serve()
-		go e.readOutput()
 		if err := e.startExtensions(files); err != nil {
 			return err
 		}
@@ -214,11 +214,6 @@ func (e *env) launchProcess() error {
 	if stopReason(e.reason.Load()) != reasonNone {
 		// stopped (Close) while starting: stop cannot have signalled it
 		e.sb.kill()
-	}
-	if !e.serving {
-		e.serving = true
-		go e.api.serve()
-		go e.readOutput()
 	}
 	go e.supervise()
 	return nil
