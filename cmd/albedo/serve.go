@@ -57,9 +57,6 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) int 
 	if code := reportRuntimes(out.problems, cfg); code != 0 {
 		return code
 	}
-	if f.watchPoll && !f.watch {
-		return f.fs.fail(stderr, "-watch-poll needs -watch")
-	}
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// SIGHUP and SIGUSR1 are albedo's from the first moment: their default
@@ -110,7 +107,6 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) int 
 
 // serveFlags are serve's command line.
 type serveFlags struct {
-	fs                  *flags // for usage errors found later
 	file, accessLog     string
 	logLevel, logFormat string
 	watch, watchPoll    bool
@@ -139,7 +135,10 @@ func parseServeFlags(args []string, stdout, stderr io.Writer) (f serveFlags, cod
 	if msg := checkLogFlags(*logLevel, *logFormat); msg != "" {
 		return serveFlags{}, fs.fail(stderr, "%s", msg), false
 	}
-	return serveFlags{fs: fs, file: file, accessLog: *accessLogFlag, logLevel: *logLevel, logFormat: *logFormat,
+	if *watchPoll && !*watchFlag {
+		return serveFlags{}, fs.fail(stderr, "-watch-poll needs -watch"), false
+	}
+	return serveFlags{file: file, accessLog: *accessLogFlag, logLevel: *logLevel, logFormat: *logFormat,
 		watch: *watchFlag, watchPoll: *watchPoll}, 0, true
 }
 
