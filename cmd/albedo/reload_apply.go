@@ -368,6 +368,3 @@ func marks(added, removed, changed []string) string {
 	}
 	return strings.Join(b, " ")
 }
-
-// The Router holds the remote clients a reload replaces.
-var _ interface{ SetClients([]*remote.Client) } = (*remote.Router)(nil)

@@ -9,19 +9,7 @@ import (
 	"time"
 
 	"github.com/albedo-lb/albedo/config"
-	"github.com/albedo-lb/albedo/targetgroup"
-	"github.com/albedo-lb/albedo/targetgroup/executor"
-	"github.com/albedo-lb/albedo/targetgroup/executor/async"
-	"github.com/albedo-lb/albedo/targetgroup/executor/invokeapi"
 	"github.com/albedo-lb/albedo/targetgroup/executor/remote"
-)
-
-// The Router is the one Invoker of everything that invokes functions.
-var (
-	_ targetgroup.Invoker = (*remote.Router)(nil)
-	_ invokeapi.Invoker   = (*remote.Router)(nil)
-	_ async.Invoker       = (*remote.Router)(nil)
-	_ remote.Local        = (*executor.Pool)(nil)
 )
 
 // remoteClients builds the clients of cfg's remote functions, reusing
