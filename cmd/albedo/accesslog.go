@@ -3,8 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 
+	"github.com/albedo-lb/albedo/balancer"
 	"github.com/albedo-lb/albedo/config"
 )
 
@@ -16,13 +18,13 @@ import (
 // owns the files. Used by one goroutine at a time (start-up, then the
 // reloader).
 type accessLog struct {
-	flag   string    // -access-log, "" when not given
-	stdout io.Writer // for "-"
-	path   string    // the destination now: "" none, "-" stdout, else a file
-	f      *os.File  // the open file when path is one
+	flag          string    // -access-log, "" when not given
+	stdout        io.Writer // for "-"
+	accessLogDest           // the destination now
 }
 
-// accessLogDest is a destination opened and not yet in use.
+// accessLogDest is a destination: path "" is none (w nil), "-" standard
+// output, else the file f.
 type accessLogDest struct {
 	path string
 	f    *os.File
@@ -61,25 +63,28 @@ func (a *accessLog) open(path string) (*accessLogDest, error) {
 // caller closes once the balancer writes to d (nil when there is none).
 func (a *accessLog) use(d *accessLogDest) *os.File {
 	old := a.f
-	a.path, a.f = d.path, d.f
+	a.accessLogDest = *d
 	return old
 }
 
-// writer is the current destination, nil for none.
-func (a *accessLog) writer() io.Writer {
-	switch {
-	case a.path == "-":
-		return a.stdout
-	case a.f != nil:
-		return a.f
+// switchTo makes d the destination and moves bal (nil: none) to it; the
+// previous file gets every line buffered before, then is closed.
+func (a *accessLog) switchTo(d *accessLogDest, bal *balancer.Balancer, log *slog.Logger) {
+	old := a.use(d)
+	if bal != nil {
+		if err := bal.SetAccessLog(d.w); err != nil {
+			log.Warn("access log: flushing into the old destination", "err", err)
+		}
 	}
-	return nil
+	if old != nil {
+		old.Close()
+	}
 }
 
 // close closes the file, after the balancer flushed into it (Shutdown).
 func (a *accessLog) close() {
 	if a.f != nil {
 		a.f.Close()
-		a.f = nil
+		a.f, a.w = nil, nil
 	}
 }

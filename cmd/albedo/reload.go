@@ -295,12 +295,6 @@ func (r *reloader) reopenAccessLog() {
 		r.log.Error("SIGUSR1: cannot reopen the access log; lines keep going to the old file", "err", err)
 		return
 	}
-	old := r.alog.use(d)
-	if b := r.s.balancer(); b != nil {
-		if err := b.SetAccessLog(d.w); err != nil {
-			r.log.Warn("access log: flushing into the old file", "err", err)
-		}
-	}
-	old.Close()
+	r.alog.switchTo(d, r.s.balancer(), r.log)
 	r.log.Info("access log reopened", "path", d.path)
 }

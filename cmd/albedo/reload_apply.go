@@ -167,7 +167,7 @@ func (s *server) stageListeners(r *preparedReload, alog *accessLog) error {
 			return listenerErrors(r.next, err)
 		}
 		opts := s.balOpts
-		opts.Listeners, opts.AccessLog = lns, alog.writer()
+		opts.Listeners, opts.AccessLog = lns, alog.w
 		if r.dest != nil {
 			opts.AccessLog = r.dest.w
 		}
@@ -197,15 +197,7 @@ func (s *server) switchTo(r *preparedReload, alog *accessLog) (*reloadSummary, e
 		}
 	}
 	if r.dest != nil {
-		old := alog.use(r.dest)
-		if r.bal != nil {
-			if err := r.bal.SetAccessLog(r.dest.w); err != nil {
-				s.log.Warn("access log: flushing into the old destination", "err", err)
-			}
-		}
-		if old != nil {
-			old.Close()
-		}
+		alog.switchTo(r.dest, r.bal, s.log)
 	}
 	bal := r.bal
 	if r.staged != nil {

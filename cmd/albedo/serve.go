@@ -76,7 +76,7 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	alog.use(dest)
 	defer alog.close()
-	s, err := start(ctx, cfg, out.log, stderr, alog.writer())
+	s, err := start(ctx, cfg, out.log, stderr, alog.w)
 	if err != nil {
 		return out.startFailed(err, ctx.Err() != nil && parent.Err() == nil)
 	}
