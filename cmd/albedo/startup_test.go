@@ -255,6 +255,11 @@ listeners:
 	if resp.StatusCode != 200 || string(body) != "from ./albedo.yaml" {
 		t.Errorf("GET: %d %q", resp.StatusCode, body)
 	}
+	// The start-up lines follow the listener's first line: wait for them.
+	deadline := time.Now().Add(bound(5 * time.Second))
+	for !strings.Contains(logTail(logPath), "serving albedo.yaml") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if out := logTail(logPath); !strings.Contains(out, "serving albedo.yaml") {
 		t.Errorf("start-up line does not name ./albedo.yaml:\n%s", out)
 	}
