@@ -214,7 +214,7 @@ functions:
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `/fn-only`) {
 		t.Errorf("Invoke: %d %s\n%s", resp.StatusCode, body, logTail(logPath))
 	}
-	if out := logTail(logPath); !strings.Contains(out, "no listeners: functions are served by the Invoke API alone") {
+	if out := waitLogContains(logPath, "no listeners: functions are served by the Invoke API alone"); !strings.Contains(out, "no listeners: functions are served by the Invoke API alone") {
 		t.Errorf("start-up summary lacks the functions-only line:\n%s", out)
 	}
 	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -255,12 +255,7 @@ listeners:
 	if resp.StatusCode != 200 || string(body) != "from ./albedo.yaml" {
 		t.Errorf("GET: %d %q", resp.StatusCode, body)
 	}
-	// The start-up lines follow the listener's first line: wait for them.
-	deadline := time.Now().Add(bound(5 * time.Second))
-	for !strings.Contains(logTail(logPath), "serving albedo.yaml") && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if out := logTail(logPath); !strings.Contains(out, "serving albedo.yaml") {
+	if out := waitLogContains(logPath, "serving albedo.yaml"); !strings.Contains(out, "serving albedo.yaml") {
 		t.Errorf("start-up line does not name ./albedo.yaml:\n%s", out)
 	}
 	if err := c.cmd.Process.Signal(syscall.SIGINT); err != nil {
@@ -269,4 +264,18 @@ listeners:
 	if got := c.exitCode(t, 30*time.Second, logPath); got != 0 {
 		t.Errorf("exit status %d after SIGINT, want 0:\n%s", got, logTail(logPath))
 	}
+}
+
+// waitLogContains returns the log once it holds s, or as it is after a
+// while: the start-up summary follows the first listener's line, which
+// waitListening waited for.
+func waitLogContains(logPath, s string) string {
+	deadline := time.Now().Add(bound(5 * time.Second))
+	for time.Now().Before(deadline) {
+		if out := logTail(logPath); strings.Contains(out, s) {
+			return out
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return logTail(logPath)
 }
