@@ -38,11 +38,12 @@ func (p *Pool) deliver(ctx context.Context, e *env, inv *invocation) delivery {
 	// invocation); after that it is stuck and goes. The invocation's own
 	// deadline is the same instant, so once the runtime took it, the
 	// timer's expiry is its timeout (await sees it).
-	t := time.NewTimer(e.fn.cfg.Timeout)
-	defer t.Stop()
+	t := e.invTimer
+	t.Reset(e.fn.cfg.Timeout)
 	var err error
 	select {
 	case res := <-inv.done:
+		t.Stop()
 		return delivery{how: answered, res: res}
 	case <-e.dead:
 	case <-t.C:
@@ -54,6 +55,9 @@ func (p *Pool) deliver(ctx context.Context, e *env, inv *invocation) delivery {
 	case <-ctx.Done():
 		err = ctx.Err()
 	}
+	// Stopped here, not deferred: once released below, the environment's
+	// next invocation resets it.
+	t.Stop()
 	e.mu.Lock()
 	if inv.delivered { // await takes it from here
 		e.mu.Unlock()
@@ -108,7 +112,8 @@ func (p *Pool) await(ctx context.Context, e *env, inv *invocation, d delivery, c
 // awaitResult waits for the runtime's answer, the deadline or the
 // environment's death. waited is false when stop closed first.
 func (p *Pool) awaitResult(stop <-chan struct{}, e *env, inv *invocation) (res result, waited bool) {
-	t := time.NewTimer(time.Until(inv.deadline))
+	t := e.invTimer
+	t.Reset(time.Until(inv.deadline))
 	defer t.Stop()
 	select {
 	case res = <-inv.done:

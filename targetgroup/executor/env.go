@@ -70,12 +70,16 @@ type env struct {
 	stopDeadline atomic.Int64 // unix ms: the SHUTDOWN event's deadlineMs
 	graceful     atomic.Bool  // a graceful stop began: extensions wait for SHUTDOWN
 
-	launched   atomic.Bool
-	reason     atomic.Int32 // stopReason
-	hwmKB      atomic.Int64 // peak RSS of the runtime process
-	syncAcked  atomic.Uint64
-	syncSent   uint64 // written by the single invoking goroutine
-	syncCh     chan struct{}
+	launched  atomic.Bool
+	reason    atomic.Int32 // stopReason
+	hwmKB     atomic.Int64 // peak RSS of the runtime process
+	syncAcked atomic.Uint64
+	syncSent  uint64 // written by the single invoking goroutine
+	syncCh    chan struct{}
+	// invTimer times the invocation in flight (deliver's wait for /next,
+	// then awaitResult's deadline), used by one invocation at a time and
+	// stopped after each use: a warm invocation allocates no timer.
+	invTimer   *time.Timer
 	stopOnce   sync.Once
 	signalStop sync.Once // closes stopping, once
 
@@ -121,7 +125,15 @@ func newEnv(p *Pool, fn *function) *env {
 		readerDone: make(chan struct{}),
 		exited:     make(chan struct{}),
 		syncCh:     make(chan struct{}, 1),
+		invTimer:   stoppedTimer(),
 	}
+}
+
+// stoppedTimer is a timer to Reset before each use.
+func stoppedTimer() *time.Timer {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
 }
 
 // launch opens the Runtime API listener, starts the external extensions
