@@ -96,6 +96,11 @@
 // never fetched. They follow AWS's runtime interface clients, with one
 // keep-alive connection to the Runtime API per environment, the module
 // loaded once per environment, and GET /next pipelined behind each result.
+// The Node.js client writes the two one turn of the event loop after the
+// handler finished, and not at all when an uncaught exception or an
+// unhandled rejection of that turn ends the runtime (it exits after
+// posting the result, as AWS's client does): no invocation is handed to a
+// runtime about to exit, and the request after it gets a new environment.
 //
 //   - Interpreters: Options.Interpreters, else found on PATH (node;
 //     python3.N, then python3) by ProbeInterpreter, which asks each for

@@ -219,7 +219,7 @@ class Client {
     const queue = this.queue;
     this.queue = [];
     for (const p of queue) {
-      if (p.retry) this.send(this.nextHead, p);
+      if (p.retry && !this.halted) this.send(this.nextHead, p);
       else p.reject(err);
     }
   }
@@ -233,25 +233,56 @@ class Client {
 
   // request sends one request; body is a string or a Buffer. With
   // nextToo, a GET /next follows in the same write; its promise is kept
-  // for next().
+  // for next(). That write waits for one turn of the event loop
+  // (setImmediate): Node first runs the unhandledRejection handlers of the
+  // turn in which the handler finished, and one that ends the process
+  // calls halt(), which sends the result alone. A runtime about to exit
+  // must not ask for an invocation: the next one would fail with it
+  // (AWS's client asks for /next only after the result's 202 and a
+  // setImmediate).
   request(method, path, headers, body, nextToo) {
+    if (this.halted && path === RUNTIME_PATH + 'invocation/next') return new Promise(() => {});
     let data = method + ' ' + path + ' HTTP/1.1\r\n' + this.hostHeader + headers;
     if (body === undefined) data += '\r\n';
     else if (typeof body === 'string') data += 'Content-Length: ' + Buffer.byteLength(body) + '\r\n\r\n' + body;
     else data = Buffer.concat([Buffer.from(data + 'Content-Length: ' + body.length + '\r\n\r\n', 'latin1'), body]);
     let first;
     const p = new Promise((resolve, reject) => { first = { resolve, reject }; });
-    if (!nextToo) {
+    if (!nextToo || this.halted) {
       this.send(data, first);
       return p;
     }
     let second;
     this.prefetched = new Promise((resolve, reject) => { second = { resolve, reject, retry: true }; });
+    this.pending = { data, first, second };
+    setImmediate(() => this.flushPending());
+    return p;
+  }
+
+  // flushPending writes the result request() holds, with its GET /next
+  // unless the client halted.
+  flushPending() {
+    const w = this.pending;
+    if (!w) return;
+    this.pending = null;
+    if (this.halted) {
+      this.send(w.data, w.first);
+      return;
+    }
     if (!this.socket) this.connect();
     this.socket.ref();
-    this.queue.push(first, second);
-    this.socket.write(typeof data === 'string' ? data + this.nextHead : Buffer.concat([data, Buffer.from(this.nextHead)]));
-    return p;
+    this.queue.push(w.first, w.second);
+    this.socket.write(typeof w.data === 'string' ? w.data + this.nextHead : Buffer.concat([w.data, Buffer.from(this.nextHead)]));
+  }
+
+  // halt is called when the process is about to exit (an uncaught
+  // exception or an unhandled rejection): a result waiting to be written
+  // goes now, first, as AWS's client has posted it by then, and no GET
+  // /next is sent from here on.
+  halt() {
+    this.halted = true;
+    this.prefetched = null;
+    this.flushPending();
   }
 
   onData(chunk) {
@@ -569,8 +600,14 @@ class Runtime {
     globalThis[REQUEST_ID] = id;
     globalThis[TENANT_ID] = headers['lambda-runtime-aws-tenant-id'];
     const cc = callbackContext(this.client, id, this.next);
-    this.errorCallbacks.uncaughtException = (error) => this.client.postError(id, error).then(() => process.exit(129), fatal);
-    this.errorCallbacks.unhandledRejection = (error) => this.client.postError(id, error).then(() => process.exit(128), fatal);
+    this.errorCallbacks.uncaughtException = (error) => {
+      this.client.halt();
+      this.client.postError(id, error).then(() => process.exit(129), fatal);
+    };
+    this.errorCallbacks.unhandledRejection = (error) => {
+      this.client.halt();
+      this.client.postError(id, error).then(() => process.exit(128), fatal);
+    };
     beforeExit.set(() => {
       cc.markCompleted();
       if (this.isAsync || this.streaming || !CALLBACKS) {
