@@ -99,7 +99,12 @@
 //     InvalidSignatureException for some of these; the message texts
 //     follow AWS's). The signature must cover the body's SHA-256
 //     (X-Amz-Content-Sha256: UNSIGNED-PAYLOAD is refused, as Lambda,
-//     unlike S3, does not honour it). Presigned (query) signatures are not
+//     unlike S3, does not honour it). Every X-Amz-* header sent must be
+//     signed (S3's rule; the AWS SDKs and CLI sign every one they send):
+//     otherwise a signed request seen on the wire could be sent again
+//     within its 15 minutes with an added X-Amz-Log-Type: Tail (the
+//     function's log), X-Amz-Invocation-Type or X-Amz-Client-Context.
+//     Presigned (query) signatures are not
 //     supported, nor are clients that sign a header the SDK signer never
 //     signs (User-Agent, Expect, X-Amzn-Trace-Id, Transfer-Encoding; the
 //     AWS SDKs and CLI do not). Without Credentials, Authorization is

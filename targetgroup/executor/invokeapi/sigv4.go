@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -136,6 +137,10 @@ func (v *sigV4Verifier) verifyHead(ctx *fasthttp.RequestCtx) (signedHead, *apiEr
 	if d := v.now().Sub(t); d > maxSignatureSkew || d < -maxSignatureSkew {
 		return signedHead{}, errAccessDenied("Signature expired: " + amzDate + " is not within 15 minutes of the server time.")
 	}
+	if name := unsignedAmzHeader(h, auth.SignedHeaders); name != "" {
+		return signedHead{}, errAccessDenied("There were headers present in the request which were not signed: " + name +
+			" (every x-amz-* header must be signed).")
+	}
 	// The signature always covers the body's real hash, as Lambda (unlike
 	// S3) requires: honouring UNSIGNED-PAYLOAD would let anyone who sees a
 	// signed request replay it with another body while it is fresh.
@@ -144,6 +149,23 @@ func (v *sigV4Verifier) verifyHead(ctx *fasthttp.RequestCtx) (signedHead, *apiEr
 	}
 	return signedHead{auth: auth, at: t}, nil
 }
+
+// unsignedAmzHeader is the name of an X-Amz-* header of h that signed
+// (lowercase names) does not list, or "".
+func unsignedAmzHeader(h *fasthttp.RequestHeader, signed []string) string {
+	for k := range h.All() {
+		if len(k) < len(amzPrefix) || !strings.EqualFold(string(k[:len(amzPrefix)]), amzPrefix) {
+			continue
+		}
+		name := strings.ToLower(string(k))
+		if !slices.Contains(signed, name) {
+			return name
+		}
+	}
+	return ""
+}
+
+const amzPrefix = "x-amz-"
 
 // verifyBody finishes what verifyHead began, once the body is read: the
 // body's SHA-256 against any X-Amz-Content-Sha256, then the signature,

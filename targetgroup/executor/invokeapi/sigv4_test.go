@@ -97,7 +97,23 @@ func TestSigV4Raw(t *testing.T) {
 		{"unsigned header added", func() *http.Request {
 			r, _ := http.NewRequest("POST", url, strings.NewReader(`{}`))
 			sign(r, `{}`, now)
-			r.Header.Set("X-Amz-Log-Type", "None")
+			r.Header.Set("X-Custom", "anything")
+			return r
+		}, 200},
+		{"unsigned x-amz header added", func() *http.Request {
+			// A signed request seen on the wire must not be replayable
+			// with an X-Amz-* header of the sender's choosing (here: the
+			// function's log in the answer).
+			r, _ := http.NewRequest("POST", url, strings.NewReader(`{}`))
+			sign(r, `{}`, now)
+			r.Header.Set("x-AMZ-log-type", "Tail")
+			return r
+		}, 403},
+		{"signed x-amz headers", func() *http.Request {
+			r, _ := http.NewRequest("POST", url, strings.NewReader(`{}`))
+			r.Header.Set("X-Amz-Log-Type", "Tail")
+			r.Header.Set("X-Amz-Client-Context", "e30=")
+			sign(r, `{}`, now)
 			return r
 		}, 200},
 		{"unsigned payload", func() *http.Request {
