@@ -60,7 +60,9 @@
 //  2. Before any rule runs: an HTTP major version other than 1 gets 505, a
 //     request line over 16 K 414, a header line over 16 K 400 (the limits of
 //     ALB's quotas, "HTTP headers", https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html;
-//     these three also close the connection), TRACE 405, and an
+//     these three also close the connection), TRACE 405 (documented) and
+//     CONNECT 405 (UNCONFIRMED: albedo, like an ALB, is no forward proxy,
+//     and an authority-form target is no path to route or forward), and an
 //     X-Forwarded-For holding more than 30 addresses 463. A
 //     Transfer-Encoding other than chunked (or identity) is refused by
 //     fasthttp while reading and answered 501 by the error handler.

@@ -36,6 +36,7 @@ func TestResponseBytesGolden(t *testing.T) {
 		{"fixed-204-empty.http", "GET /fixed-empty HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"},
 		{"error-502.http", "GET /function HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"},
 		{"error-405-trace.http", "TRACE / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"},
+		{"error-405-connect.http", "CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\nConnection: close\r\n\r\n"},
 		{"error-463-forwarded-for.http", "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\nX-Forwarded-For: " + strings.Repeat("10.0.0.1, ", 30) + "10.0.0.1\r\n\r\n"},
 		{"error-400-websocket.http", "GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"},
 	}

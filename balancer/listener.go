@@ -173,7 +173,7 @@ func (l *listener) handle(ctx *fasthttp.RequestCtx) {
 		ctx.SetConnectionClose()
 		return
 	}
-	if ctx.IsTrace() {
+	if ctx.IsTrace() || ctx.IsConnect() {
 		writeError(&ctx.Response, fasthttp.StatusMethodNotAllowed)
 		return
 	}

@@ -73,7 +73,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		openConns: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "albedo", Subsystem: "lb", Name: "open_connections",
 			Help: "Client connections open now (CloudWatch's ActiveConnectionCount)."}, []string{"listener"}),
 		rejected: counter("rejected_requests_total",
-			"Requests refused before any rule ran (malformed or over a limit, TRACE, too many X-Forwarded-For, unreadable or too slow), by status, and bodies refused over body_memory_budget (503).",
+			"Requests refused before any rule ran (malformed or over a limit, TRACE or CONNECT, too many X-Forwarded-For, unreadable or too slow), by status, and bodies refused over body_memory_budget (503).",
 			"listener", "code"),
 	}
 	reg.MustRegister(m.requests, m.responses, m.duration, m.targetDuration, m.userErrors, m.internalErrors,
