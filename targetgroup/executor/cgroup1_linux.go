@@ -18,7 +18,7 @@ import (
 
 // cgroup1Iso is the isolation on cgroup v1 (and the hybrid layout): a
 // parent cgroup named after the Pool in the memory hierarchy (required),
-// and in the cpu and freezer hierarchies when they are mounted, each
+// and in the cpu, freezer and pids hierarchies when they are mounted, each
 // beneath the cgroup albedo itself runs in; one child per environment.
 type cgroup1Iso struct {
 	parent cgroup1.Cgroup
@@ -29,7 +29,7 @@ type cgroup1Iso struct {
 }
 
 // v1Subsystems are the controllers albedo uses, memory first.
-var v1Subsystems = []cgroup1.Name{cgroup1.Memory, cgroup1.Cpu, cgroup1.Freezer}
+var v1Subsystems = []cgroup1.Name{cgroup1.Memory, cgroup1.Cpu, cgroup1.Freezer, cgroup1.Pids}
 
 // newCgroup1 creates (or takes over) the parent cgroup name beneath
 // albedo's own cgroup in each hierarchy.
@@ -132,6 +132,10 @@ func (c *cgroup1Iso) child(id string, fn *function) (*cgroup1Sandbox, error) {
 		if fn.cfg.CPUModel == CPUModelAWS && c.has(cgroup1.Cpu) {
 			quota, period := awsCPUQuotaUS(fn.cfg.MemorySize), uint64(cpuPeriodUS)
 			res.CPU = &specs.LinuxCPU{Quota: &quota, Period: &period}
+		}
+		if c.has(cgroup1.Pids) {
+			limit := int64(maxProcesses)
+			res.Pids = &specs.LinuxPids{Limit: &limit}
 		}
 	}
 	cg, err := c.parent.New(id, res)

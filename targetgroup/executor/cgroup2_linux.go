@@ -146,6 +146,9 @@ func (c *cgroup2Iso) newSandbox(id string, fn *function) (sandbox, error) {
 		quota, period := awsCPUQuotaUS(fn.cfg.MemorySize), uint64(cpuPeriodUS)
 		res.CPU = &cgroup2.CPU{Max: cgroup2.NewCPUMax(&quota, &period)}
 	}
+	if slices.Contains(c.ctrls, "pids") {
+		res.Pids = &cgroup2.Pids{Max: maxProcesses}
+	}
 	if err := cg.Update(res); err != nil {
 		cg.Delete()
 		return nil, fmt.Errorf("set limits of cgroup %s: %w", s.dir, err)

@@ -57,6 +57,14 @@ func newIsolation(name string, cpu bool, log *slog.Logger) isolation {
 	return iso
 }
 
+// maxProcesses is the processes and threads one execution environment may
+// have at once, with a pids controller: Lambda's quota ("Processes and
+// threads: 1,024", Lambda quotas, "Function configuration, deployment, and
+// execution": https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+// Past it fork and clone fail (EAGAIN) inside the function, and a fork
+// bomb cannot take the machine's process table with it.
+const maxProcesses = 1024
+
 // newCgroups creates (or takes over) the parent cgroup name, on v2 with
 // the cpu controller when cpu.
 func newCgroups(name string, cpu bool) (cgroupIso, error) {
@@ -68,6 +76,7 @@ func newCgroups(name string, cpu bool) (cgroupIso, error) {
 		if cpu {
 			ctrls = append(ctrls, "cpu")
 		}
+		ctrls = append(ctrls, "pids")
 		return newCgroup2(cgroup2Mount, "", name, ctrls)
 	default: // legacy or hybrid: the controllers are v1's
 		return newCgroup1(name)

@@ -243,8 +243,10 @@
 // cgroups: root, or a delegated subtree), an environment is a cgroup named
 // after its instance, under a parent cgroup CgroupName created beneath the
 // cgroup albedo itself runs in (in each v1 hierarchy), so that two albedos
-// never touch each other's; Pool.Isolation says "cgroup v1 (memory,
-// freezer)", "cgroup v1 (memory, cpu, freezer)" or "cgroup v2 (memory, cpu)".
+// never touch each other's; Pool.Isolation names the controllers used,
+// e.g. "cgroup v1 (memory, cpu, freezer, pids)" or "cgroup v2 (memory, cpu,
+// pids)". With pids, an environment holds at most 1,024 processes and
+// threads (maxProcesses, Lambda's quota).
 //   - Joining: the runtime never runs outside its cgroup. cgroup v2 clones
 //     it into the cgroup (CLONE_INTO_CGROUP). cgroup v1 has no such clone,
 //     but places threads, and a child starts in the cgroups of the thread

@@ -100,6 +100,8 @@ type answer struct {
 	StartNS    int64             `json:"start_ns"`
 	EndNS      int64             `json:"end_ns"`
 	ChildPID   int               `json:"child_pid"`
+	Spawned    int               `json:"spawned"`
+	SpawnError string            `json:"spawn_error"`
 	GOMAXPROCS int               `json:"gomaxprocs"`
 }
 

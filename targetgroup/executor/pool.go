@@ -210,7 +210,7 @@ func (p *Pool) Close(ctx context.Context) error {
 }
 
 // Isolation describes how environments are isolated, for albedo's start-up
-// line: "cgroup v1 (memory, cpu, freezer)", "cgroup v2 (memory, cpu)", or
+// line: "cgroup v1 (memory, cpu, freezer, pids)", "cgroup v2 (memory, cpu, pids)", or
 // "process groups (<why not cgroups>)". With process groups, memory_size is
 // enforced by sampling and cpu_model aws is not honoured.
 func (p *Pool) Isolation() string { return p.iso.String() }

@@ -66,7 +66,7 @@ type isolation interface {
 	// limitsCPU is true when cpu_model "aws" is honoured.
 	limitsCPU() bool
 	// String describes the isolation for the start-up line, e.g.
-	// "cgroup v1 (memory, cpu, freezer)".
+	// "cgroup v1 (memory, cpu, freezer, pids)".
 	String() string
 	// close removes what the isolation created; every sandbox is released.
 	close() error

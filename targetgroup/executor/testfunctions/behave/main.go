@@ -53,12 +53,15 @@ type event struct {
 	AllocMB int      `json:"alloc_mb"`
 	BurnMS  int      `json:"burn_ms"`
 	Spawn   string   `json:"spawn"`
-	SleepMS int      `json:"sleep_ms"`
-	Exit    *int     `json:"exit"`
-	Panic   string   `json:"panic"`
-	Error   string   `json:"error"`
-	Big     int      `json:"big"`
-	Env     bool     `json:"env"`
+	// SpawnMany starts up to this many sleeping children, stopping at the
+	// first that cannot start: Spawned and SpawnError say how far it got.
+	SpawnMany int    `json:"spawn_many"`
+	SleepMS   int    `json:"sleep_ms"`
+	Exit      *int   `json:"exit"`
+	Panic     string `json:"panic"`
+	Error     string `json:"error"`
+	Big       int    `json:"big"`
+	Env       bool   `json:"env"`
 }
 
 type answer struct {
@@ -72,6 +75,8 @@ type answer struct {
 	StartNS    int64             `json:"start_ns"` // handler start, Unix ns
 	EndNS      int64             `json:"end_ns"`   // handler end, Unix ns
 	ChildPID   int               `json:"child_pid,omitempty"`
+	Spawned    int               `json:"spawned,omitempty"`
+	SpawnError string            `json:"spawn_error,omitempty"`
 	GOMAXPROCS int               `json:"gomaxprocs"`
 }
 
@@ -111,6 +116,15 @@ func handle(ctx context.Context, raw json.RawMessage) (answer, error) {
 		child = cmd.Process.Pid
 		go cmd.Wait()
 	}
+	spawned, spawnErr := 0, ""
+	for range ev.SpawnMany {
+		cmd := exec.Command("sleep", "3600")
+		if err := cmd.Start(); err != nil {
+			spawnErr = err.Error()
+			break
+		}
+		spawned++ // not waited for: a blocked Wait holds a thread each
+	}
 	if ev.SleepMS > 0 {
 		time.Sleep(time.Duration(ev.SleepMS) * time.Millisecond)
 	}
@@ -123,7 +137,7 @@ func handle(ctx context.Context, raw json.RawMessage) (answer, error) {
 	if ev.Error != "" {
 		return answer{}, errors.New(ev.Error)
 	}
-	a := answer{PID: os.Getpid(), Echo: raw, StartNS: start, ChildPID: child, GOMAXPROCS: runtime.GOMAXPROCS(0)}
+	a := answer{PID: os.Getpid(), Echo: raw, StartNS: start, ChildPID: child, Spawned: spawned, SpawnError: spawnErr, GOMAXPROCS: runtime.GOMAXPROCS(0)}
 	if dl, ok := ctx.Deadline(); ok {
 		a.DeadlineMS = dl.UnixMilli()
 	}
