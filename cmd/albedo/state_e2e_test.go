@@ -218,6 +218,18 @@ func TestServeRefusesDamagedState(t *testing.T) {
 			}
 			overwriteFile(t, path, usedMiddleOf(t, b, leafOf(t, path, "policies")), garbage())
 		}},
+		{"policy.db: 6 bytes overwritten inside a record's config_hash", "policy.db", "function policy changes made through the API", func(t *testing.T, path string) {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			key := []byte(`"config_hash":"`)
+			i := bytes.Index(b, key)
+			if i < 0 {
+				t.Fatalf("no config_hash in %s", path)
+			}
+			overwriteFile(t, path, int64(i+len(key)+4), []byte("XXXXXX"))
+		}},
 		{"policy.db: 200 bytes overwritten at the start of its page", "policy.db", "function policy changes made through the API", func(t *testing.T, path string) {
 			b, err := os.ReadFile(path)
 			if err != nil {

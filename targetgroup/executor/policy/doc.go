@@ -38,6 +38,24 @@
 // file, removed ones' records are deleted. A reload and a restart thus
 // leave the same policies.
 //
+// # Records
+//
+// A record is the function name as key and, as value, a version byte (1),
+// the CRC-32C (Castagnoli, 4 bytes, big endian) of the rest, then the
+// JSON of the record (config hash, RevisionId, statements). bbolt's page
+// structure cannot reveal damage inside a value, and a changed config
+// hash would make Open drop the record and fall back to the config's
+// statements, bringing back a permission RemovePermission took away; so
+// the statefile check (at Open, `albedo state check`, `salvage`) rejects
+// a record whose checksum does not match, and Open then fails with a
+// *statefile.DamagedError instead of using or dropping it.
+//
+// Records written by earlier versions are plain JSON (their first byte is
+// '{', never a version byte). They are accepted as legacy: only their
+// shape can be checked, not their content. Open rewrites a legacy record
+// it keeps in the checksummed form, so a state_dir is checked fully from
+// its first start with this version on.
+//
 // One process at a time holds policy.db: Open waits 2 s for the lock, then
 // fails with ErrLocked (another albedo serving the same state_dir). Open
 // hands the file to statefile.Open (StateFile describes it), so a damaged

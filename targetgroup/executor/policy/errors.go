@@ -21,6 +21,9 @@ var (
 	// ErrTooLarge: the policy document would exceed MaxDocumentSize
 	// (*TooLargeError carries the sizes).
 	ErrTooLarge = errors.New("policy: policy too large")
+	// ErrCorruptRecord: a record of policy.db is not one albedo wrote (its
+	// checksum does not match, or it does not decode).
+	ErrCorruptRecord = errors.New("policy: damaged record")
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("policy: store closed")
 	// ErrLocked: another process (another albedo serving the same

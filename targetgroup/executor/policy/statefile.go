@@ -1,8 +1,6 @@
 package policy
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 
 	"github.com/albedo-lb/albedo/targetgroup/executor/statefile"
@@ -19,20 +17,12 @@ var StateFile = statefile.Spec{
 	},
 }
 
-// checkRecord accepts a record Open can use: exactly a policyRecord, with
-// the hash and RevisionId every change writes.
+// checkRecord accepts a record Open can use: one decodeRecord accepts
+// (its checksum matches, or it is a well-formed legacy record).
 func checkRecord(k, v []byte) error {
 	if len(k) == 0 {
 		return errors.New("empty function name")
 	}
-	d := json.NewDecoder(bytes.NewReader(v))
-	d.DisallowUnknownFields()
-	var rec policyRecord
-	if err := d.Decode(&rec); err != nil {
-		return err
-	}
-	if rec.ConfigHash == "" || rec.RevisionID == "" {
-		return errors.New("record without config hash or revision id")
-	}
-	return nil
+	_, _, err := decodeRecord(v)
+	return err
 }

@@ -54,16 +54,6 @@ type functionPolicy struct {
 	configHash string // hash of the config file's statements (statementsHash)
 }
 
-// policyRecord is the persisted form of an API-changed policy.
-type policyRecord struct {
-	// ConfigHash is the hash of the config file's statements when the
-	// record was written; a different hash at open means the config file
-	// changed the function, and the record is dropped.
-	ConfigHash string             `json:"config_hash"`
-	RevisionID string             `json:"revision_id"`
-	Statements []config.Statement `json:"statements"`
-}
-
 // Open opens (creating dir and the database if missing) the policy store
 // for fns. For each function, persisted API changes are kept
 // only while the config file's statements for it are unchanged since they
@@ -197,7 +187,7 @@ func (s *Store) change(function, revisionID string, edit func([]config.Statement
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	p := &functionPolicy{statements: next, revision: s.rev + 1, revisionID: executor.FormatUUID(b), arn: cur.arn, configHash: cur.configHash}
-	raw, err := json.Marshal(policyRecord{ConfigHash: cur.configHash, RevisionID: p.revisionID, Statements: next})
+	raw, err := appendRecord(nil, &policyRecord{ConfigHash: cur.configHash, RevisionID: p.revisionID, Statements: next})
 	if err != nil {
 		return "", fmt.Errorf("change policy of %s: %w", function, err)
 	}

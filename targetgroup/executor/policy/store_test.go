@@ -91,8 +91,30 @@ func TestStoreChanges(t *testing.T) {
 	}
 }
 
+// s3Statement is the statement removeALBAddS3 adds.
+var s3Statement = config.Statement{Sid: "s3", Principal: "s3.amazonaws.com", Action: "lambda:InvokeFunction"}
+
+// removeALBAddS3 opens a store in dir for storeFunctions(albStatement),
+// replaces web's alb statement with s3Statement through the API and
+// closes it: it returns the closed store and the RevisionId persisted.
+func removeALBAddS3(t *testing.T, dir string) (*Store, string) {
+	t.Helper()
+	s := mustOpen(t, dir, storeFunctions(albStatement))
+	if _, err := s.Remove("web", "alb", ""); err != nil {
+		t.Fatal(err)
+	}
+	revID, err := s.Add("web", s3Statement, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return s, revID
+}
+
 func TestStorePersistence(t *testing.T) {
-	s3 := config.Statement{Sid: "s3", Principal: "s3.amazonaws.com", Action: "lambda:InvokeFunction"}
+	s3 := s3Statement
 	tests := []struct {
 		name   string
 		reopen []config.Function // config at the second open
@@ -106,17 +128,7 @@ func TestStorePersistence(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			s := mustOpen(t, dir, storeFunctions(albStatement))
-			if _, err := s.Remove("web", "alb", ""); err != nil {
-				t.Fatal(err)
-			}
-			revID, err := s.Add("web", s3, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Close(); err != nil {
-				t.Fatal(err)
-			}
+			s, revID := removeALBAddS3(t, dir)
 			if _, err := s.Add("web", albStatement, ""); !errors.Is(err, ErrClosed) {
 				t.Errorf("add after close: %v", err)
 			}

@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -70,10 +69,28 @@ func (s *Store) load(b *bolt.Bucket, cur *policySnapshot, fns []config.Function)
 			configHash: h,
 		}
 		if raw := b.Get([]byte(fn.Name)); raw != nil {
-			var rec policyRecord
-			if json.Unmarshal(raw, &rec) == nil && rec.ConfigHash == h {
+			// A damaged record fails the load rather than being dropped:
+			// dropping it would fall back to the config's statements and
+			// could bring back a permission the API removed.
+			rec, legacy, err := decodeRecord(raw)
+			if err != nil {
+				return nil, fmt.Errorf("record of %s: %w", fn.Name, err)
+			}
+			switch {
+			case rec.ConfigHash != h:
+				err = b.Delete([]byte(fn.Name))
+			case legacy:
+				// Written before records carried a checksum: kept, and
+				// rewritten checksummed so it is checked from now on.
 				p.statements, p.revisionID = rec.Statements, rec.RevisionID
-			} else if err := b.Delete([]byte(fn.Name)); err != nil {
+				raw, err = appendRecord(nil, &rec)
+				if err == nil {
+					err = b.Put([]byte(fn.Name), raw)
+				}
+			default:
+				p.statements, p.revisionID = rec.Statements, rec.RevisionID
+			}
+			if err != nil {
 				return nil, err
 			}
 		}
