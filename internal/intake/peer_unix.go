@@ -8,7 +8,8 @@ import "golang.org/x/sys/unix"
 // peer's FIN; a reset is an error other than EAGAIN. Bytes waiting (a
 // pipelined request, or a TLS close_notify) read as "still there".
 func (c *Conn) checkFD(fd uintptr) {
-	n, _, err := unix.Recvfrom(int(fd), c.peek[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+	var b [1]byte
+	n, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
 	switch {
 	case err == nil:
 		c.gone = n == 0
