@@ -44,39 +44,10 @@ func alive(pid int) bool {
 // processes it ended.
 func TestServeKilledLeavesNoSandbox(t *testing.T) {
 	t.Parallel()
-	if runtime.GOOS != "linux" {
-		t.Skip("cgroups are Linux only")
-	}
-	if testing.Short() {
-		t.Skip("starts albedo twice as a child process")
-	}
-	dir := t.TempDir()
-	admin := freeLoopbackAddr(t)
-	cfgPath, logPath := filepath.Join(dir, "albedo.yaml"), filepath.Join(dir, "albedo.log")
-	cfg := fmt.Sprintf(sandboxConfig, filepath.Join(dir, "state"), admin, exectest.Build(t, "behave"))
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	first := startAlbedoChild(t, cfgPath, logPath)
-	first.waitListening(t, admin, logPath)
-	if strings.Contains(logTail(logPath), "isolation: process groups") {
-		t.Skipf("needs cgroups; this machine gives none:\n%s", logTail(logPath))
-	}
-	resp, err := http.Post("http://"+admin+"/2015-03-31/functions/behave/invocations", "application/json",
-		strings.NewReader(`{"spawn":"setsid"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var a struct {
-		PID      int `json:"pid"`
-		ChildPID int `json:"child_pid"`
-	}
-	err = json.NewDecoder(resp.Body).Decode(&a)
-	resp.Body.Close()
-	if err != nil || a.ChildPID == 0 {
-		t.Fatalf("invoke: %v %+v\n%s", err, a, logTail(logPath))
-	}
-	first.kill()
+	sb := startSandboxAlbedo(t)
+	cfgPath, logPath := sb.cfgPath, sb.logPath
+	a := sb.invoke(t, `{"spawn":"setsid"}`)
+	sb.first.kill()
 	deadline := time.Now().Add(10 * time.Second)
 	for alive(a.PID) && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
@@ -86,7 +57,7 @@ func TestServeKilledLeavesNoSandbox(t *testing.T) {
 	}
 
 	second := startAlbedoChild(t, cfgPath, logPath)
-	second.waitListening(t, admin, logPath) // bound first: start-up goes on
+	second.waitListening(t, sb.admin, logPath) // bound first: start-up goes on
 	for strings.Count(logTail(logPath), " serving ") < 2 {
 		if second.exited() || time.Now().After(deadline.Add(30*time.Second)) {
 			t.Fatalf("second albedo did not start:\n%s", logTail(logPath))
@@ -105,4 +76,57 @@ func TestServeKilledLeavesNoSandbox(t *testing.T) {
 	if code := second.exitCode(t, 20*time.Second, logPath); code != 0 {
 		t.Errorf("second albedo exited %d:\n%s", code, logTail(logPath))
 	}
+}
+
+// sandboxAlbedo is an albedo child serving the behave function on its
+// admin address alone, in cgroups (tests skip without them).
+type sandboxAlbedo struct {
+	admin, cfgPath, logPath string
+	first                   *childAlbedo
+}
+
+func startSandboxAlbedo(t *testing.T) *sandboxAlbedo {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("cgroups are Linux only")
+	}
+	if testing.Short() {
+		t.Skip("starts albedo twice as a child process")
+	}
+	dir := t.TempDir()
+	sb := &sandboxAlbedo{admin: freeLoopbackAddr(t), cfgPath: filepath.Join(dir, "albedo.yaml"), logPath: filepath.Join(dir, "albedo.log")}
+	cfg := fmt.Sprintf(sandboxConfig, filepath.Join(dir, "state"), sb.admin, exectest.Build(t, "behave"))
+	if err := os.WriteFile(sb.cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sb.first = startAlbedoChild(t, sb.cfgPath, sb.logPath)
+	sb.first.waitListening(t, sb.admin, sb.logPath)
+	if strings.Contains(logTail(sb.logPath), "isolation: process groups") {
+		t.Skipf("needs cgroups; this machine gives none:\n%s", logTail(sb.logPath))
+	}
+	return sb
+}
+
+// behaveChild is what invoke learnt: the runtime's pid and the child it
+// started.
+type behaveChild struct {
+	PID      int `json:"pid"`
+	ChildPID int `json:"child_pid"`
+}
+
+// invoke sends event to behave through the Invoke API; it must start a
+// child.
+func (sb *sandboxAlbedo) invoke(t *testing.T, event string) behaveChild {
+	t.Helper()
+	resp, err := http.Post("http://"+sb.admin+"/2015-03-31/functions/behave/invocations", "application/json", strings.NewReader(event))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a behaveChild
+	err = json.NewDecoder(resp.Body).Decode(&a)
+	resp.Body.Close()
+	if err != nil || a.ChildPID == 0 {
+		t.Fatalf("invoke: %v %+v\n%s", err, a, logTail(sb.logPath))
+	}
+	return a
 }

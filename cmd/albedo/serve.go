@@ -231,8 +231,9 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, functionLo
 		}
 	}()
 	// Every socket first: a busy port must end start-up before a function
-	// is built or a state file opened.
-	if s.socks, err = bind(cfg); err != nil {
+	// is built or a state file opened (unless what holds it was left by a
+	// killed albedo with this state_dir: leftovers.go).
+	if s.socks, err = bindAfterLeftovers(cfg, log); err != nil {
 		return nil, err
 	}
 	// Remote functions before the state and any build: a refused

@@ -34,6 +34,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -55,13 +56,16 @@ type event struct {
 	Spawn   string   `json:"spawn"`
 	// SpawnMany starts up to this many sleeping children, stopping at the
 	// first that cannot start: Spawned and SpawnError say how far it got.
-	SpawnMany int    `json:"spawn_many"`
-	SleepMS   int    `json:"sleep_ms"`
-	Exit      *int   `json:"exit"`
-	Panic     string `json:"panic"`
-	Error     string `json:"error"`
-	Big       int    `json:"big"`
-	Env       bool   `json:"env"`
+	SpawnMany int `json:"spawn_many"`
+	// Squat starts a setsid'd copy of behave that binds this address as
+	// soon as it is free (albedo's own, once albedo is gone) and holds it.
+	Squat   string `json:"squat"`
+	SleepMS int    `json:"sleep_ms"`
+	Exit    *int   `json:"exit"`
+	Panic   string `json:"panic"`
+	Error   string `json:"error"`
+	Big     int    `json:"big"`
+	Env     bool   `json:"env"`
 }
 
 type answer struct {
@@ -110,6 +114,20 @@ func handle(ctx context.Context, raw json.RawMessage) (answer, error) {
 	if ev.Spawn != "" {
 		cmd := exec.Command("sleep", "3600")
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: ev.Spawn == "setsid"}
+		if err := cmd.Start(); err != nil {
+			return answer{}, err
+		}
+		child = cmd.Process.Pid
+		go cmd.Wait()
+	}
+	if ev.Squat != "" {
+		self, err := os.Executable()
+		if err != nil {
+			return answer{}, err
+		}
+		cmd := exec.Command(self)
+		cmd.Env = append(os.Environ(), "BEHAVE_SQUAT="+ev.Squat)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 		if err := cmd.Start(); err != nil {
 			return answer{}, err
 		}
@@ -195,6 +213,14 @@ func initError() {
 }
 
 func main() {
+	if addr := os.Getenv("BEHAVE_SQUAT"); addr != "" {
+		for {
+			if _, err := net.Listen("tcp", addr); err == nil {
+				time.Sleep(time.Hour) // holds it
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 	if ms, _ := strconv.Atoi(os.Getenv("BEHAVE_INIT_SLEEP_MS")); ms > 0 {
 		time.Sleep(time.Duration(ms) * time.Millisecond)
 	}
