@@ -205,7 +205,7 @@ func salvageStateFile(dir string, spec statefile.Spec) (line string, fine bool) 
 		case !b.Found:
 			l = "all " + b.Records + " (none could be reached)"
 		case b.LostPages > 0:
-			l += fmt.Sprintf(" and those on %d unreadable page(s)", b.LostPages)
+			l += fmt.Sprintf(" and those on %d page(s) it could not read or reach (a damaged branch page hides the pages below it)", b.LostPages)
 		}
 		lost = append(lost, l)
 	}
@@ -225,7 +225,7 @@ func counts(buckets []statefile.BucketReport) string {
 			s += fmt.Sprintf(" (+%d damaged)", b.Lost)
 		}
 		if b.LostPages > 0 {
-			s += fmt.Sprintf(" (+%d unreadable page(s))", b.LostPages)
+			s += fmt.Sprintf(" (+%d page(s) that could not be read or reached)", b.LostPages)
 		}
 		parts = append(parts, s)
 	}

@@ -35,7 +35,10 @@
 //
 // Salvage walks the damaged file the same way but never stops: an
 // unreadable page, element or record is counted and skipped, and the walk
-// goes on with the next one, so one bad page loses only the records on it.
+// goes on with the next one, so a bad leaf page loses only the records on
+// it; a bad branch page also loses the pages below it, which the walk can
+// no longer reach (it follows the tree from the meta page: it never scans
+// the file for pages, which would bring freed ones, deleted records, back).
 // Every record that reads and passes its Bucket.Check is copied into a
 // fresh file, which replaces the damaged one; the damaged one is kept
 // beside it as <name>.damaged-<UTC time>. Records whose page cannot be read

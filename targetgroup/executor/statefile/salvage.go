@@ -33,7 +33,8 @@ type SalvageReport struct {
 // as "<name>.damaged-<UTC time>" (20060102T150405Z). It walks the file
 // from its newest valid meta page (the older one when the newest's root
 // page cannot be read), page by page, going on past every unreadable page,
-// element or record, so one bad page loses only what it holds. Records are
+// element or record, so a bad leaf page loses only what it holds (a bad
+// branch page, also the pages below it: see the package doc). Records are
 // kept only when their Bucket.Check passes. The bucket sequences are
 // carried over (at least the largest kept key for SequenceKeys buckets),
 // so new keys never reuse old ones. It fails with ErrLocked, without
