@@ -135,6 +135,9 @@ var (
 	ErrThrottled        = errors.New("executor: throttled")
 	ErrClosed           = errors.New("executor: pool closed")
 	ErrPayloadTooLarge  = errors.New("executor: payload too large")
+	// ErrCgroupInUse: RemoveLeftovers found the cgroup name held by a
+	// running albedo's Pool (Options.CgroupName), and ended nothing.
+	ErrCgroupInUse = errors.New("executor: the cgroup is in use by a running albedo")
 
 	// Failures of a Lambda service reached over the network (remote
 	// functions, package remote); the local Pool never returns them.

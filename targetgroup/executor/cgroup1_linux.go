@@ -54,17 +54,27 @@ func newCgroup1(name string) (*cgroup1Iso, error) {
 	// never moves.
 	ownPath, parentPath := cgroup1.NestedPath(""), cgroup1.NestedPath(name)
 	iso := &cgroup1Iso{}
+	var kept []cgroup1.Subsystem
 	for _, s := range subs {
 		p, err := ownPath(s.Name())
 		if err != nil {
 			return nil, fmt.Errorf("cgroup v1: albedo's own %s cgroup: %w", s.Name(), err)
 		}
 		dir := s.(interface{ Path(string) string }).Path(p)
+		if s.Name() != cgroup1.Memory {
+			// An optional controller albedo may not write to (a partly
+			// delegated v1 tree) is left out rather than costing the
+			// memory limit too.
+			if err := os.Mkdir(filepath.Join(dir, name), 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+				continue
+			}
+		}
+		kept = append(kept, s)
 		iso.subs = append(iso.subs, s.Name())
 		iso.own = append(iso.own, dir)
 		iso.dirs = append(iso.dirs, filepath.Join(dir, name))
 	}
-	hierarchy := func() ([]cgroup1.Subsystem, error) { return subs, nil }
+	hierarchy := func() ([]cgroup1.Subsystem, error) { return kept, nil }
 	iso.parent, err = cgroup1.New(parentPath, &specs.LinuxResources{}, cgroup1.WithHierarchy(hierarchy))
 	if err != nil {
 		for _, d := range iso.dirs {
@@ -155,6 +165,8 @@ func (c *cgroup1Iso) child(id string, fn *function) (*cgroup1Sandbox, error) {
 	s.peak = openCounter(filepath.Join(s.dirs[0], "memory.max_usage_in_bytes"))
 	return s, nil
 }
+
+func (c *cgroup1Iso) parentDir() string { return c.dirs[0] }
 
 func (c *cgroup1Iso) close() error {
 	if err := c.parent.Delete(); err != nil {

@@ -171,6 +171,8 @@ func (c *cgroup2Iso) sandbox(id string, cg *cgroup2.Manager) *cgroup2Sandbox {
 	return &cgroup2Sandbox{cg: cg, dir: filepath.Join(c.dir, id)}
 }
 
+func (c *cgroup2Iso) parentDir() string { return c.dir }
+
 func (c *cgroup2Iso) close() error {
 	if err := c.parent.Delete(); err != nil {
 		return fmt.Errorf("remove cgroup %s: %w", c.dir, err)

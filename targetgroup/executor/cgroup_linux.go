@@ -28,6 +28,43 @@ type cgroupIso interface {
 	leftovers() []string
 	// open takes over an existing environment cgroup.
 	open(id string) (cgroupSandbox, error)
+	// parentDir is the parent cgroup's directory (v1: in the memory
+	// hierarchy), which the live Pool holds an flock on.
+	parentDir() string
+}
+
+// heldIso is a cgroupIso whose parent directory this process holds an
+// exclusive flock on for as long as it uses the parent: another albedo
+// with the same name (the same state_dir) cannot take it while this one
+// runs, and so never ends its environments as leftovers, even when the
+// state files that lock the state_dir were deleted under it. The kernel
+// lets the flock go when the process dies, however it dies.
+type heldIso struct {
+	cgroupIso
+	lock *os.File
+}
+
+// hold takes the flock on iso's parent directory, without waiting.
+func hold(iso cgroupIso) (*heldIso, error) {
+	f, err := os.Open(iso.parentDir())
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, fmt.Errorf("%w: %s (another albedo with the same state_dir)", ErrCgroupInUse, iso.parentDir())
+		}
+		return nil, fmt.Errorf("lock %s: %w", iso.parentDir(), err)
+	}
+	return &heldIso{cgroupIso: iso, lock: f}, nil
+}
+
+// close removes the parent, then lets the flock go.
+func (h *heldIso) close() error {
+	err := h.cgroupIso.close()
+	h.lock.Close()
+	return err
 }
 
 // cgroupSandbox is an environment's cgroup.
@@ -49,9 +86,14 @@ func newIsolation(name string, cpu bool, log *slog.Logger) isolation {
 	if name == "" {
 		return newProcGroups("cgroups not requested", log)
 	}
-	iso, err := newCgroups(name, cpu)
+	c, err := newCgroups(name, cpu)
 	if err != nil {
 		return newProcGroups("no writable cgroup: "+err.Error(), log)
+	}
+	iso, err := hold(c)
+	if err != nil {
+		// Never close c: its parent is the other albedo's.
+		return newProcGroups(err.Error(), log)
 	}
 	sweep(iso, log)
 	return iso
@@ -141,7 +183,8 @@ func newProcGroups(reason string, log *slog.Logger) isolation {
 // RemoveLeftovers ends what an albedo with Options.CgroupName name left
 // behind, as New does, and also removes the parent cgroup. It returns how
 // many processes it ended. It is for a name no Pool uses any more (tests
-// whose albedo was killed last, tools); never call it while one does.
+// whose albedo was killed last, tools); while a running albedo's Pool
+// uses it, it ends nothing and returns an error wrapping ErrCgroupInUse.
 func RemoveLeftovers(name string) (int, error) {
 	if err := checkCgroupName(name); err != nil {
 		return 0, err
@@ -150,8 +193,12 @@ func RemoveLeftovers(name string) (int, error) {
 	if err != nil {
 		return 0, nil // no cgroups: nothing can be left in one
 	}
-	_, procs := sweep(c, slog.New(slog.DiscardHandler))
-	return procs, c.close()
+	iso, err := hold(c)
+	if err != nil {
+		return 0, err
+	}
+	_, procs := sweep(iso, slog.New(slog.DiscardHandler))
+	return procs, iso.close()
 }
 
 // sweep kills and removes the environment cgroups that a previous albedo

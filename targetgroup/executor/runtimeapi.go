@@ -204,10 +204,6 @@ func (e *env) handleResult(ac *apiConn, id []byte, isError bool) {
 	var res result
 	switch {
 	case tooLarge:
-		// Lambda's REPORT line says nothing of it; albedo's log does, as
-		// the invocation fails with the function healthy.
-		e.log.Warn("function response over the 6 MB payload limit: the invocation fails with "+ErrorTypeResponseTooLarge,
-			"request_id", string(id), "bytes", size, "limit_bytes", MaxResponseSize)
 		res = result{
 			functionError: true,
 			errorType:     ErrorTypeResponseTooLarge,
@@ -255,6 +251,10 @@ func (e *env) handleResult(ac *apiConn, id []byte, isError bool) {
 	e.mu.Unlock()
 	inv.done <- res
 	if tooLarge {
+		// Lambda's REPORT line says nothing of it; albedo's log does, as
+		// the invocation fails with the function healthy.
+		e.log.Warn("function response over the 6 MB payload limit: the invocation fails with "+ErrorTypeResponseTooLarge,
+			"request_id", inv.id, "bytes", size, "limit_bytes", MaxResponseSize)
 		ac.reply(http.StatusRequestEntityTooLarge, tooLargeBody, false)
 		return
 	}

@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -246,6 +247,8 @@ func TestLeftoversOfKilledPoolRemoved(t *testing.T) {
 		t.Skipf("needs cgroups; this machine gives none: isolation is %s", old.Isolation())
 	}
 	a := mustAnswer(t, invoke(t, old, "left", `{"spawn":"setsid"}`))
+	// Killed: the kernel lets its flock on the parent go, nothing else.
+	old.iso.(*heldIso).lock.Close()
 	logs := &syncBuffer{}
 	newTestPool(t, Options{CgroupName: name, Logger: slog.New(slog.NewTextHandler(logs, nil))}, fn)
 	for _, pid := range []int{a.PID, a.ChildPID} {
@@ -387,5 +390,33 @@ func TestProcViewsAgree(t *testing.T) {
 		if e, ok := v.stat(child); !ok || e.ppid != self || e.pgid != groupOf(self) || e.zombie {
 			t.Errorf("%T: stat(%d) = %+v, %v", v, child, e, ok)
 		}
+	}
+}
+
+// A Pool whose cgroup name a running Pool holds (a second albedo on the
+// same state_dir, whose state files were deleted under the first) never
+// ends the first one's environments: it runs in process groups and says
+// why, and RemoveLeftovers ends nothing.
+func TestLivePoolIsNoLeftover(t *testing.T) {
+	t.Parallel()
+	name := testCgroupName()
+	fn := behaveFn(t, "live")
+	first, _ := newTestPool(t, Options{CgroupName: name}, fn)
+	requireCgroups(t, first)
+	a := mustAnswer(t, invoke(t, first, "live", `{"spawn":"setsid"}`))
+	second, _ := newTestPool(t, Options{CgroupName: name}, fn)
+	if !strings.Contains(second.Isolation(), "in use by a running albedo") {
+		t.Errorf("second Pool's isolation %q, want process groups for a name in use", second.Isolation())
+	}
+	if n, err := RemoveLeftovers(name); !errors.Is(err, ErrCgroupInUse) || n != 0 {
+		t.Errorf("RemoveLeftovers = %d, %v; want 0, ErrCgroupInUse", n, err)
+	}
+	for _, pid := range []int{a.PID, a.ChildPID} {
+		if !processAlive(pid) {
+			t.Errorf("pid %d of the running Pool was ended", pid)
+		}
+	}
+	if b := mustAnswer(t, invoke(t, first, "live", `{}`)); b.PID != a.PID {
+		t.Errorf("the running Pool's environment was replaced (pid %d, then %d)", a.PID, b.PID)
 	}
 }

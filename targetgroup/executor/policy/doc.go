@@ -54,7 +54,10 @@
 // '{', never a version byte). They are accepted as legacy: only their
 // shape can be checked, not their content. Open rewrites a legacy record
 // it keeps in the checksummed form, so a state_dir is checked fully from
-// its first start with this version on.
+// its first start with this version on. The rewrite is one way: an older
+// albedo reads checksummed records as damaged and refuses the file (its
+// salvage would drop them, and with them the API's policy changes), so a
+// state_dir is not taken back to an older albedo.
 //
 // One process at a time holds policy.db: Open waits 2 s for the lock, then
 // fails with ErrLocked (another albedo serving the same state_dir). Open

@@ -55,7 +55,8 @@ type event struct {
 	BurnMS  int      `json:"burn_ms"`
 	Spawn   string   `json:"spawn"`
 	// SpawnMany starts up to this many sleeping children, stopping at the
-	// first that cannot start: Spawned and SpawnError say how far it got.
+	// first that cannot start (Spawned and SpawnError say how far it got),
+	// then ends them all.
 	SpawnMany int `json:"spawn_many"`
 	// Squat starts a setsid'd copy of behave that binds this address as
 	// soon as it is free (albedo's own, once albedo is gone) and holds it.
@@ -135,13 +136,19 @@ func handle(ctx context.Context, raw json.RawMessage) (answer, error) {
 		go cmd.Wait()
 	}
 	spawned, spawnErr := 0, ""
+	var many []*exec.Cmd
 	for range ev.SpawnMany {
 		cmd := exec.Command("sleep", "3600")
 		if err := cmd.Start(); err != nil {
 			spawnErr = err.Error()
 			break
 		}
-		spawned++ // not waited for: a blocked Wait holds a thread each
+		spawned++ // not waited for yet: a blocked Wait holds a thread each
+		many = append(many, cmd)
+	}
+	for _, cmd := range many { // then ended, so the next invocation has room
+		cmd.Process.Kill()
+		cmd.Wait()
 	}
 	if ev.SleepMS > 0 {
 		time.Sleep(time.Duration(ev.SleepMS) * time.Millisecond)
