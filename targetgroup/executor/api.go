@@ -65,9 +65,11 @@ type Options struct {
 	// albedo runs in (in each v1 hierarchy), holding one cgroup per
 	// execution environment; "" = no cgroups, process groups only. New
 	// first kills and removes what a previous Pool of the same name left
-	// behind, so no two live Pools may share a name: cmd/albedo derives it
-	// from the state_dir it holds locked (CgroupNameFor). Without cgroup
-	// access New falls back to process groups; Isolation says which.
+	// behind; a live Pool holds an flock on its parent cgroup, so a second
+	// Pool of the same name never takes the first one's environments for
+	// leftovers: it runs in process groups and Isolation says why.
+	// cmd/albedo derives the name from its state_dir (CgroupNameFor).
+	// Without cgroup access New falls back to process groups too.
 	CgroupName string
 	// Logger receives albedo's own records (component=executor).
 	Logger *slog.Logger
