@@ -249,12 +249,15 @@ func (e *env) handleResult(ac *apiConn, id []byte, isError bool) {
 	e.current = nil
 	e.lastID = inv.id
 	e.mu.Unlock()
-	inv.done <- res
 	if tooLarge {
-		// Lambda's REPORT line says nothing of it; albedo's log does, as
-		// the invocation fails with the function healthy.
+		// Lambda's REPORT line says nothing of it; albedo's log does (before
+		// the invoker has the result), as the invocation fails with the
+		// function healthy.
 		e.log.Warn("function response over the 6 MB payload limit: the invocation fails with "+ErrorTypeResponseTooLarge,
 			"request_id", inv.id, "bytes", size, "limit_bytes", MaxResponseSize)
+	}
+	inv.done <- res
+	if tooLarge {
 		ac.reply(http.StatusRequestEntityTooLarge, tooLargeBody, false)
 		return
 	}
