@@ -144,11 +144,18 @@ func newReport(e *env, inv *invocation, res *result, kb int64) report {
 	if res.end.IsZero() {
 		res.end = time.Now()
 	}
+	mb := kbToMB(kb)
+	if e.p.iso.limitsMemory() {
+		// The kernel's count can pass the limit by the few pages it
+		// charges without failing (page tables, slab): 129 MB at 128.
+		// Lambda's Max Memory Used never exceeds Memory Size.
+		mb = min(mb, e.fn.cfg.MemorySize)
+	}
 	r := report{
 		RequestID:   inv.id,
 		Duration:    res.end.Sub(inv.start),
 		MemorySize:  e.fn.cfg.MemorySize,
-		MaxMemoryMB: kbToMB(kb),
+		MaxMemoryMB: mb,
 		Status:      res.status,
 	}
 	if res.status == "error" {
