@@ -3,10 +3,11 @@ package async
 import (
 	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/albedo-lb/albedo/targetgroup/executor/statefile"
 )
 
 // event is one stored asynchronous invocation: the value under its key in
@@ -47,9 +48,6 @@ const (
 	eventVersion  = 2
 )
 
-// castagnoli is CRC-32C, computed in hardware on amd64 and arm64.
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
 // appendEvent appends ev's binary encoding to b:
 //
 //	version(1)=2 crc32c(4, big endian, of everything after it)
@@ -57,8 +55,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 //	requestID function arn lastFunctionError lastResponse (uvarint length + bytes)
 //	payload (the rest)
 func appendEvent(b []byte, ev *event) []byte {
-	b = append(b, eventVersion, 0, 0, 0, 0)
-	start := len(b)
+	b, start := statefile.BeginSealed(b, eventVersion)
 	b = binary.BigEndian.AppendUint64(b, uint64(ev.Enqueued.UnixNano()))
 	b = binary.BigEndian.AppendUint64(b, uint64(ev.Next.UnixNano()))
 	b = binary.AppendUvarint(b, uint64(ev.Invokes))
@@ -70,7 +67,7 @@ func appendEvent(b []byte, ev *event) []byte {
 	b = appendBytes(b, []byte(ev.LastFunctionError))
 	b = appendBytes(b, ev.LastResponse)
 	b = append(b, ev.Payload...)
-	binary.BigEndian.PutUint32(b[start-4:start], crc32.Checksum(b[start:], castagnoli))
+	statefile.EndSealed(b, start)
 	return b
 }
 
@@ -87,11 +84,11 @@ func decodeEvent(key uint64, b []byte) (*event, error) {
 	switch v := d.byte(); v {
 	case eventVersion1:
 	case eventVersion:
-		sum := d.b
-		if len(sum) < 4 || binary.BigEndian.Uint32(sum) != crc32.Checksum(sum[4:], castagnoli) {
-			return nil, fmt.Errorf("%w %d: checksum mismatch", ErrCorruptEvent, key)
+		content, err := statefile.Unseal(d.b)
+		if err != nil {
+			return nil, fmt.Errorf("%w %d: %v", ErrCorruptEvent, key, err)
 		}
-		d.b = sum[4:]
+		d.b = content
 	default:
 		return nil, fmt.Errorf("%w %d: version %d", ErrCorruptEvent, key, v)
 	}

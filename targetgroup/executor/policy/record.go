@@ -2,13 +2,12 @@ package policy
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"hash/crc32"
 	"io"
 
 	"github.com/albedo-lb/albedo/config"
+	"github.com/albedo-lb/albedo/targetgroup/executor/statefile"
 )
 
 // policyRecord is the persisted form of an API-changed policy: the JSON
@@ -26,9 +25,6 @@ type policyRecord struct {
 // are plain JSON and so start with '{': never a version byte.
 const recordVersion = 1
 
-// castagnoli is CRC-32C, computed in hardware on amd64 and arm64.
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
 // appendRecord appends rec's encoding to b:
 //
 //	version(1)=1 crc32c(4, big endian, of the JSON) JSON of rec
@@ -41,9 +37,10 @@ func appendRecord(b []byte, rec *policyRecord) ([]byte, error) {
 	if err != nil {
 		return b, err
 	}
-	b = append(b, recordVersion)
-	b = binary.BigEndian.AppendUint32(b, crc32.Checksum(raw, castagnoli))
-	return append(b, raw...), nil
+	b, start := statefile.BeginSealed(b, recordVersion)
+	b = append(b, raw...)
+	statefile.EndSealed(b, start)
+	return b, nil
 }
 
 // decodeRecord parses a value written by appendRecord, or a legacy one
@@ -59,12 +56,8 @@ func decodeRecord(v []byte) (rec policyRecord, legacy bool, err error) {
 	case v[0] == '{':
 		legacy = true
 	case v[0] == recordVersion:
-		if len(v) < 5 {
-			return rec, false, fmt.Errorf("%w: truncated", ErrCorruptRecord)
-		}
-		raw = v[5:]
-		if want, got := binary.BigEndian.Uint32(v[1:5]), crc32.Checksum(raw, castagnoli); want != got {
-			return rec, false, fmt.Errorf("%w: checksum mismatch (stored %08x, content %08x): the record changed after albedo wrote it", ErrCorruptRecord, want, got)
+		if raw, err = statefile.Unseal(v[1:]); err != nil {
+			return rec, false, fmt.Errorf("%w: %v: the record changed after albedo wrote it", ErrCorruptRecord, err)
 		}
 	default:
 		return rec, false, fmt.Errorf("%w: unknown version %d", ErrCorruptRecord, v[0])
