@@ -224,10 +224,11 @@ class Client {
     }
   }
 
-  send(data, entry) {
+  // send writes data, one or more requests, whose answers entries await.
+  send(data, ...entries) {
     if (!this.socket) this.connect();
     this.socket.ref();
-    this.queue.push(entry);
+    this.queue.push(...entries);
     this.socket.write(data);
   }
 
@@ -265,14 +266,8 @@ class Client {
     const w = this.pending;
     if (!w) return;
     this.pending = null;
-    if (this.halted) {
-      this.send(w.data, w.first);
-      return;
-    }
-    if (!this.socket) this.connect();
-    this.socket.ref();
-    this.queue.push(w.first, w.second);
-    this.socket.write(typeof w.data === 'string' ? w.data + this.nextHead : Buffer.concat([w.data, Buffer.from(this.nextHead)]));
+    if (this.halted) this.send(w.data, w.first);
+    else this.send(typeof w.data === 'string' ? w.data + this.nextHead : Buffer.concat([w.data, Buffer.from(this.nextHead)]), w.first, w.second);
   }
 
   // halt is called when the process is about to exit (an uncaught
