@@ -159,7 +159,8 @@ func cutScheme(target []byte) ([]byte, bool) {
 }
 
 // hasToken reports whether the comma, space or tab separated list v holds
-// token (ASCII case-insensitive).
+// token (ASCII case-insensitive): net/http's reading of Expect (its
+// hasToken), which FuzzAgainstNetHTTP holds this package to.
 func hasToken(v []byte, token string) bool {
 	for len(v) > 0 {
 		i := 0
@@ -178,7 +179,9 @@ func hasToken(v []byte, token string) bool {
 }
 
 // listHas reports whether the comma-separated list v holds elem (blanks
-// around elements ignored, ASCII case-insensitive).
+// around elements ignored, ASCII case-insensitive): net/http's reading of
+// Connection and Trailer (httpguts.HeaderValuesContainsToken), which
+// differs from hasToken's for "close x" and must stay apart from it.
 func listHas(v []byte, elem string) bool {
 	for len(v) > 0 {
 		item := v
