@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"net"
-	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -43,22 +42,12 @@ func TestServeEndsLeftoverHoldingItsPort(t *testing.T) {
 	}
 
 	second := startAlbedoChild(t, cfgPath, logPath)
-	for strings.Count(logTail(logPath), " serving ") < 2 {
-		if second.exited() || time.Now().After(deadline.Add(30*time.Second)) {
-			t.Fatalf("second albedo did not start:\n%s", logTail(logPath))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	sb.waitSecond(t, second, deadline.Add(30*time.Second))
 	if alive(a.ChildPID) {
 		t.Errorf("the squatter %d still runs", a.ChildPID)
 	}
 	if !strings.Contains(logTail(logPath), "an address was busy: ended the processes a previous albedo") {
 		t.Errorf("start-up log does not say why it bound twice:\n%s", logTail(logPath))
 	}
-	if err := second.cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	if code := second.exitCode(t, 20*time.Second, logPath); code != 0 {
-		t.Errorf("second albedo exited %d:\n%s", code, logTail(logPath))
-	}
+	sb.interrupt(t, second)
 }

@@ -58,24 +58,14 @@ func TestServeKilledLeavesNoSandbox(t *testing.T) {
 
 	second := startAlbedoChild(t, cfgPath, logPath)
 	second.waitListening(t, sb.admin, logPath) // bound first: start-up goes on
-	for strings.Count(logTail(logPath), " serving ") < 2 {
-		if second.exited() || time.Now().After(deadline.Add(30*time.Second)) {
-			t.Fatalf("second albedo did not start:\n%s", logTail(logPath))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	sb.waitSecond(t, second, deadline.Add(30*time.Second))
 	if alive(a.ChildPID) {
 		t.Errorf("the setsid'd child %d of the killed albedo still runs after the next one started", a.ChildPID)
 	}
 	if !regexp.MustCompile(`left behind.* cgroups=1 processes_ended=1`).MatchString(logTail(logPath)) {
 		t.Errorf("start-up log lacks the count of ended processes:\n%s", logTail(logPath))
 	}
-	if err := second.cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	if code := second.exitCode(t, 20*time.Second, logPath); code != 0 {
-		t.Errorf("second albedo exited %d:\n%s", code, logTail(logPath))
-	}
+	sb.interrupt(t, second)
 }
 
 // sandboxAlbedo is an albedo child serving the behave function on its
@@ -129,4 +119,27 @@ func (sb *sandboxAlbedo) invoke(t *testing.T, event string) behaveChild {
 		t.Fatalf("invoke: %v %+v\n%s", err, a, logTail(sb.logPath))
 	}
 	return a
+}
+
+// waitSecond waits until second, started after sb.first on the same log,
+// says it serves, failing t when it exits first or after deadline.
+func (sb *sandboxAlbedo) waitSecond(t *testing.T, second *childAlbedo, deadline time.Time) {
+	t.Helper()
+	for strings.Count(logTail(sb.logPath), " serving ") < 2 {
+		if second.exited() || time.Now().After(deadline) {
+			t.Fatalf("second albedo did not start:\n%s", logTail(sb.logPath))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// interrupt stops c with SIGINT; it must exit 0.
+func (sb *sandboxAlbedo) interrupt(t *testing.T, c *childAlbedo) {
+	t.Helper()
+	if err := c.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if code := c.exitCode(t, 20*time.Second, sb.logPath); code != 0 {
+		t.Errorf("albedo exited %d:\n%s", code, logTail(sb.logPath))
+	}
 }
