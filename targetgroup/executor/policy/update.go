@@ -76,19 +76,17 @@ func (s *Store) load(b *bolt.Bucket, cur *policySnapshot, fns []config.Function)
 			if err != nil {
 				return nil, fmt.Errorf("record of %s: %w", fn.Name, err)
 			}
-			switch {
-			case rec.ConfigHash != h:
+			if rec.ConfigHash != h {
 				err = b.Delete([]byte(fn.Name))
-			case legacy:
-				// Written before records carried a checksum: kept, and
-				// rewritten checksummed so it is checked from now on.
+			} else {
 				p.statements, p.revisionID = rec.Statements, rec.RevisionID
-				raw, err = appendRecord(nil, &rec)
-				if err == nil {
-					err = b.Put([]byte(fn.Name), raw)
+				if legacy {
+					// Written before records carried a checksum: kept,
+					// and rewritten checksummed so it is checked from now on.
+					if raw, err = appendRecord(nil, &rec); err == nil {
+						err = b.Put([]byte(fn.Name), raw)
+					}
 				}
-			default:
-				p.statements, p.revisionID = rec.Statements, rec.RevisionID
 			}
 			if err != nil {
 				return nil, err
